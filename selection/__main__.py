@@ -1,0 +1,5 @@
+import sys
+
+from selection.cli import main
+
+sys.exit(main())
