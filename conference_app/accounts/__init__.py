@@ -1,0 +1,1 @@
+"""Accounts: login, logout, passwords, user administration."""

@@ -1,0 +1,1 @@
+"""The audit log: who changed or decided what, when, from where."""

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: permissions, database helpers, i18n, layout, errors."""

@@ -1,0 +1,1 @@
+"""Organisations: societies and other units, their registration and history."""

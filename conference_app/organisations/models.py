@@ -1,0 +1,171 @@
+"""Organisations (学会 / 基层组织 / 高校科协 ...) and their past academic events."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from conference_app.core.db import TimestampMixin, UTCDateTime
+from conference_app.extensions import db
+
+
+class OrganisationType(enum.StrEnum):
+    SOCIETY = "society"
+    GRASSROOTS = "grassroots"
+    UNIVERSITY_ASSOCIATION = "university_association"
+    ENTERPRISE_ASSOCIATION = "enterprise_association"
+    PARK_ASSOCIATION = "park_association"
+    JOURNAL_PUBLISHER = "journal_publisher"
+    OTHER = "other"
+
+    @property
+    def title(self) -> str:
+        return str(ORGANISATION_TYPE_TITLES[self])
+
+
+ORGANISATION_TYPE_TITLES = {
+    OrganisationType.SOCIETY: _l("Society"),
+    OrganisationType.GRASSROOTS: _l("Grassroots organisation"),
+    OrganisationType.UNIVERSITY_ASSOCIATION: _l("University S&T association"),
+    OrganisationType.ENTERPRISE_ASSOCIATION: _l("Enterprise S&T association"),
+    OrganisationType.PARK_ASSOCIATION: _l("Park S&T association"),
+    OrganisationType.JOURNAL_PUBLISHER: _l("Journal publisher"),
+    OrganisationType.OTHER: _l("Other"),
+}
+
+
+class OrganisationStatus(enum.StrEnum):
+    PENDING = "pending"  # self-registered, waiting for staff
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def title(self) -> str:
+        return str(ORGANISATION_STATUS_TITLES[self])
+
+
+ORGANISATION_STATUS_TITLES = {
+    OrganisationStatus.PENDING: _l("Pending review"),
+    OrganisationStatus.APPROVED: _l("Approved"),
+    OrganisationStatus.REJECTED: _l("Rejected"),
+}
+
+
+class Organisation(TimestampMixin, db.Model):
+    """A unit that may apply for program categories."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    name_en: Mapped[str | None] = mapped_column(String(300))
+    org_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
+    is_bast_member: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    bast_member_since: Mapped[date | None] = mapped_column(Date)
+    in_journal_excellence_plan: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    publishes_journal: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(
+        String(20), default=OrganisationStatus.PENDING.value, nullable=False, index=True
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+
+    users = relationship("User", back_populates="organisation", foreign_keys="User.organisation_id")
+    past_events = relationship(
+        "PastEvent",
+        back_populates="organisation",
+        cascade="all, delete-orphan",
+        order_by="(PastEvent.year.desc(), PastEvent.id)",
+    )
+
+    @property
+    def owner_organisation_id(self) -> int:
+        return self.id
+
+    @property
+    def type_enum(self) -> OrganisationType:
+        return OrganisationType(self.org_type)
+
+    @property
+    def status_enum(self) -> OrganisationStatus:
+        return OrganisationStatus(self.status)
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.name_zh}>"
+
+
+class PastEventKind(enum.StrEnum):
+    INTERNATIONAL = "international"
+    NATIONAL = "national"
+    REGIONAL = "regional"
+    OTHER = "other"
+
+    @property
+    def title(self) -> str:
+        return str(PAST_EVENT_KIND_TITLES[self])
+
+
+PAST_EVENT_KIND_TITLES = {
+    PastEventKind.INTERNATIONAL: _l("International conference"),
+    PastEventKind.NATIONAL: _l("National conference"),
+    PastEventKind.REGIONAL: _l("Regional conference"),
+    PastEventKind.OTHER: _l("Other academic exchange"),
+}
+
+
+class PastEventRole(enum.StrEnum):
+    HOST = "host"
+    CO_HOST = "co_host"
+    MAIN_ORGANISER = "main_organiser"
+
+    @property
+    def title(self) -> str:
+        return str(PAST_EVENT_ROLE_TITLES[self])
+
+
+PAST_EVENT_ROLE_TITLES = {
+    PastEventRole.HOST: _l("Host"),
+    PastEventRole.CO_HOST: _l("Co-host"),
+    PastEventRole.MAIN_ORGANISER: _l("Main organiser"),
+}
+
+
+class PastEvent(TimestampMixin, db.Model):
+    """An academic event the organisation held before; used for category eligibility."""
+
+    __tablename__ = "organisation_past_events"
+    __table_args__ = (UniqueConstraint("organisation_id", "year", "title", name="uq_past_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    held_in_beijing: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+
+    organisation = relationship("Organisation", back_populates="past_events")
+
+    @property
+    def owner_organisation_id(self) -> int:
+        return self.organisation_id
+
+    @property
+    def kind_enum(self) -> PastEventKind:
+        return PastEventKind(self.kind)
+
+    @property
+    def role_enum(self) -> PastEventRole:
+        return PastEventRole(self.role)

@@ -1,0 +1,262 @@
+"""Settings of the quantitative ranking, read from TOML.
+
+The packaged defaults live in ``selection/data/ranking_defaults.toml``; a settings file
+given by the analyst overrides any subset of its keys (an unknown key is an error, so a
+misspelt weight never passes silently). Everything is checked here, before any output is
+written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from selection.errors import SelectionError
+
+DEFAULT_SETTINGS_PATH = Path(__file__).parent / "data" / "ranking_defaults.toml"
+
+INDICATORS = ("influence", "hot", "frontier", "originality")
+AUTHOR_RULES = ("any", "first", "corresponding", "first_or_corresponding")
+DIVERSITY_UNITS = ("topic", "cluster")
+PER_GROUP_BOUNDS = (200, 500)
+WINDOW_YEARS_BOUNDS = (3, 5)
+ORIGINALITY_PARTS = ("lead_author_in_beijing", "article_not_review", "topic_novelty")
+
+
+@dataclass(frozen=True)
+class RankSettings:
+    """Every knob of the ranking; ``load_rank_settings`` builds a checked instance."""
+
+    author_rule: str = "any"
+    window_years: int = 5
+    as_of: dt.date | None = None
+    rank_reviews: bool = False
+    per_group: int = 300
+    eligibility_top_share: float = 0.10
+    topic_cap_share: float = 0.10
+    diversity_unit: str = "topic"
+    top_of_list_factor: int = 3
+    weights: dict[str, float] = field(default_factory=dict)
+    discipline_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    fwci_cap: float = 10.0
+    citation_part: float = 0.75
+    originality_parts: dict[str, float] = field(default_factory=dict)
+    frontier_smoothing: float = 1.0
+    frontier_current_year_weight: float = 2.0
+    max_clusters: int = 20
+    max_features: int = 5000
+    bootstrap_rounds: int = 50
+    weight_jitter: float = 0.20
+    stability_interval: float = 0.90
+    seed: int = 20261024
+
+    def weights_for(self, discipline: str) -> dict[str, float]:
+        """The normalised indicator weights of one discipline (defaults plus its overrides)."""
+        merged = {**self.weights, **self.discipline_weights.get(discipline, {})}
+        total = sum(merged.values())
+        return {name: merged[name] / total for name in INDICATORS}
+
+    def with_overrides(self, **changes: Any) -> RankSettings:
+        """A copy with some fields changed and checked again (used by the CLI flags)."""
+        changes = {name: value for name, value in changes.items() if value is not None}
+        updated = replace(self, **changes)
+        _check(updated, "command line")
+        return updated
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view, as written to summary.json."""
+        return {
+            "author_rule": self.author_rule,
+            "window_years": self.window_years,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "rank_reviews": self.rank_reviews,
+            "per_group": self.per_group,
+            "eligibility_top_share": self.eligibility_top_share,
+            "topic_cap_share": self.topic_cap_share,
+            "diversity_unit": self.diversity_unit,
+            "top_of_list_factor": self.top_of_list_factor,
+            "weights": dict(self.weights),
+            "discipline_weights": {key: dict(value) for key, value in self.discipline_weights.items()},
+            "fwci_cap": self.fwci_cap,
+            "citation_part": self.citation_part,
+            "originality_parts": dict(self.originality_parts),
+            "frontier_smoothing": self.frontier_smoothing,
+            "frontier_current_year_weight": self.frontier_current_year_weight,
+            "max_clusters": self.max_clusters,
+            "max_features": self.max_features,
+            "bootstrap_rounds": self.bootstrap_rounds,
+            "weight_jitter": self.weight_jitter,
+            "stability_interval": self.stability_interval,
+            "seed": self.seed,
+        }
+
+
+def _number(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SelectionError(f"{where} must be a number, got {value!r}; write e.g. {where.split('.')[-1]} = 0.25")
+    return float(value)
+
+
+def _integer(where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SelectionError(f"{where} must be a whole number, got {value!r}")
+    return value
+
+
+def _boolean(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SelectionError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
+def _text(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise SelectionError(f"{where} must be a string, got {value!r}")
+    return value
+
+
+def _date(where: str, value: Any) -> dt.date | None:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    text = _text(where, value).strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise SelectionError(f"{where} must be an ISO date like \"2025-12-31\" or empty, got {value!r}") from None
+
+
+def _weight_table(where: str, value: Any, allowed: tuple[str, ...]) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise SelectionError(f"{where} must be a table of numbers ({', '.join(allowed)})")
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise SelectionError(f"{where}: unknown key {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    parsed = {name: _number(f"{where}.{name}", number) for name, number in value.items()}
+    negative = sorted(name for name, number in parsed.items() if number < 0)
+    if negative:
+        raise SelectionError(f"{where}: {', '.join(negative)} is negative; weights must be >= 0")
+    return parsed
+
+
+# (section, key) in the TOML file -> (RankSettings field, parser)
+_SCALARS: dict[tuple[str, str], tuple[str, Any]] = {
+    ("universe", "author_rule"): ("author_rule", _text),
+    ("universe", "window_years"): ("window_years", _integer),
+    ("universe", "as_of"): ("as_of", _date),
+    ("universe", "rank_reviews"): ("rank_reviews", _boolean),
+    ("selection", "per_group"): ("per_group", _integer),
+    ("selection", "eligibility_top_share"): ("eligibility_top_share", _number),
+    ("selection", "topic_cap_share"): ("topic_cap_share", _number),
+    ("selection", "diversity_unit"): ("diversity_unit", _text),
+    ("selection", "top_of_list_factor"): ("top_of_list_factor", _integer),
+    ("influence", "fwci_cap"): ("fwci_cap", _number),
+    ("influence", "citation_part"): ("citation_part", _number),
+    ("frontier", "smoothing"): ("frontier_smoothing", _number),
+    ("frontier", "current_year_weight"): ("frontier_current_year_weight", _number),
+    ("clustering", "max_clusters"): ("max_clusters", _integer),
+    ("clustering", "max_features"): ("max_features", _integer),
+    ("stability", "bootstrap_rounds"): ("bootstrap_rounds", _integer),
+    ("stability", "weight_jitter"): ("weight_jitter", _number),
+    ("stability", "interval"): ("stability_interval", _number),
+    ("stability", "seed"): ("seed", _integer),
+}
+_TABLE_SECTIONS = ("weights", "discipline_weights", "originality")
+
+
+def load_rank_settings(path: str | Path | None = None) -> RankSettings:
+    """The packaged defaults, overridden by the TOML file at ``path`` when given.
+
+    Raises SelectionError naming the key and the fix for an unreadable file, an unknown
+    key, a value of the wrong type, a negative weight or a value out of its range.
+    """
+    values = _apply_document(RankSettings(), _read_toml(DEFAULT_SETTINGS_PATH), DEFAULT_SETTINGS_PATH)
+    if path is not None:
+        values = _apply_document(values, _read_toml(Path(path)), Path(path))
+    _check(values, str(path or DEFAULT_SETTINGS_PATH))
+    return values
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SelectionError(f"settings file {path} not found; pass an existing TOML file to --settings") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SelectionError(f"settings file {path} is not valid TOML ({exc}); fix the line it names") from None
+
+
+def _apply_document(settings: RankSettings, document: dict[str, Any], path: Path) -> RankSettings:
+    changes: dict[str, Any] = {}
+    known_sections = {section for section, _ in _SCALARS} | set(_TABLE_SECTIONS)
+    for section, table in document.items():
+        where = f"{path.name}: [{section}]"
+        if section not in known_sections:
+            raise SelectionError(f"{where} is not a settings section; known: {', '.join(sorted(known_sections))}")
+        if not isinstance(table, dict):
+            raise SelectionError(f"{where} must be a table")
+        if section == "weights":
+            changes["weights"] = {**settings.weights, **_weight_table(where, table, INDICATORS)}
+        elif section == "originality":
+            parts = _weight_table(where, table, ORIGINALITY_PARTS)
+            changes["originality_parts"] = {**settings.originality_parts, **parts}
+        elif section == "discipline_weights":
+            merged = {key: dict(value) for key, value in settings.discipline_weights.items()}
+            for discipline, weights in table.items():
+                parsed = _weight_table(f"{where}.{discipline}", weights, INDICATORS)
+                merged[discipline] = {**merged.get(discipline, {}), **parsed}
+            changes["discipline_weights"] = merged
+        else:
+            for key, value in table.items():
+                if (section, key) not in _SCALARS:
+                    known = ", ".join(name for sec, name in _SCALARS if sec == section)
+                    raise SelectionError(f"{where}: unknown key {key!r}; known keys: {known}")
+                field_name, parse = _SCALARS[(section, key)]
+                changes[field_name] = parse(f"{section}.{key}", value)
+    return replace(settings, **changes)
+
+
+def _check(settings: RankSettings, source: str) -> None:
+    def fail(message: str) -> None:
+        raise SelectionError(f"{source}: {message}")
+
+    if settings.author_rule not in AUTHOR_RULES:
+        fail(f"author_rule {settings.author_rule!r} is not one of {', '.join(AUTHOR_RULES)}")
+    if settings.diversity_unit not in DIVERSITY_UNITS:
+        fail(f"diversity_unit {settings.diversity_unit!r} is not one of {', '.join(DIVERSITY_UNITS)}")
+    low, high = PER_GROUP_BOUNDS
+    if not low <= settings.per_group <= high:
+        fail(f"per_group (quota) {settings.per_group} is outside [{low}, {high}]; choose a value in that range")
+    low, high = WINDOW_YEARS_BOUNDS
+    if not low <= settings.window_years <= high:
+        fail(f"window_years {settings.window_years} is outside [{low}, {high}]")
+    for name in ("eligibility_top_share", "topic_cap_share", "stability_interval"):
+        if not 0 < getattr(settings, name) <= 1:
+            fail(f"{name} must be in (0, 1], got {getattr(settings, name)}")
+    if not 0 <= settings.citation_part <= 1:
+        fail(f"influence.citation_part must be in [0, 1], got {settings.citation_part}")
+    for name in ("fwci_cap", "frontier_smoothing", "frontier_current_year_weight"):
+        if getattr(settings, name) <= 0:
+            fail(f"{name} must be > 0, got {getattr(settings, name)}")
+    if settings.weight_jitter < 0:
+        fail(f"stability.weight_jitter must be >= 0, got {settings.weight_jitter}")
+    for name in ("top_of_list_factor", "max_clusters", "max_features", "bootstrap_rounds"):
+        if getattr(settings, name) < 1:
+            fail(f"{name} must be >= 1, got {getattr(settings, name)}")
+    if set(settings.weights) != set(INDICATORS):
+        fail(f"[weights] needs all of {', '.join(INDICATORS)}")
+    for discipline in [None, *settings.discipline_weights]:
+        overrides = settings.discipline_weights.get(discipline, {}) if discipline else {}
+        weights = {**settings.weights, **overrides}
+        if any(value < 0 for value in weights.values()):
+            fail("weights must be >= 0")
+        if sum(weights.values()) <= 0:
+            where = f"discipline_weights.{discipline}" if discipline else "weights"
+            fail(f"[{where}] weights sum to 0; give at least one indicator a positive weight")
+    if set(settings.originality_parts) != set(ORIGINALITY_PARTS) or sum(settings.originality_parts.values()) <= 0:
+        fail(f"[originality] needs {', '.join(ORIGINALITY_PARTS)} with a positive sum")

@@ -1,0 +1,282 @@
+"""Fixtures for the web application: databases, clients, factories, live server, browser.
+
+Every test that uses ``app`` runs on SQLite and, when ``TEST_DATABASE_URL`` is set, on
+PostgreSQL too. The schema is built once per backend; after each test every table is
+emptied, so tests stay isolated.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from conference_app import create_app
+from conference_app.extensions import db
+from tests.conftest import REPO_ROOT
+
+DEFAULT_PASSWORD = "Correct-Horse-9"
+ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
+
+
+def _backends() -> list[str]:
+    backends = ["sqlite"]
+    if os.environ.get("TEST_DATABASE_URL"):
+        backends.append("postgresql")
+    return backends
+
+
+def _postgres_url() -> str:
+    url = os.environ["TEST_DATABASE_URL"]
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def app_settings(database_url: str, instance_dir: Path) -> dict:
+    """Settings for an app under test: fast hashing is not needed, mail goes to a folder."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_DIR": str(instance_dir),
+        "UPLOAD_DIR": str(instance_dir / "uploads"),
+        "MAIL_OUTBOX_DIR": str(instance_dir / "outbox"),
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request, tmp_path_factory) -> str:
+    """One database per backend for the whole session."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    return _postgres_url()
+
+
+@pytest.fixture(scope="session")
+def _schema_app(database_url, tmp_path_factory):
+    app = create_app(app_settings(database_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+def _empty_all_tables() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture()
+def app(_schema_app):
+    """The app with an empty schema; yields inside an application context."""
+    with _schema_app.app_context():
+        yield _schema_app
+        db.session.rollback()
+        _empty_all_tables()
+        db.session.remove()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def no_csrf(app):
+    """Disable CSRF for tests that exercise something else through forms."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield
+    app.config["WTF_CSRF_ENABLED"] = True
+
+
+_sequence = itertools.count(1)
+
+
+@pytest.fixture()
+def make_organisation(app):
+    """Factory: an approved organisation with a valid, unique credit code."""
+    from conference_app.organisations.credit_code import make_credit_code
+    from conference_app.organisations.models import Organisation, OrganisationStatus, OrganisationType
+
+    def make(**fields) -> Organisation:
+        n = next(_sequence)
+        values = {
+            "name_zh": f"测试学会{n}",
+            "name_en": f"Test Society {n}",
+            "org_type": OrganisationType.SOCIETY.value,
+            "credit_code": make_credit_code(f"51110000{n:09d}"),
+            "is_bast_member": True,
+            "status": OrganisationStatus.APPROVED.value,
+            "contact_email": f"office{n}@society.example.cn",
+        }
+        values.update(fields)
+        organisation = Organisation(**values)
+        db.session.add(organisation)
+        db.session.commit()
+        return organisation
+
+    return make
+
+
+@pytest.fixture()
+def make_user(app):
+    """Factory: a user of a role (society users get an organisation unless given one)."""
+    from conference_app.accounts.models import User
+    from conference_app.core.permissions import Role
+
+    def make(role: Role | str = Role.STAFF, organisation=None, password: str = DEFAULT_PASSWORD, **fields) -> User:
+        n = next(_sequence)
+        role = Role(role)
+        if role is Role.SOCIETY and organisation is None and "organisation_id" not in fields:
+            from conference_app.organisations.models import Organisation, OrganisationStatus
+            from conference_app.organisations.credit_code import make_credit_code
+
+            organisation = Organisation(
+                name_zh=f"用户学会{n}",
+                org_type="society",
+                credit_code=make_credit_code(f"51110000{n:09d}"),
+                status=OrganisationStatus.APPROVED.value,
+            )
+            db.session.add(organisation)
+        values = {
+            "email": f"{role.value}{n}@example.cn",
+            "name": f"{role.value} user {n}",
+            "role": role.value,
+            "organisation": organisation,
+        }
+        values.update(fields)
+        user = User(**values)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+class AuthActions:
+    """Log a test client in and out through the real login form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = DEFAULT_PASSWORD, follow_redirects: bool = False):
+        from tests.app.helpers import csrf_token
+
+        token = csrf_token(self.client, "/auth/login")
+        return self.client.post(
+            "/auth/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            follow_redirects=follow_redirects,
+        )
+
+    def logout(self):
+        from tests.app.helpers import csrf_token
+
+        token = csrf_token(self.client, "/")
+        return self.client.post("/auth/logout", data={"csrf_token": token})
+
+
+@pytest.fixture()
+def auth(client):
+    return AuthActions(client)
+
+
+# --- live server and browser -------------------------------------------------------------
+
+
+@pytest.fixture()
+def live_server(tmp_path):
+    """The app served on 127.0.0.1 from a thread, on its own SQLite file."""
+    database_url = f"sqlite:///{tmp_path / 'live.db'}"
+    app = create_app(app_settings(database_url, tmp_path / "instance") | {"TESTING": False})
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.app = app
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, or $CHROMIUM_PATH."""
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright; skips with the reason when absent."""
+    executable = chromium_path()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run should have installed it")
+        pytest.skip("Chromium not installed: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture()
+def page(browser, request):
+    """A fresh browser page in Chinese; a screenshot is saved when the test ends."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    yield page
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS_DIR / f"{request.node.name}-final.png"), full_page=True)
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a named screenshot under test-artifacts/ and return its path."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    path = ARTIFACTS_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> bool:
+    """Whether TEST_DATABASE_URL points at a reachable server."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return False
+    engine = create_engine(_postgres_url())
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        return True
+    finally:
+        engine.dispose()
