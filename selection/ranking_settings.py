@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,30 +29,31 @@ ORIGINALITY_PARTS = ("lead_author_in_beijing", "article_not_review", "topic_nove
 
 @dataclass(frozen=True)
 class RankSettings:
-    """Every knob of the ranking; ``load_rank_settings`` builds a checked instance."""
+    """Every knob of the ranking; build it with ``load_rank_settings`` (checked values,
+    packaged defaults for whatever the settings file leaves out)."""
 
-    author_rule: str = "any"
-    window_years: int = 5
-    as_of: dt.date | None = None
-    rank_reviews: bool = False
-    per_group: int = 300
-    eligibility_top_share: float = 0.10
-    topic_cap_share: float = 0.10
-    diversity_unit: str = "topic"
-    top_of_list_factor: int = 3
-    weights: dict[str, float] = field(default_factory=dict)
-    discipline_weights: dict[str, dict[str, float]] = field(default_factory=dict)
-    fwci_cap: float = 10.0
-    citation_part: float = 0.75
-    originality_parts: dict[str, float] = field(default_factory=dict)
-    frontier_smoothing: float = 1.0
-    frontier_current_year_weight: float = 2.0
-    max_clusters: int = 20
-    max_features: int = 5000
-    bootstrap_rounds: int = 50
-    weight_jitter: float = 0.20
-    stability_interval: float = 0.90
-    seed: int = 20261024
+    author_rule: str
+    window_years: int
+    as_of: dt.date | None
+    rank_reviews: bool
+    per_group: int
+    eligibility_top_share: float
+    topic_cap_share: float
+    diversity_unit: str
+    top_of_list_factor: int
+    weights: dict[str, float]
+    discipline_weights: dict[str, dict[str, float]]
+    fwci_cap: float
+    citation_part: float
+    originality_parts: dict[str, float]
+    frontier_smoothing: float
+    frontier_current_year_weight: float
+    max_clusters: int
+    max_features: int
+    bootstrap_rounds: int
+    weight_jitter: float
+    stability_interval: float
+    seed: int
 
     def weights_for(self, discipline: str) -> dict[str, float]:
         """The normalised indicator weights of one discipline (defaults plus its overrides)."""
@@ -69,30 +70,9 @@ class RankSettings:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view, as written to summary.json."""
-        return {
-            "author_rule": self.author_rule,
-            "window_years": self.window_years,
-            "as_of": self.as_of.isoformat() if self.as_of else None,
-            "rank_reviews": self.rank_reviews,
-            "per_group": self.per_group,
-            "eligibility_top_share": self.eligibility_top_share,
-            "topic_cap_share": self.topic_cap_share,
-            "diversity_unit": self.diversity_unit,
-            "top_of_list_factor": self.top_of_list_factor,
-            "weights": dict(self.weights),
-            "discipline_weights": {key: dict(value) for key, value in self.discipline_weights.items()},
-            "fwci_cap": self.fwci_cap,
-            "citation_part": self.citation_part,
-            "originality_parts": dict(self.originality_parts),
-            "frontier_smoothing": self.frontier_smoothing,
-            "frontier_current_year_weight": self.frontier_current_year_weight,
-            "max_clusters": self.max_clusters,
-            "max_features": self.max_features,
-            "bootstrap_rounds": self.bootstrap_rounds,
-            "weight_jitter": self.weight_jitter,
-            "stability_interval": self.stability_interval,
-            "seed": self.seed,
-        }
+        values = asdict(self)
+        values["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return values
 
 
 def _number(where: str, value: Any) -> float:
@@ -175,11 +155,12 @@ def load_rank_settings(path: str | Path | None = None) -> RankSettings:
     Raises SelectionError naming the key and the fix for an unreadable file, an unknown
     key, a value of the wrong type, a negative weight or a value out of its range.
     """
-    values = _apply_document(RankSettings(), _read_toml(DEFAULT_SETTINGS_PATH), DEFAULT_SETTINGS_PATH)
+    values = _apply_document({}, _read_toml(DEFAULT_SETTINGS_PATH), DEFAULT_SETTINGS_PATH)
     if path is not None:
         values = _apply_document(values, _read_toml(Path(path)), Path(path))
-    _check(values, str(path or DEFAULT_SETTINGS_PATH))
-    return values
+    settings = RankSettings(**values)
+    _check(settings, str(path or DEFAULT_SETTINGS_PATH))
+    return settings
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -191,8 +172,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SelectionError(f"settings file {path} is not valid TOML ({exc}); fix the line it names") from None
 
 
-def _apply_document(settings: RankSettings, document: dict[str, Any], path: Path) -> RankSettings:
-    changes: dict[str, Any] = {}
+def _apply_document(values: dict[str, Any], document: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``values`` (RankSettings field -> value) updated with one TOML document."""
+    changes = dict(values)
     known_sections = {section for section, _ in _SCALARS} | set(_TABLE_SECTIONS)
     for section, table in document.items():
         where = f"{path.name}: [{section}]"
@@ -201,12 +183,12 @@ def _apply_document(settings: RankSettings, document: dict[str, Any], path: Path
         if not isinstance(table, dict):
             raise SelectionError(f"{where} must be a table")
         if section == "weights":
-            changes["weights"] = {**settings.weights, **_weight_table(where, table, INDICATORS)}
+            changes["weights"] = {**values.get("weights", {}), **_weight_table(where, table, INDICATORS)}
         elif section == "originality":
             parts = _weight_table(where, table, ORIGINALITY_PARTS)
-            changes["originality_parts"] = {**settings.originality_parts, **parts}
+            changes["originality_parts"] = {**values.get("originality_parts", {}), **parts}
         elif section == "discipline_weights":
-            merged = {key: dict(value) for key, value in settings.discipline_weights.items()}
+            merged = {key: dict(value) for key, value in values.get("discipline_weights", {}).items()}
             for discipline, weights in table.items():
                 parsed = _weight_table(f"{where}.{discipline}", weights, INDICATORS)
                 merged[discipline] = {**merged.get(discipline, {}), **parsed}
@@ -218,7 +200,7 @@ def _apply_document(settings: RankSettings, document: dict[str, Any], path: Path
                     raise SelectionError(f"{where}: unknown key {key!r}; known keys: {known}")
                 field_name, parse = _SCALARS[(section, key)]
                 changes[field_name] = parse(f"{section}.{key}", value)
-    return replace(settings, **changes)
+    return changes
 
 
 def _check(settings: RankSettings, source: str) -> None:

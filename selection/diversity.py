@@ -1,0 +1,100 @@
+"""Topic diversity of a candidate list: the seat cap per topic (or text cluster) and the
+TF-IDF clustering of titles and abstracts on the top of each list.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+# Latin words of three or more characters, or runs of CJK ideographs (split into bigrams).
+_TOKEN = re.compile(r"[a-z][a-z0-9\-]{2,}|[\u3400-\u4dbf\u4e00-\u9fff]+")
+_KMEANS_STARTS = 3
+LABEL_TERMS = 3
+
+
+def cap_seats(quota: int, cap_share: float) -> int:
+    """Seats one topic may take in a list of ``quota``: ``floor(cap_share * quota)``, at least 1."""
+    return max(1, math.floor(cap_share * quota + 1e-9))
+
+
+def capped_selection(list_keys: pd.Series, units: pd.Series, quota: int, cap_share: float) -> np.ndarray:
+    """Which rows fill the ``quota`` seats of their list, no unit above its cap while others remain.
+
+    Rows must come in preference order inside each list (best first). First pass: walk the
+    list, skipping a row whose unit already holds ``cap_seats`` seats, until the quota is
+    full. Second pass, only when the first left seats empty because every remaining row
+    belongs to a full unit: fill them in preference order. A thin list takes every row.
+    """
+    frame = pd.DataFrame({"list": list_keys.to_numpy(), "unit": units.to_numpy()})
+    unit_position = frame.groupby(["list", "unit"], sort=False, dropna=False).cumcount().to_numpy()
+    within_cap = unit_position < cap_seats(quota, cap_share)
+    capped_position = pd.Series(within_cap).groupby(frame["list"].to_numpy(), sort=False).cumsum().to_numpy()
+    selected = within_cap & (capped_position <= quota)
+    seats_left = quota - pd.Series(selected).groupby(frame["list"].to_numpy(), sort=False).transform("sum").to_numpy()
+    waiting_position = pd.Series(~selected).groupby(frame["list"].to_numpy(), sort=False).cumsum().to_numpy()
+    return selected | (~selected & (waiting_position <= seats_left))
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens for TF-IDF: English words without stop words, Chinese as character bigrams."""
+    tokens = []
+    for match in _TOKEN.findall(text.lower()):
+        if match[0].isascii():
+            if match not in ENGLISH_STOP_WORDS:
+                tokens.append(match)
+        elif len(match) == 1:
+            tokens.append(match)
+        else:
+            tokens.extend(match[i : i + 2] for i in range(len(match) - 1))
+    return tokens
+
+
+def cluster_texts(
+    fit_texts: list[str], other_texts: list[str], max_clusters: int, max_features: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """K-means clusters of TF-IDF vectors of ``fit_texts``; ``other_texts`` go to the nearest centre.
+
+    ``k = min(max_clusters, ceil(sqrt(n / 2)))`` for ``n`` fitted texts. Clusters are
+    numbered from 1 in order of first appearance in ``fit_texts`` (so cluster 1 holds the
+    first text), which keeps the numbering stable for a given input. Returns the labels of
+    both lists and a label -> "term, term, term" description (the heaviest centre terms).
+    """
+    cluster_count = min(max_clusters, math.ceil(math.sqrt(len(fit_texts) / 2)), len(fit_texts))
+    vectorizer = TfidfVectorizer(
+        analyzer=tokenize, max_features=max_features, sublinear_tf=True, min_df=1, dtype=np.float32
+    )
+    try:
+        fit_matrix = vectorizer.fit_transform(fit_texts)
+    except ValueError:  # no text at all: one cluster
+        cluster_count = 0
+    if cluster_count < 2:
+        return np.ones(len(fit_texts), dtype="int64"), np.ones(len(other_texts), dtype="int64"), {1: ""}
+    model = KMeans(n_clusters=cluster_count, n_init=_KMEANS_STARTS, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct texts than clusters
+        raw_fit = model.fit_predict(fit_matrix)
+    raw_other = model.predict(vectorizer.transform(other_texts)) if other_texts else np.empty(0, dtype="int64")
+    first_seen = pd.unique(raw_fit)
+    renumber = np.zeros(cluster_count, dtype="int64")
+    renumber[first_seen] = np.arange(1, len(first_seen) + 1)
+    unused = np.setdiff1d(np.arange(cluster_count), first_seen)
+    renumber[unused] = np.arange(len(first_seen) + 1, cluster_count + 1)
+    vocabulary = vectorizer.get_feature_names_out()
+    descriptions = {
+        int(renumber[raw]): ", ".join(vocabulary[np.argsort(-centre, kind="stable")[:LABEL_TERMS]])
+        for raw, centre in enumerate(model.cluster_centers_)
+    }
+    return renumber[raw_fit], renumber[raw_other], descriptions
+
+
+def work_text(titles: pd.Series, abstracts: pd.Series) -> list[str]:
+    """Title and abstract of each work as one string (missing parts left out)."""
+    return (titles.fillna("").astype(str) + " " + abstracts.fillna("").astype(str)).tolist()

@@ -1,0 +1,441 @@
+"""Explainable quantitative ranking of Beijing papers: 200-500 candidates per discipline and
+journal group (domestic, international). The Python API behind ``python -m selection rank``
+and the web app; docs/selection-method.md states the method.
+
+``rank_works(works, settings)`` takes a works frame (``selection.schema.WORKS_SCHEMA``
+columns) and returns the candidates with every indicator's value, percentile and weight
+beside the score, so each score can be recomputed from its row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from selection import diversity, indicators, stability
+from selection.disciplines import DisciplineMap, load_disciplines
+from selection.errors import SelectionError
+from selection.ranking_settings import INDICATORS, RankSettings
+from selection.schema import JOURNAL_GROUPS, WORKS_SCHEMA
+
+# The works columns the ranking reads (everything else in works.parquet is left on disk).
+RANK_INPUT_COLUMNS = (
+    "work_id", "doi", "title", "publication_year", "publication_date", "type", "source_name",
+    "issn_l", "issns", "journal_group", "discipline", "subfield_id", "topic_id", "beijing_any",
+    "beijing_first", "beijing_corresponding", "countries", "cited_by_count", "counts_by_year",
+    "fwci", "citation_normalized_percentile", "is_retracted", "abstract",
+)
+RANKED_TYPES = ("article", "review")
+SLACK = 1e-9  # float tolerance of the eligibility gate
+
+CANDIDATES_SCHEMA = pa.schema(
+    [
+        ("work_id", pa.string()),
+        ("discipline", pa.string()),
+        ("journal_group", pa.string()),
+        ("rank", pa.int32()),
+        ("score", pa.float64()),
+        *[
+            column
+            for name in INDICATORS
+            for column in (
+                (f"{name}_value", pa.float64()),
+                (f"{name}_percentile", pa.float64()),
+                (f"{name}_weight", pa.float64()),
+            )
+        ],
+        ("stratum_works", pa.int32()),  # ranked works in the subfield x year x group stratum
+        ("cluster", pa.int32()),
+        ("cluster_terms", pa.string()),
+        ("cluster_rank", pa.int32()),
+        ("topic_id", pa.string()),
+        ("topic_rank", pa.int32()),
+        ("over_topic_cap", pa.bool_()),  # seated only because no other eligible work remained
+        ("rank_interval_low", pa.int32()),
+        ("rank_interval_high", pa.int32()),
+        ("stability", pa.string()),
+        ("author_rule", pa.string()),
+        ("subfield_id", pa.int32()),
+        ("publication_year", pa.int32()),
+        ("type", pa.string()),
+        ("doi", pa.string()),
+        ("title", pa.string()),
+        ("source_name", pa.string()),
+        ("issn_l", pa.string()),
+        ("beijing_first", pa.bool_()),
+        ("beijing_corresponding", pa.bool_()),
+        ("merged_work_ids", pa.list_(pa.string())),  # other records of the same DOI
+    ]
+)
+CANDIDATE_COLUMNS = tuple(CANDIDATES_SCHEMA.names)
+
+
+@dataclass(frozen=True)
+class RankResult:
+    """What a ranking run produces.
+
+    ``candidates``: one row per selected work, ``CANDIDATE_COLUMNS``, ordered by discipline,
+    group and rank. ``pool``: every ranked work's discipline, group, score and whether it
+    was eligible and selected (for the charts). ``lists``: one dict per discipline x group
+    with pool, eligible and selected counts and the shortfall. ``funnel``: how many works
+    each universe rule kept. ``as_of``: the date used for "now".
+    """
+
+    candidates: pd.DataFrame
+    pool: pd.DataFrame
+    lists: list[dict]
+    funnel: dict[str, int]
+    as_of: dt.date
+    settings: RankSettings
+
+    @property
+    def shortfalls(self) -> list[dict]:
+        """The lists that could not fill their quota."""
+        return [entry for entry in self.lists if entry["shortfall"] > 0]
+
+    def summary(self) -> dict:
+        """Counts per list, shortfalls, the funnel and the settings, JSON-ready."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "window": list(window_years(self.as_of, self.settings)),
+            "author_rule": self.settings.author_rule,
+            "funnel": self.funnel,
+            "lists": self.lists,
+            "shortfalls": self.shortfalls,
+            "candidates": len(self.candidates),
+            "settings": self.settings.as_dict(),
+        }
+
+
+def check_works_columns(columns) -> None:
+    """SelectionError naming the missing columns when a works table lacks any the ranking reads."""
+    missing = [name for name in RANK_INPUT_COLUMNS if name not in set(columns)]
+    if missing:
+        raise SelectionError(
+            f"the works table lacks column(s) {', '.join(missing)}; "
+            "write it with the harvest or selection.synthetic (schema: selection.schema.WORKS_SCHEMA)"
+        )
+
+
+def load_works(path: str | Path) -> pd.DataFrame:
+    """Read the columns the ranking needs from a works.parquet (list columns stay Arrow-backed)."""
+    path = Path(path)
+    try:
+        schema = pq.read_schema(path)
+    except FileNotFoundError:
+        raise SelectionError(f"works file {path} not found; pass the works.parquet of a harvest") from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SelectionError(f"works file {path} is not a Parquet file ({exc}); pass a works.parquet") from None
+    check_works_columns(schema.names)
+    table = pq.read_table(path, columns=list(RANK_INPUT_COLUMNS))
+    return table.to_pandas(
+        types_mapper=lambda arrow_type: pd.ArrowDtype(arrow_type) if pa.types.is_list(arrow_type) else None,
+        date_as_object=False,
+    )
+
+
+def latest_publication_date(works: pd.DataFrame) -> dt.date:
+    """The default as-of date: the latest publication_date, else 31 December of the latest year."""
+    dates = pd.to_datetime(works["publication_date"], errors="coerce")
+    if dates.notna().any():
+        return dates.max().date()
+    return dt.date(int(works["publication_year"].max()), 12, 31)
+
+
+def window_years(as_of: dt.date, settings: RankSettings) -> tuple[int, int]:
+    """First and last publication year ranked."""
+    return as_of.year - settings.window_years + 1, as_of.year
+
+
+def _flag(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype=bool, na_value=False)
+
+
+def author_rule_mask(works: pd.DataFrame, author_rule: str) -> np.ndarray:
+    """Which works satisfy the author rule (a missing flag counts as not in Beijing)."""
+    first, corresponding = _flag(works["beijing_first"]), _flag(works["beijing_corresponding"])
+    return {
+        "any": _flag(works["beijing_any"]),
+        "first": first,
+        "corresponding": corresponding,
+        "first_or_corresponding": first | corresponding,
+    }[author_rule]
+
+
+def has_issn(works: pd.DataFrame) -> np.ndarray:
+    """The ISSN rule: an ISSN-L or at least one ISSN on the primary source."""
+    issn_count = pc.list_value_length(indicators.arrow_column(works["issns"], pa.list_(pa.string())))
+    listed = pc.fill_null(pc.greater(issn_count, 0), False).to_numpy(zero_copy_only=False)
+    return works["issn_l"].notna().to_numpy() | listed
+
+
+def select_universe(works: pd.DataFrame, settings: RankSettings, as_of: dt.date) -> tuple[pd.DataFrame, dict]:
+    """The works that are ranked, and how many each rule kept (in order).
+
+    Rules: article or review in an ISSN journal of a known group, inside the window, not
+    retracted, mapped to a discipline, meeting the author rule; one record per DOI (the
+    most cited, then the smallest id, with the others listed in ``merged_work_ids``);
+    reviews only when ``rank_reviews``.
+    """
+    first_year, last_year = window_years(as_of, settings)
+    year = works["publication_year"].to_numpy(dtype=float, na_value=np.nan)
+    rules = {
+        "article_or_review": works["type"].isin(RANKED_TYPES).to_numpy(),
+        "issn_journal": has_issn(works) & works["journal_group"].isin(JOURNAL_GROUPS).to_numpy(),
+        "in_window": (year >= first_year) & (year <= last_year),
+        "not_retracted": ~_flag(works["is_retracted"]),
+        "in_a_discipline": works["discipline"].notna().to_numpy(),
+        f"author_rule_{settings.author_rule}": author_rule_mask(works, settings.author_rule),
+    }
+    funnel = {"input": len(works)}
+    keep = np.ones(len(works), dtype=bool)
+    for name, passed in rules.items():
+        keep &= passed
+        funnel[name] = int(keep.sum())
+    universe = works.loc[keep]
+    universe = _merge_duplicate_dois(universe)
+    funnel["distinct_doi"] = len(universe)
+    if not settings.rank_reviews:
+        universe = universe.loc[universe["type"].to_numpy() != "review"]
+    funnel["ranked"] = len(universe)
+    return universe.reset_index(drop=True), funnel
+
+
+def _merge_duplicate_dois(works: pd.DataFrame) -> pd.DataFrame:
+    cited = works["cited_by_count"].to_numpy(dtype=float, na_value=-1)
+    ordered = works.assign(_cited=cited).sort_values(["doi", "_cited", "work_id"], ascending=[True, False, True])
+    duplicate = ordered["doi"].notna().to_numpy() & ordered["doi"].duplicated().to_numpy()
+    merged = ordered.loc[duplicate].groupby("doi", sort=True)["work_id"].agg(list)
+    kept = ordered.loc[~duplicate].drop(columns="_cited")
+    merged_ids = kept["doi"].map(merged)
+    kept["merged_work_ids"] = [ids if isinstance(ids, list) else [] for ids in merged_ids]
+    return kept.sort_values("work_id", kind="stable")
+
+
+def stratum_codes(works: pd.DataFrame) -> np.ndarray:
+    """One integer per subfield x publication year x journal group (missing subfield: its own)."""
+    subfield = works["subfield_id"].to_numpy(dtype=float, na_value=-1).astype("int64")
+    year = works["publication_year"].to_numpy(dtype="int64")
+    group = (works["journal_group"].to_numpy() == JOURNAL_GROUPS[1]).astype("int64")
+    return (subfield + 1) * 100_000 + year * 10 + group
+
+
+def indicator_values(
+    universe: pd.DataFrame, harvested: pd.DataFrame, settings: RankSettings, as_of: dt.date
+) -> pd.DataFrame:
+    """The raw value of every indicator for every ranked work (NaN: no data)."""
+    first_year, _ = window_years(as_of, settings)
+    earlier_years = min(indicators.EARLIER_YEARS, as_of.year - indicators.RECENT_YEARS + 1 - first_year)
+    rates = indicators.topic_year_rates(
+        harvested["topic_id"], harvested["publication_year"], as_of,
+        settings.frontier_current_year_weight, earlier_years,
+    )
+    citation = indicators.citation_component(
+        universe["citation_normalized_percentile"], universe["fwci"], settings.fwci_cap
+    )
+    lead_in_beijing = _flag(universe["beijing_first"]) | _flag(universe["beijing_corresponding"])
+    return pd.DataFrame(
+        {
+            "influence": indicators.influence_values(
+                citation, indicators.international_share(universe["countries"]), settings.citation_part
+            ),
+            "hot": indicators.hot_values(universe["counts_by_year"], universe["cited_by_count"], as_of),
+            "frontier": indicators.frontier_values(universe["topic_id"], rates, settings.frontier_smoothing),
+            "originality": indicators.originality_values(
+                lead_in_beijing, universe["type"].to_numpy() == "article", universe["topic_id"], rates,
+                settings.originality_parts,
+            ),
+        },
+        index=universe.index,
+    )
+
+
+def _weights_per_work(disciplines: pd.Series, settings: RankSettings) -> pd.DataFrame:
+    table = pd.DataFrame({key: settings.weights_for(key) for key in disciplines.unique()}).T
+    return table.reindex(disciplines.to_numpy())[list(INDICATORS)].set_axis(disciplines.index)
+
+
+def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: DisciplineMap | None = None) -> RankResult:
+    """Rank the works and pick ``settings.per_group`` candidates per discipline and group.
+
+    ``disciplines`` (default: the packaged mapping) decides which lists the summary shows
+    even when empty. Raises SelectionError for missing columns or an empty table.
+    """
+    check_works_columns(works.columns)
+    if works.empty:
+        raise SelectionError("the works table has no rows; harvest first or check the --works path")
+    disciplines = disciplines or load_disciplines()
+    unknown = sorted(set(settings.discipline_weights) - set(disciplines.keys()))
+    if unknown:
+        raise SelectionError(
+            f"discipline_weights name unknown discipline(s) {', '.join(unknown)}; known: {', '.join(disciplines.keys())}"
+        )
+    as_of = settings.as_of or latest_publication_date(works)
+    universe, funnel = select_universe(works, settings, as_of)
+    values = indicator_values(universe, works, settings, as_of)
+    strata = pd.Series(stratum_codes(universe), index=universe.index)
+    percentiles = pd.DataFrame(
+        {name: indicators.stratum_percentile(values[name], strata) for name in INDICATORS}, index=universe.index
+    )
+    weights = _weights_per_work(universe["discipline"], settings)
+    score = (percentiles * weights).sum(axis=1)
+    eligible = (percentiles.max(axis=1) >= 1 - settings.eligibility_top_share - SLACK).to_numpy()
+
+    scored = pd.DataFrame(
+        {
+            "discipline": universe["discipline"].to_numpy(),
+            "journal_group": universe["journal_group"].to_numpy(),
+            "work_id": universe["work_id"].to_numpy(),
+            "score": score.to_numpy(),
+            "eligible": eligible,
+            "row": np.arange(len(universe)),
+        }
+    )
+    ordered = scored.loc[eligible].sort_values(
+        ["discipline", "journal_group", "score", "work_id"], ascending=[True, True, False, True], kind="stable"
+    )
+    list_key = ordered["discipline"].astype(str) + "/" + ordered["journal_group"].astype(str)
+    position = ordered.groupby(list_key.to_numpy(), sort=False).cumcount().to_numpy()
+    in_top = position < settings.top_of_list_factor * settings.per_group
+    topic = universe["topic_id"].to_numpy()[ordered["row"].to_numpy()]
+    topic_unit = pd.Series(np.where(pd.isna(topic), ordered["work_id"].to_numpy(), topic))
+
+    if settings.diversity_unit == "cluster":
+        everything = np.ones(len(ordered), dtype=bool)
+        clusters, terms = _cluster_lists(universe, ordered, list_key, in_top, everything, settings)
+        cap_unit = pd.Series(clusters)
+    else:
+        cap_unit = topic_unit
+    selected = diversity.capped_selection(list_key, cap_unit, settings.per_group, settings.topic_cap_share)
+    if settings.diversity_unit == "topic":
+        clusters, terms = _cluster_lists(universe, ordered, list_key, in_top, selected, settings)
+
+    top = in_top | selected
+    interval_low, interval_high = _rank_intervals(strata, percentiles, values, weights, ordered, list_key, top, settings)
+    scored["selected"] = False
+    scored.loc[ordered.index[selected], "selected"] = True
+
+    picks = ordered.loc[selected].assign(
+        list_key=list_key.to_numpy()[selected],
+        cluster=clusters[selected],
+        cluster_terms=terms[selected],
+        topic_unit=topic_unit.to_numpy()[selected],
+        cap_unit=cap_unit.to_numpy()[selected],
+        rank_interval_low=interval_low[selected[top]],
+        rank_interval_high=interval_high[selected[top]],
+    )
+    candidates = _candidate_frame(picks, universe, strata, values, percentiles, weights, settings)
+    lists = _list_counts(scored, disciplines, settings)
+    pool = scored[["discipline", "journal_group", "score", "eligible", "selected"]]
+    return RankResult(candidates, pool, lists, funnel, as_of, settings)
+
+
+def _cluster_lists(universe, ordered, list_key, fit_mask, other_mask, settings):
+    """Cluster labels and descriptions for the ordered eligible rows (0 / "" where not clustered)."""
+    labels = np.zeros(len(ordered), dtype="int64")
+    terms = np.full(len(ordered), "", dtype=object)
+    rows = ordered["row"].to_numpy()
+    for key, positions in pd.Series(np.arange(len(ordered))).groupby(list_key.to_numpy(), sort=True):
+        positions = positions.to_numpy()
+        fit = positions[fit_mask[positions]]
+        other = positions[other_mask[positions] & ~fit_mask[positions]]
+        fit_texts = diversity.work_text(universe["title"].iloc[rows[fit]], universe["abstract"].iloc[rows[fit]])
+        other_texts = diversity.work_text(universe["title"].iloc[rows[other]], universe["abstract"].iloc[rows[other]])
+        fit_labels, other_labels, descriptions = diversity.cluster_texts(
+            fit_texts, other_texts, settings.max_clusters, settings.max_features, settings.seed
+        )
+        labels[fit], labels[other] = fit_labels, other_labels
+        terms[fit] = [descriptions[label] for label in fit_labels]
+        terms[other] = [descriptions[label] for label in other_labels]
+    return labels, terms
+
+
+def _rank_intervals(strata, percentiles, values, weights, ordered, list_key, top, settings):
+    """Rank interval of every top-of-list row (bootstrap of the baselines, jittered weights)."""
+    top_rows = ordered["row"].to_numpy()[top]
+    parts = {}
+    for name in INDICATORS:
+        has_value = values[name].notna().to_numpy()
+        below, equal, count = stability.stratum_position(
+            strata.to_numpy(), percentiles[name].to_numpy(), has_value, top_rows
+        )
+        parts[name] = pd.DataFrame({"below": below, "equal": equal, "count": count, "has_value": has_value[top_rows]})
+    list_code = pd.factorize(list_key.to_numpy()[top], sort=True)[0]
+    return stability.rank_stability(
+        list_code, np.flatnonzero(top), parts, weights.to_numpy()[top_rows],
+        settings.bootstrap_rounds, settings.weight_jitter, settings.stability_interval, settings.seed,
+    )
+
+
+def _candidate_frame(picks, universe, strata, values, percentiles, weights, settings) -> pd.DataFrame:
+    """The candidates table in CANDIDATE_COLUMNS order, ranks counted inside each list."""
+    rows = picks["row"].to_numpy()
+    lists = picks["list_key"].to_numpy()
+    cap = diversity.cap_seats(settings.per_group, settings.topic_cap_share)
+    stratum_works = strata.groupby(strata.to_numpy()).transform("size").to_numpy()
+    source = universe.iloc[rows]
+    columns = {
+        "work_id": picks["work_id"].to_numpy(),
+        "discipline": picks["discipline"].to_numpy(),
+        "journal_group": picks["journal_group"].to_numpy(),
+        "rank": picks.groupby(lists, sort=False).cumcount().to_numpy() + 1,
+        "score": picks["score"].to_numpy(),
+    }
+    for name in INDICATORS:
+        columns[f"{name}_value"] = values[name].to_numpy()[rows]
+        columns[f"{name}_percentile"] = percentiles[name].to_numpy()[rows]
+        columns[f"{name}_weight"] = weights[name].to_numpy()[rows]
+    columns |= {
+        "stratum_works": stratum_works[rows],
+        "cluster": picks["cluster"].to_numpy(),
+        "cluster_terms": picks["cluster_terms"].to_numpy(),
+        "cluster_rank": picks.groupby([lists, picks["cluster"].to_numpy()], sort=False).cumcount().to_numpy() + 1,
+        "topic_id": source["topic_id"].to_numpy(),
+        "topic_rank": picks.groupby([lists, picks["topic_unit"].to_numpy()], sort=False).cumcount().to_numpy() + 1,
+        "over_topic_cap": picks.groupby([lists, picks["cap_unit"].to_numpy()], sort=False).cumcount().to_numpy() >= cap,
+        "rank_interval_low": picks["rank_interval_low"].to_numpy(),
+        "rank_interval_high": picks["rank_interval_high"].to_numpy(),
+        "stability": stability.stability_labels(picks["rank_interval_high"].to_numpy(), settings.per_group),
+        "author_rule": np.full(len(picks), settings.author_rule, dtype=object),
+    }
+    for name in ("subfield_id", "publication_year", "type", "doi", "title", "source_name", "issn_l",
+                 "beijing_first", "beijing_corresponding", "merged_work_ids"):
+        columns[name] = source[name].to_numpy()
+    table = pa.table(
+        {name: pa.array(columns[name], type=CANDIDATES_SCHEMA.field(name).type, from_pandas=True)
+         for name in CANDIDATE_COLUMNS},
+        schema=CANDIDATES_SCHEMA,
+    )
+    return table.to_pandas()
+
+
+def _list_counts(scored: pd.DataFrame, disciplines: DisciplineMap, settings: RankSettings) -> list[dict]:
+    """Pool, eligible and selected counts and the shortfall of every discipline x group list."""
+    counts = scored.groupby(["discipline", "journal_group"])[["eligible", "selected"]].agg(["size", "sum"])
+    keys = list(disciplines.keys()) + sorted(set(scored["discipline"]) - set(disciplines.keys()))
+    lists = []
+    for discipline in keys:
+        for group in JOURNAL_GROUPS:
+            found = (discipline, group) in counts.index
+            pool = int(counts.loc[(discipline, group), ("eligible", "size")]) if found else 0
+            eligible = int(counts.loc[(discipline, group), ("eligible", "sum")]) if found else 0
+            selected = int(counts.loc[(discipline, group), ("selected", "sum")]) if found else 0
+            lists.append(
+                {
+                    "discipline": discipline,
+                    "journal_group": group,
+                    "pool": pool,
+                    "eligible": eligible,
+                    "selected": selected,
+                    "quota": settings.per_group,
+                    "shortfall": max(0, settings.per_group - selected),
+                }
+            )
+    return lists

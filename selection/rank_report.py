@@ -1,0 +1,259 @@
+"""The files of a ranking run: candidates.parquet, candidates.xlsx (Chinese headers, links,
+an explanation per score), summary.json and PNG charts, written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; must precede pyplot
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+from openpyxl.cell import WriteOnlyCell  # noqa: E402
+from openpyxl.styles import Font  # noqa: E402
+
+from selection.disciplines import DisciplineMap  # noqa: E402
+from selection.errors import SelectionError  # noqa: E402
+from selection.rank import CANDIDATES_SCHEMA, RankResult  # noqa: E402
+from selection.ranking_settings import INDICATORS  # noqa: E402
+
+GROUP_NAMES_ZH = {"domestic": "国内期刊", "international": "国际期刊"}
+INDICATOR_NAMES_ZH = {"influence": "国际影响力", "hot": "热度", "frontier": "前沿性", "originality": "原创性"}
+STABILITY_NAMES_ZH = {"secure": "稳定", "borderline": "临界"}
+TYPE_NAMES_ZH = {"article": "论文", "review": "综述"}
+OUTPUT_FILES = (
+    "candidates.parquet", "candidates.xlsx", "summary.json",
+    "score_distributions.png", "topic_shares.png", "indicator_correlations.png",
+)
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def top_share_text(percentile: float) -> str:
+    """"前 3%"-style reading of a stratum percentile (the share of the stratum at or above it)."""
+    share = max(0.0, 1.0 - percentile) * 100
+    if share < 1:
+        return f"前 {max(math.ceil(share * 10) / 10, 0.1):.1f}%"
+    return f"前 {math.ceil(share - 1e-9)}%"
+
+
+def explain_row(row: pd.Series) -> str:
+    """Why a candidate has its score, in Chinese: the weighted sum, then each indicator's
+    standing in its subfield-year-group stratum."""
+    terms = " + ".join(
+        f"{row[f'{name}_weight']:.2f}×{INDICATOR_NAMES_ZH[name]} {row[f'{name}_percentile']:.3f}" for name in INDICATORS
+    )
+    standings = "；".join(
+        f"{INDICATOR_NAMES_ZH[name]} 无数据（不计分）"
+        if pd.isna(row[f"{name}_value"])
+        else f"{INDICATOR_NAMES_ZH[name]} {top_share_text(row[f'{name}_percentile'])}"
+        for name in INDICATORS
+    )
+    stratum = f"子领域-年份-{GROUP_NAMES_ZH[row['journal_group']]}（{row['stratum_works']} 篇）"
+    return f"综合得分 {row['score']:.3f} = {terms}。在{stratum}中：{standings}。"
+
+
+def write_candidates_parquet(candidates: pd.DataFrame, path: Path) -> None:
+    """candidates.parquet with the fixed schema; identical frames give identical bytes."""
+    table = pa.Table.from_pandas(candidates, schema=CANDIDATES_SCHEMA, preserve_index=False)
+    pq.write_table(table, path, compression="zstd")
+
+
+_XLSX_COLUMNS = (
+    ("排名", lambda row: int(row["rank"])),
+    ("综合得分", lambda row: round(float(row["score"]), 4)),
+    ("稳定性", lambda row: STABILITY_NAMES_ZH[row["stability"]]),
+    ("排名区间", lambda row: f"{row['rank_interval_low']}–{row['rank_interval_high']}"),
+    ("标题", lambda row: row["title"]),
+    ("期刊", lambda row: row["source_name"]),
+    ("ISSN-L", lambda row: row["issn_l"]),
+    ("发表年份", lambda row: int(row["publication_year"])),
+    ("类型", lambda row: TYPE_NAMES_ZH.get(row["type"], row["type"])),
+    ("DOI", lambda row: _hyperlink(f"https://doi.org/{row['doi']}", row["doi"]) if row["doi"] else None),
+    ("OpenAlex", lambda row: _hyperlink(f"https://openalex.org/{row['work_id']}", row["work_id"])),
+    ("主题", lambda row: row["topic_id"]),
+    ("主题内排名", lambda row: int(row["topic_rank"])),
+    ("文本聚类", lambda row: int(row["cluster"])),
+    ("聚类关键词", lambda row: row["cluster_terms"]),
+    ("聚类内排名", lambda row: int(row["cluster_rank"])),
+    *[
+        column
+        for name in INDICATORS
+        for column in (
+            (f"{INDICATOR_NAMES_ZH[name]}值", lambda row, name=name: _number_or_none(row[f"{name}_value"])),
+            (f"{INDICATOR_NAMES_ZH[name]}百分位", lambda row, name=name: round(float(row[f"{name}_percentile"]), 4)),
+            (f"{INDICATOR_NAMES_ZH[name]}权重", lambda row, name=name: round(float(row[f"{name}_weight"]), 4)),
+        )
+    ],
+    ("同层论文数", lambda row: int(row["stratum_works"])),
+    ("作者规则", lambda row: row["author_rule"]),
+    ("第一作者在京", lambda row: "是" if row["beijing_first"] else "否"),
+    ("通讯作者在京", lambda row: "是" if row["beijing_corresponding"] else "否"),
+    ("得分说明", explain_row),
+)
+
+
+def _hyperlink(url: str, text: str) -> str:
+    return f'=HYPERLINK("{url}","{text.replace(chr(34), "")}")'
+
+
+def _number_or_none(value: float) -> float | None:
+    return None if pd.isna(value) else round(float(value), 4)
+
+
+def _sheet_name(discipline_name: str, group: str, used: set[str]) -> str:
+    base = f"{discipline_name}-{GROUP_NAMES_ZH[group][:2]}"
+    for forbidden in "[]:*?/\\":
+        base = base.replace(forbidden, " ")
+    name, suffix = base[:31], 2
+    while name in used:
+        name, suffix = f"{base[:28]}~{suffix}", suffix + 1
+    used.add(name)
+    return name
+
+
+def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: Path) -> None:
+    """candidates.xlsx: an overview sheet, then one sheet per discipline x group with candidates."""
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def header_row(sheet, titles):
+        cells = []
+        for title in titles:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font = bold
+            cells.append(cell)
+        sheet.append(cells)
+
+    overview = workbook.create_sheet("概览")
+    header_row(overview, ("学科", "期刊组", "候选池", "达到门槛", "入选", "名额", "缺口"))
+    for entry in result.lists:
+        overview.append(
+            (_discipline_name(disciplines, entry["discipline"]), GROUP_NAMES_ZH[entry["journal_group"]],
+             entry["pool"], entry["eligible"], entry["selected"], entry["quota"], entry["shortfall"])
+        )
+    overview.append(())
+    overview.append(("作者规则", result.settings.author_rule))
+    overview.append(("截止日期", result.as_of.isoformat()))
+
+    used_names: set[str] = set()
+    for (discipline, group), rows in result.candidates.groupby(["discipline", "journal_group"], sort=True):
+        sheet = workbook.create_sheet(_sheet_name(_discipline_name(disciplines, discipline), group, used_names))
+        sheet.freeze_panes = "B2"
+        header_row(sheet, [title for title, _ in _XLSX_COLUMNS])
+        for _, row in rows.iterrows():
+            sheet.append([cell(row) for _, cell in _XLSX_COLUMNS])
+    workbook.save(path)
+
+
+def _discipline_name(disciplines: DisciplineMap, key: str) -> str:
+    return disciplines.get(key).name_zh if key in disciplines else key
+
+
+def write_charts(result: RankResult, folder: Path) -> None:
+    """Score distributions, the largest topic share per list, and indicator correlations, as PNG."""
+    pool = result.pool
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for axis, group in zip(axes, ("domestic", "international")):
+        scores = pool.loc[pool["journal_group"] == group]
+        bins = np.linspace(0, 1, 41)
+        axis.hist(scores.loc[scores["eligible"], "score"], bins=bins, alpha=0.6, label="eligible pool")
+        axis.hist(scores.loc[scores["selected"], "score"], bins=bins, alpha=0.8, label="selected")
+        axis.set_title(f"{group} journals: composite score")
+        axis.set_xlabel("score")
+        axis.legend()
+    axes[0].set_ylabel("works")
+    _save(figure, folder / "score_distributions.png")
+
+    candidates = result.candidates
+    shares = (
+        candidates.groupby(["discipline", "journal_group", "topic_id"]).size()
+        .groupby(level=[0, 1]).max()
+        / result.settings.per_group
+    ) if len(candidates) else pd.Series(dtype=float)
+    figure, axis = plt.subplots(figsize=(8, max(3, 0.28 * len(shares) + 1)))
+    labels = [f"{discipline} / {group}" for discipline, group in shares.index]
+    axis.barh(labels, shares.to_numpy())
+    axis.axvline(result.settings.topic_cap_share, color="red", linestyle="--", label="topic cap")
+    axis.set_xlabel("seats taken by the largest topic, share of the quota")
+    axis.invert_yaxis()
+    axis.legend()
+    _save(figure, folder / "topic_shares.png")
+
+    columns = [f"{name}_percentile" for name in INDICATORS]
+    correlation = (
+        candidates[columns].corr(method="spearman").fillna(0).to_numpy() if len(candidates) > 1
+        else np.eye(len(columns))
+    )
+    figure, axis = plt.subplots(figsize=(5.5, 4.5))
+    image = axis.imshow(correlation, vmin=-1, vmax=1, cmap="coolwarm")
+    axis.set_xticks(range(len(INDICATORS)), INDICATORS, rotation=30)
+    axis.set_yticks(range(len(INDICATORS)), INDICATORS)
+    for (i, j), value in np.ndenumerate(correlation):
+        axis.text(j, i, f"{value:.2f}", ha="center", va="center")
+    axis.set_title("Spearman correlation of indicator percentiles (candidates)")
+    figure.colorbar(image)
+    _save(figure, folder / "indicator_correlations.png")
+
+
+def _save(figure, path: Path) -> None:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def summary_document(result: RankResult, disciplines: DisciplineMap, input_info: dict) -> dict:
+    """summary.json: the input and its checksum, the funnel, every list's counts, the settings."""
+    document = {"input": input_info, **result.summary(), "outputs": list(OUTPUT_FILES)}
+    for part in ("lists", "shortfalls"):
+        document[part] = [
+            {**entry, "discipline_zh": _discipline_name(disciplines, entry["discipline"])} for entry in document[part]
+        ]
+    return document
+
+
+def write_report(result: RankResult, disciplines: DisciplineMap, input_info: dict, out_dir: str | Path) -> Path:
+    """Write every output into ``out_dir`` atomically: all files go to a temporary sibling
+    folder first and move in only when all are written, so a failure leaves nothing."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SelectionError(f"--out {out_dir} is a file; name a folder")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        staging.chmod(0o755)  # mkdtemp makes it private; the result folder is not
+        write_candidates_parquet(result.candidates, staging / "candidates.parquet")
+        write_candidates_xlsx(result, disciplines, staging / "candidates.xlsx")
+        write_charts(result, staging)
+        document = summary_document(result, disciplines, input_info)
+        (staging / "summary.json").write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+        if out_dir.exists():
+            for name in OUTPUT_FILES:
+                os.replace(staging / name, out_dir / name)
+            staging.rmdir()
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir

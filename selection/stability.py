@@ -1,0 +1,110 @@
+"""How stable a candidate's rank is: bootstrap the stratum baselines, jitter the weights,
+rank again, and report the central interval of the ranks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SECURE = "secure"
+BORDERLINE = "borderline"
+
+
+def stratum_position(
+    stratum: np.ndarray, percentile: np.ndarray, has_value: np.ndarray, query_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the rows ``query_rows``: how many valued works of their stratum lie strictly
+    below them, how many tie with them (themselves included), and how many valued works
+    the stratum holds.
+
+    Works of one stratum with equal values share the same mid-rank percentile, so the
+    pair (stratum, percentile) orders and groups them exactly.
+    """
+    _, stratum_index = np.unique(stratum, return_inverse=True)
+    keys = np.sort(stratum_index[has_value] * 2.0 + percentile[has_value])
+    query_keys = stratum_index[query_rows] * 2.0 + percentile[query_rows]
+    stratum_start = np.searchsorted(keys, stratum_index[query_rows] * 2.0, side="left")
+    first_equal = np.searchsorted(keys, query_keys, side="left")
+    after_equal = np.searchsorted(keys, query_keys, side="right")
+    stratum_end = np.searchsorted(keys, stratum_index[query_rows] * 2.0 + 1.5, side="right")
+    return first_equal - stratum_start, after_equal - first_equal, stratum_end - stratum_start
+
+
+def bootstrap_percentiles(
+    below: np.ndarray, equal: np.ndarray, stratum_count: np.ndarray, has_value: np.ndarray,
+    rounds: int, rng: np.random.Generator,
+) -> np.ndarray:
+    """Mid-rank percentiles against ``rounds`` resampled baselines, shape (works, rounds).
+
+    Resampling ``n`` works of a stratum with replacement puts ``Binomial(n, below/n)`` of
+    them below the work and, of the rest, ``Binomial(n - that, equal/(n - below))`` level
+    with it. Works without a value keep percentile 0.
+    """
+    count = np.maximum(stratum_count, 1)[:, None]
+    draws_below = rng.binomial(np.broadcast_to(count, (len(count), rounds)), (below / count[:, 0])[:, None])
+    not_below = np.maximum(count[:, 0] - below, 1)[:, None]
+    draws_equal = rng.binomial(count - draws_below, np.minimum(equal[:, None] / not_below, 1.0))
+    percentile = (draws_below + 0.5 * draws_equal) / count
+    return np.where(has_value[:, None], percentile, 0.0)
+
+
+def jittered_weights(base: np.ndarray, jitter: float, rounds: int, rng: np.random.Generator) -> np.ndarray:
+    """Per round, every indicator weight times ``exp(N(0, jitter))``, renormalised per work.
+
+    ``base`` has shape (works, indicators); the result (works, indicators, rounds). One
+    jitter draw per round and indicator is shared by all works, as an analyst choosing
+    other weights would choose them for everyone.
+    """
+    factors = np.exp(rng.normal(0.0, jitter, size=(base.shape[1], rounds)))
+    weights = base[:, :, None] * factors[None, :, :]
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def ranks_per_round(list_code: np.ndarray, scores: np.ndarray, tie_order: np.ndarray) -> np.ndarray:
+    """1-based rank of every work inside its list, for each round (column) of ``scores``."""
+    ranks = np.empty(scores.shape, dtype="int64")
+    for round_index in range(scores.shape[1]):
+        order = np.lexsort((tie_order, -scores[:, round_index], list_code))
+        sorted_lists = list_code[order]
+        list_start = np.searchsorted(sorted_lists, sorted_lists, side="left")
+        ranks[order, round_index] = np.arange(len(order)) - list_start + 1
+    return ranks
+
+
+def rank_intervals(ranks: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
+    """The central ``interval`` share of each row's ranks: (lowest, highest) rank numbers."""
+    tail = (1 - interval) / 2
+    low = np.quantile(ranks, tail, axis=1, method="lower").astype("int64")
+    high = np.quantile(ranks, 1 - tail, axis=1, method="higher").astype("int64")
+    return low, high
+
+
+def stability_labels(interval_high: np.ndarray, quota: int) -> np.ndarray:
+    """``secure`` when even the worse end of the rank interval is inside the quota, else ``borderline``."""
+    return np.where(interval_high <= quota, SECURE, BORDERLINE)
+
+
+def rank_stability(
+    list_code: np.ndarray, tie_order: np.ndarray, percentiles: dict[str, pd.DataFrame], base_weights: np.ndarray,
+    rounds: int, jitter: float, interval: float, seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rank interval of each work of the top of the lists.
+
+    ``percentiles`` maps each indicator (in the column order of ``base_weights``) to a
+    frame with ``below``, ``equal``, ``count`` and ``has_value`` per work.
+    """
+    rng = np.random.default_rng(seed)
+    resampled = np.stack(
+        [
+            bootstrap_percentiles(
+                part["below"].to_numpy(), part["equal"].to_numpy(), part["count"].to_numpy(),
+                part["has_value"].to_numpy(), rounds, rng,
+            )
+            for part in percentiles.values()
+        ],
+        axis=1,
+    )
+    weights = jittered_weights(base_weights, jitter, rounds, rng)
+    scores = (resampled * weights).sum(axis=1)
+    return rank_intervals(ranks_per_round(list_code, scores, tie_order), interval)

@@ -1,0 +1,54 @@
+"""Hand-made works frames in the works.parquet shape, for the ranking tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+
+from selection.schema import WORKS_SCHEMA
+
+
+def work(number: int, **fields) -> dict:
+    """One harvest-eligible Beijing work with plain defaults; ``fields`` override any column."""
+    row = {
+        "work_id": f"W{number}",
+        "doi": f"10.1000/w{number}",
+        "title": f"paper {number}",
+        "publication_year": 2024,
+        "publication_date": dt.date(2024, 6, 1),
+        "type": "article",
+        "language": "en",
+        "source_id": "S1",
+        "source_name": "Journal One",
+        "issn_l": "1234-5678",
+        "issns": ["1234-5678"],
+        "journal_group": "international",
+        "journal_group_rule": "source_country",
+        "discipline": "mathematics",
+        "subfield_id": 2604,
+        "topic_id": f"T{number}",
+        "beijing_any": True,
+        "beijing_first": False,
+        "beijing_corresponding": False,
+        "beijing_institution_ids": ["I20231570"],
+        "countries": ["CN"],
+        "authors_count": 3,
+        "cited_by_count": 10,
+        "counts_by_year": [{"year": 2024, "cited_by_count": 10}],
+        "fwci": 1.0,
+        "citation_normalized_percentile": 0.5,
+        "referenced_works_count": 30,
+        "is_retracted": False,
+        "abstract": None,
+    }
+    unknown = set(fields) - set(row)
+    assert not unknown, f"not works columns: {unknown}"
+    row.update(fields)
+    return row
+
+
+def works_frame_of(rows: list[dict]) -> pd.DataFrame:
+    """The rows as a pandas frame converted from a WORKS_SCHEMA Arrow table."""
+    return pa.Table.from_pylist(rows, schema=WORKS_SCHEMA).to_pandas()
