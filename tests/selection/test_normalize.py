@@ -1,0 +1,199 @@
+"""Normalising OpenAlex work JSON: every real record, hand cases, the harvest rules."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import gzip
+import json
+
+import pytest
+
+from selection.disciplines import load_disciplines
+from selection.journal_groups import JournalGroupResolver, load_overrides
+from selection.normalize import WorkNormalizer, passes_harvest_rules, rebuild_abstract, rows_to_table
+from selection.schema import WORKS_COLUMNS, WORKS_SCHEMA
+
+# The Beijing institutions PROVENANCE.md lists for works/rag_sample_works.jsonl.gz.
+RAG_SAMPLE_BEIJING_IDS = (
+    "I99065089 I19820366 I82880672 I4210100255 I4210090176 I20231570 I96852419 I4210165038 "
+    "I78988378 I4210117825 I37796252"
+).split()
+CAS = "https://openalex.org/I19820366"
+TSINGHUA = "https://openalex.org/I99065089"
+
+
+def _normalizer(beijing_ids=RAG_SAMPLE_BEIJING_IDS, source_countries=None) -> WorkNormalizer:
+    return WorkNormalizer(beijing_ids, JournalGroupResolver(load_overrides(), source_countries or {}), load_disciplines())
+
+
+def _read_jsonl(path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+@pytest.fixture(scope="module")
+def real_works(shared_data):
+    works_dir = shared_data / "openalex" / "works"
+    pages = _read_jsonl(works_dir / "openalexpro_api_pages.jsonl.gz")
+    entity = json.loads((shared_data / "openalex" / "entities" / "W2741809807.json").read_text(encoding="utf-8"))
+    return {
+        "rag_sample": _read_jsonl(works_dir / "rag_sample_works.jsonl.gz"),
+        "openalexpro": _read_jsonl(works_dir / "openalexpro_works.jsonl.gz"),
+        "api_pages": [work for page in pages for work in page["results"]],
+        "entity": [entity],
+    }
+
+
+@pytest.mark.parametrize("name", ["rag_sample", "openalexpro", "api_pages", "entity"])
+def test_every_real_record_becomes_a_row_and_the_table_accepts_them(real_works, name):
+    normalizer = _normalizer()
+    rows = [normalizer.row(work) for work in real_works[name]]
+    assert all(tuple(row) == WORKS_COLUMNS for row in rows)
+    table = rows_to_table(rows)
+    assert table.schema == WORKS_SCHEMA
+    assert table.num_rows == len(real_works[name]) > 0
+    assert table.column("work_id").null_count == 0
+
+
+def test_missing_reasons_are_counted(real_works):
+    normalizer = _normalizer()
+    for work in real_works["rag_sample"]:
+        normalizer.row(work)
+    # the rag sample was fetched with a select= that left these fields out (PROVENANCE.md)
+    for reason in ("fwci", "counts_by_year", "primary_topic", "publication_date", "citation_normalized_percentile"):
+        assert normalizer.missing[f"{reason}: absent"] == 195
+    assert normalizer.missing["primary_location.source: absent"] == 58
+
+    normalizer = _normalizer()
+    for work in real_works["openalexpro"]:
+        normalizer.row(work)
+    assert normalizer.missing["primary_topic: absent"] == 11  # 327 of 338 have one
+    assert normalizer.missing["citation_normalized_percentile: absent"] == 30  # 308 non-null
+    assert normalizer.missing["counts_by_year: absent"] == 0
+
+
+def test_hand_checked_values_of_a_real_record(real_works):
+    row = _normalizer().row(real_works["entity"][0])
+    assert row["work_id"] == "W2741809807"
+    assert row["doi"] == "10.7717/peerj.4375"
+    assert row["publication_year"] == 2018
+    assert row["publication_date"] == dt.date(2018, 2, 13)
+    assert (row["source_id"], row["issn_l"]) == ("S1983995261", "2167-8359")
+    assert (row["subfield_id"], row["topic_id"], row["discipline"]) == (1804, "T10102", None)
+    assert row["countries"] == ["CA", "US"]
+    assert row["authors_count"] == 9
+    assert row["beijing_any"] is False
+    assert row["abstract"].startswith("Despite growing interest in Open Access")
+
+
+def test_beijing_works_of_the_rag_sample(real_works):
+    rows = [_normalizer().row(work) for work in real_works["rag_sample"]]
+    beijing = [row for row in rows if row["beijing_any"]]
+    assert len(beijing) == 15  # as counted in PROVENANCE.md
+    # Computational Visual Media (Tsinghua University Press with Springer) is on the override list
+    assert {(r["issn_l"], r["journal_group"], r["journal_group_rule"]) for r in beijing if r["issn_l"] == "2096-0433"} == {
+        ("2096-0433", "domestic", "override")
+    }
+
+
+def _work(**changes) -> dict:
+    work = {
+        "id": "https://openalex.org/W1",
+        "doi": "https://doi.org/10.1000/ABC",
+        "title": "A title",
+        "publication_year": 2023,
+        "publication_date": "2023-05-06",
+        "type": "article",
+        "language": "en",
+        "primary_location": {
+            "source": {"id": "https://openalex.org/S9", "display_name": "J", "issn_l": "1674-1056",
+                       "issn": ["1674-1056"], "type": "journal"}
+        },
+        "authorships": [
+            {"author_position": "first", "institutions": [{"id": TSINGHUA, "lineage": [TSINGHUA]}],
+             "countries": ["CN"], "is_corresponding": False},
+            {"author_position": "last", "institutions": [{"id": "https://openalex.org/I5", "lineage": ["I5"]}],
+             "countries": ["US"], "is_corresponding": True},
+        ],
+        "is_retracted": False,
+        "is_paratext": False,
+        "primary_topic": {"id": "https://openalex.org/T1", "subfield": {"id": "https://openalex.org/subfields/2604"}},
+        "abstract_inverted_index": {"world": [1], "hello": [0, 2]},
+    }
+    work.update(changes)
+    return work
+
+
+def test_hand_built_work():
+    row = _normalizer().row(_work())
+    assert row["doi"] == "10.1000/abc"
+    assert (row["discipline"], row["subfield_id"]) == ("mathematics", 2604)
+    assert (row["journal_group"], row["journal_group_rule"]) == ("domestic", "override")
+    assert (row["beijing_any"], row["beijing_first"], row["beijing_corresponding"]) == (True, True, False)
+    assert row["beijing_institution_ids"] == ["I99065089"]
+    assert row["countries"] == ["CN", "US"]
+    assert row["abstract"] == "hello world hello"
+
+
+def test_no_corresponding_flag_means_the_first_author_and_is_counted():
+    work = _work()
+    for authorship in work["authorships"]:
+        authorship["is_corresponding"] = False
+    normalizer = _normalizer()
+    assert normalizer.row(work)["beijing_corresponding"] is True
+    assert normalizer.missing["is_corresponding: none flagged, first author used"] == 1
+
+
+def test_lineage_alone_does_not_make_a_beijing_work():
+    shanghai_institute = {"id": "https://openalex.org/I777", "lineage": ["https://openalex.org/I777", CAS]}
+    work = _work(authorships=[{"author_position": "first", "institutions": [shanghai_institute], "is_corresponding": True}])
+    row = _normalizer().row(work)
+    assert (row["beijing_any"], row["beijing_institution_ids"]) == (False, [])
+    assert not passes_harvest_rules(work, set(RAG_SAMPLE_BEIJING_IDS), 2021, 2025)
+
+
+def test_broken_fields_become_none_and_are_counted():
+    normalizer = _normalizer()
+    row = normalizer.row(
+        _work(publication_date="2023-13-45", doi=None, primary_location=None, primary_topic=None,
+              authorships=None, fwci="n/a", abstract_inverted_index=None)
+    )
+    assert row["publication_date"] is None and row["doi"] is None and row["source_id"] is None
+    assert row["authors_count"] == 0 and row["issns"] == []
+    assert rows_to_table([row]).num_rows == 1
+    assert {
+        "publication_date: unparseable", "doi: absent", "primary_location.source: absent", "primary_topic: absent",
+        "authorships: absent", "fwci: absent", "abstract: absent",
+    } <= set(normalizer.missing)
+    assert normalizer.row({})["work_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "kept"),
+    [
+        ({}, True),
+        ({"publication_year": 2020}, False),
+        ({"publication_year": 2026}, False),
+        ({"type": "preprint"}, False),
+        ({"type": "review"}, True),
+        ({"is_retracted": True}, False),
+        ({"is_paratext": True}, False),
+        ({"primary_location": {"source": {"type": "repository", "issn_l": "1674-1056"}}}, False),
+        ({"primary_location": {"source": {"type": "journal", "issn_l": None, "issn": None}}}, False),
+        ({"primary_location": {"source": {"type": "journal", "issn_l": None, "issn": ["1674-1056"]}}}, True),
+        ({"primary_location": None}, False),
+        ({"authorships": []}, False),
+    ],
+)
+def test_harvest_rules(changes, kept):
+    assert passes_harvest_rules(_work(**changes), {"I99065089"}, 2021, 2025) is kept
+
+
+def test_rebuild_abstract_and_no_mutation():
+    assert rebuild_abstract(None) is None
+    assert rebuild_abstract({}) is None
+    work = _work()
+    before = copy.deepcopy(work)
+    _normalizer().row(work)
+    assert work == before
