@@ -217,18 +217,17 @@ def _subfield_id(topic: dict) -> int | None:
 
 
 def _integer(value) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return _converted(value, int)
 
 
 def _number(value) -> float | None:
+    return _converted(value, float)
+
+
+def _converted(value, convert):
     if value is None or isinstance(value, bool):
         return None
     try:
-        return float(value)
+        return convert(value)
     except (TypeError, ValueError):
         return None
