@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import json
+import time
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from selection.synthetic import FIELDS, TRAP_KINDS, generate_world
+from selection.disciplines import load_disciplines
+from selection.journal_groups import JournalGroupResolver
+from selection.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
+from selection.schema import JOURNAL_GROUP_RULES, JOURNAL_GROUPS, WORKS_COLUMNS, WORKS_SCHEMA
+from selection.synthetic import (
+    ELIGIBLE_TRAPS,
+    FIELDS,
+    TRAP_KINDS,
+    generate_world,
+    works_frame,
+    works_table,
+    write_works_parquet,
+)
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +138,64 @@ def test_embedded_subfield_ids_match_the_real_taxonomy(shared_data):
     real = {int(r["id"].rsplit("/", 1)[1]) for r in records}
     embedded = {field_id * 100 + n for field_id, (_, _, ns) in FIELDS.items() for n in ns}
     assert embedded == real
+
+
+def _normalised_eligible_works(world) -> pa.Table:
+    normalizer = WorkNormalizer(
+        world.beijing_institution_ids,
+        JournalGroupResolver(world.journal_overrides, world.source_countries()),
+        load_disciplines(),
+    )
+    beijing = set(world.beijing_institution_ids)
+    kept = [work for work in world.works if passes_harvest_rules(work, beijing, 2021, 2025)]
+    return rows_to_table([normalizer.row(work) for work in kept])
+
+
+def test_harvest_rules_keep_exactly_the_eligible_works(world):
+    beijing = set(world.beijing_institution_ids)
+    kept = {w["id"].rsplit("/", 1)[1] for w in world.works if passes_harvest_rules(w, beijing, 2021, 2025)}
+    assert kept == world.eligible_work_ids
+    assert set(world.traps["two_beijing_institutions"]) <= kept
+    rejected = {kind: ids for kind, ids in world.traps.items() if kind not in ELIGIBLE_TRAPS}
+    assert not kept & {work_id for ids in rejected.values() for work_id in ids}
+
+
+def test_works_frame_equals_the_normalised_world(world):
+    expected = _normalised_eligible_works(world)
+    table = works_table(3000, seed=7)
+    for column in WORKS_COLUMNS:
+        assert table[column].equals(expected[column]), column
+    assert table.num_rows == len(world.eligible_work_ids)
+
+
+def test_works_frame_columns_dtypes_and_values():
+    frame = works_frame(2000, seed=2)
+    assert tuple(frame.columns) == WORKS_COLUMNS
+    assert [dtype.pyarrow_dtype for dtype in frame.dtypes] == list(WORKS_SCHEMA.types)
+    assert frame["work_id"].is_unique
+    assert set(frame["discipline"].dropna()) <= set(load_disciplines().keys())
+    assert set(frame["journal_group"]) == set(JOURNAL_GROUPS)
+    assert set(frame["journal_group_rule"]) <= set(JOURNAL_GROUP_RULES)
+    assert frame["beijing_any"].all()
+    assert frame["publication_year"].between(2021, 2025).all()
+    assert set(frame["type"]) == {"article", "review"}
+    assert not frame["is_retracted"].any()
+    assert (frame["issn_l"].notna()).all()
+
+
+def test_write_works_parquet_round_trips(tmp_path):
+    frame = works_frame(500, seed=3)
+    path = tmp_path / "works.parquet"
+    write_works_parquet(frame, path)
+    table = pq.read_table(path)
+    assert table.schema.remove_metadata() == WORKS_SCHEMA
+    assert table.equals(works_table(500, seed=3))
+    assert [p.name for p in tmp_path.iterdir()] == ["works.parquet"]
+
+
+@pytest.mark.slow
+def test_a_million_works_is_quick():
+    started = time.perf_counter()
+    frame = works_frame(1_000_000, seed=0)
+    assert time.perf_counter() - started < 120
+    assert 800_000 < len(frame) < 1_000_000
