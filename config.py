@@ -60,6 +60,8 @@ class Config:
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads"))
         self.MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
 
+        # How many reverse proxies in front of the app set X-Forwarded-For (0: none, header ignored).
+        self.PROXY_COUNT = _env_int("PROXY_COUNT", 0)
         self.WTF_CSRF_ENABLED = True
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.SESSION_COOKIE_HTTPONLY = True
@@ -68,6 +70,10 @@ class Config:
         self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_int("SESSION_TIMEOUT_MINUTES", 60))
         self.LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+        # Failures from one address (any accounts) within LOGIN_LOCK_MINUTES before it is refused.
+        self.LOGIN_IP_MAX_FAILURES = _env_int("LOGIN_IP_MAX_FAILURES", 30)
+        # Logged out after this long without a request, however long the cookie would live.
+        self.SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
         self.PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
 
         self.BABEL_DEFAULT_LOCALE = "zh_CN"

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
-from conference_app.extensions import babel, csrf, db, login_manager, migrate
+from conference_app.extensions import csrf, db, login_manager, migrate
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,14 +33,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_DIR / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from conference_app.core import i18n
+    from conference_app.core import i18n, mail  # noqa: F401  (mail: send-after-commit hooks)
 
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
 
     _register_models()

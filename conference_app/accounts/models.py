@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -9,7 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from conference_app.core.db import TimestampMixin, UTCDateTime
+from conference_app.core.db import TimestampMixin, UTCDateTime, utcnow
 from conference_app.core.permissions import Role
 from conference_app.extensions import db
 
@@ -37,7 +38,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    organisation = relationship("Organisation", back_populates="users")
+    organisation = relationship("Organisation", back_populates="users", foreign_keys=[organisation_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -52,6 +53,19 @@ class User(UserMixin, TimestampMixin, db.Model):
         """A user record is owned by its organisation (for its administrators)."""
         return self.organisation_id
 
+    @property
+    def password_fingerprint(self) -> str:
+        """Changes whenever the password does: ends old sessions and used reset links."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """The session key: the id bound to the current password (see ``load_user``)."""
+        return f"{self.id}:{self.password_fingerprint}"
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.name} <{self.email}>"
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
@@ -60,3 +74,14 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class LoginFailure(db.Model):
+    """A failed login, kept for a while so repeated failures from one address are throttled."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip_address: Mapped[str] = mapped_column(String(45), nullable=False, index=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False, index=True)

@@ -1,21 +1,34 @@
-"""Write audit entries inside the caller's transaction."""
+"""Write audit entries inside the caller's transaction, and query them."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from conference_app.audit.models import AuditEntry
 from conference_app.extensions import db
 
 
+def client_ip() -> str | None:
+    """The requesting address; None outside a request.
+
+    Behind a reverse proxy set PROXY_COUNT so ProxyFix takes it from X-Forwarded-For;
+    the header is never trusted by itself, as anyone can send it.
+    """
+    if not has_request_context():
+        return None
+    return (request.remote_addr or "")[:45] or None
+
+
 def _current_actor() -> tuple[int | None, str, str | None]:
     if not has_request_context():
         return None, "system (command line)", None
-    ip_address = request.headers.get("X-Forwarded-For", request.remote_addr or "")
-    ip_address = ip_address.split(",")[0].strip() or None
+    ip_address = client_ip()
     if current_user and current_user.is_authenticated:
         return current_user.id, f"{current_user.name} <{current_user.email}>", ip_address
     return None, "anonymous", ip_address
@@ -30,11 +43,14 @@ def record(
     comment: str | None = None,
     details: dict | None = None,
     actor: Any = None,
+    object_type: str | None = None,
+    object_label: str | None = None,
 ) -> AuditEntry:
     """Add an audit entry for ``action`` on ``target`` to the current session (not committed).
 
     The entry commits or rolls back with the change it describes. ``actor`` defaults to the
-    logged-in user, or "system" outside a request (command line).
+    logged-in user, or "system" outside a request (command line). ``object_type`` and
+    ``object_label`` describe a target that is not a model (``target`` may then be None).
     """
     actor_id, actor_label, ip_address = _current_actor()
     if actor is not None:
@@ -44,9 +60,9 @@ def record(
         actor_label=actor_label,
         ip_address=ip_address,
         action=action,
-        object_type=type(target).__name__,
+        object_type=object_type or type(target).__name__,
         object_id=None if getattr(target, "id", None) is None else str(target.id),
-        object_label=str(getattr(target, "audit_label", None) or target)[:300],
+        object_label=(object_label or str(getattr(target, "audit_label", None) or target))[:300],
         from_state=from_state,
         to_state=to_state,
         comment=comment,
@@ -54,3 +70,55 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+# --- reading the log ----------------------------------------------------------------------
+
+ACTION_TITLES: dict[str, Any] = {}
+
+
+def register_action_titles(titles: dict[str, Any]) -> None:
+    """Readable (translatable) names for a module's action codes, shown in the log."""
+    ACTION_TITLES.update(titles)
+
+
+def action_title(action: str) -> str:
+    """The readable name of an action code, or the code itself."""
+    title = ACTION_TITLES.get(action)
+    return str(title) if title is not None else action
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight of a Beijing calendar day, as an aware datetime."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def entries_query(
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+):
+    """Newest first; ``actor`` matches part of the name or e-mail; dates are Beijing days, inclusive."""
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if actor:
+        query = query.where(func.lower(AuditEntry.actor_label).like(f"%{actor.strip().lower()}%"))
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id.strip())
+    if date_from:
+        query = query.where(AuditEntry.created_at >= local_day_start(date_from))
+    if date_to:
+        query = query.where(AuditEntry.created_at < local_day_start(date_to + timedelta(days=1)))
+    return query
+
+
+def distinct_values(column) -> list[str]:
+    """The values a column of the log holds (for the filter menus)."""
+    return list(db.session.scalars(select(column).distinct().order_by(column)))

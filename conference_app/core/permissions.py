@@ -32,6 +32,8 @@ class Role(enum.StrEnum):
         return str(ROLE_TITLES[self])
 
 
+ALL_ROLES = frozenset(Role)
+
 ROLE_TITLES = {
     Role.STAFF: _l("Program staff"),
     Role.ANALYST: _l("Selection analyst"),

@@ -1,0 +1,326 @@
+"""Accounts: logging in (with throttling), passwords and user administration.
+
+Views, the command line and tests call these; they flush, record the audit entry and
+leave the commit to the caller.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import cache
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from conference_app.accounts.models import LoginFailure, User
+from conference_app.audit.services import record
+from conference_app.core import mail
+from conference_app.core.db import utcnow
+from conference_app.core.permissions import Role
+from conference_app.core.services import ServiceError
+from conference_app.extensions import db
+
+PASSWORD_MIN_LENGTH = 10
+RESET_SALT = "password-reset"
+
+
+# --- logging in ---------------------------------------------------------------------------
+
+
+def normalise_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def authenticate(email: str, password: str, ip_address: str | None) -> User:
+    """The user these credentials open, or ServiceError; failures are recorded either way.
+
+    The caller commits in both cases, so a failed attempt counts towards the locks.
+    """
+    config = current_app.config
+    now = utcnow()
+    window_start = now - timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+    if ip_address and _failures_from(ip_address, window_start) >= config["LOGIN_IP_MAX_FAILURES"]:
+        raise ServiceError(
+            _("Too many failed logins from your network. Please try again in %(minutes)d minutes.",
+              minutes=config["LOGIN_LOCK_MINUTES"]),
+            429,
+        )
+    user = find_user(email)
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise ServiceError(
+            _("This account is locked after repeated failed logins. Please try again in %(minutes)d minutes.",
+              minutes=minutes),
+            429,
+        )
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")  # same time as a real check
+    if user is None or not user.check_password(password or ""):
+        _record_failure(user, normalise_email(email), ip_address, now)
+        raise ServiceError(_("Wrong e-mail address or password."))
+    refusal = login_refusal(user)
+    if refusal is not None:
+        record("user.login_refused", user, actor=user, comment=str(refusal))
+        raise ServiceError(refusal, 403)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    record("user.login", user, actor=user)
+    return user
+
+
+def login_refusal(user: User) -> str | None:
+    """Why this user may not log in although the password is right, or None."""
+    from conference_app.organisations.models import OrganisationStatus
+
+    organisation = user.organisation
+    if user.role == Role.SOCIETY and organisation is not None:
+        if organisation.status == OrganisationStatus.PENDING:
+            return _("Your registration is under review. You can log in once program staff have approved it.")
+        if organisation.status == OrganisationStatus.REJECTED:
+            return _("Your organisation's registration was not approved. Please contact program staff.")
+    if not user.is_enabled:
+        return _("This account is disabled. Please contact program staff.")
+    return None
+
+
+def _failures_from(ip_address: str, since) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.ip_address == ip_address, LoginFailure.created_at >= since)
+    )
+
+
+def _record_failure(user: User | None, email: str, ip_address: str | None, now) -> None:
+    config = current_app.config
+    # Old failures no longer count; dropping them here keeps the table small.
+    db.session.execute(
+        delete(LoginFailure).where(LoginFailure.created_at < now - timedelta(minutes=config["LOGIN_LOCK_MINUTES"]))
+    )
+    if ip_address:
+        db.session.add(LoginFailure(ip_address=ip_address, email=email[:254], created_at=now))
+    if user is None:
+        record("user.login_failed", None, object_type="User", object_label=email or "-")
+        return
+    user.failed_logins += 1
+    record("user.login_failed", user, actor=user, details={"failed_logins": user.failed_logins})
+    if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+        user.failed_logins = 0
+        user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+        record("user.locked", user, actor=user, to_state="locked")
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+
+def password_problem(password: str | None) -> str | None:
+    """What is wrong with a new password, or None when it is acceptable."""
+    password = password or ""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return _("The password must have at least %(count)d characters.", count=PASSWORD_MIN_LENGTH)
+    if not any(ch.isalpha() for ch in password) or not any(ch.isdigit() for ch in password):
+        return _("The password must contain both letters and digits.")
+    return None
+
+
+def _set_password(user: User, password: str) -> None:
+    problem = password_problem(password)
+    if problem is not None:
+        raise ServiceError(problem)
+    user.set_password(password)
+    user.password_changed_at = utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Replace the password after checking the current one."""
+    if not user.check_password(current_password or ""):
+        raise ServiceError(_("The current password is wrong."))
+    _set_password(user, new_password)
+    record("user.password_changed", user)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=RESET_SALT)
+
+
+def reset_token(user: User) -> str:
+    """A signed, timed token bound to the current password: using it once spends it."""
+    return _serializer().dumps([user.id, user.password_fingerprint])
+
+
+def user_for_reset_token(token: str) -> User:
+    """The user a valid, unspent, unexpired token belongs to, or ServiceError."""
+    invalid = ServiceError(_("This password reset link is invalid, expired or already used. Please request a new one."))
+    try:
+        user_id, fingerprint = _serializer().loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]
+        )
+    except (BadSignature, ValueError, TypeError):
+        raise invalid from None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.password_fingerprint != fingerprint or not user.is_enabled:
+        raise invalid
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link when the address belongs to an enabled account; silent otherwise."""
+    user = find_user(email)
+    if user is None or not user.is_enabled:
+        return
+    _send_password_link(user, _("Reset your password"))
+    record("user.password_reset_requested", user)
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password through a reset link."""
+    user = user_for_reset_token(token)
+    _set_password(user, new_password)
+    record("user.password_reset", user, actor=user)
+    return user
+
+
+def _send_password_link(user: User, subject: str) -> None:
+    link = url_for("accounts.reset_password", token=reset_token(user), _external=True)
+    hours = current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 3600 or 1
+    body = _(
+        "Hello %(name)s,\n\nopen this link to set the password of your account on the Capital Academic "
+        "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(hours)d hours. If you did not "
+        "ask for it, ignore this message.\n",
+        name=user.name, link=link, hours=hours,
+    )
+    mail.send(user.email, _("Capital Academic Platform") + " - " + subject, body)
+
+
+# --- user administration ------------------------------------------------------------------
+
+
+def _check_membership(role: str, organisation_id: int | None, is_org_admin: bool) -> None:
+    from conference_app.organisations.models import Organisation
+
+    if role not in {r.value for r in Role}:
+        raise ServiceError(_("Unknown role."))
+    if role == Role.SOCIETY:
+        if not organisation_id or db.session.get(Organisation, organisation_id) is None:
+            raise ServiceError(_("A society user must belong to an existing organisation."))
+    elif organisation_id:
+        raise ServiceError(_("Only society users belong to an organisation."))
+    elif is_org_admin:
+        raise ServiceError(_("Only society users can administer an organisation."))
+
+
+def create_user(
+    email: str,
+    name: str,
+    role: str,
+    *,
+    organisation_id: int | None = None,
+    is_org_admin: bool = False,
+    phone: str | None = None,
+    password: str | None = None,
+) -> User:
+    """A new, enabled account; without a password the user is mailed a link to set one."""
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if not email or "@" not in email:
+        raise ServiceError(_("Enter a valid e-mail address."))
+    if not name:
+        raise ServiceError(_("Enter the user's name."))
+    if find_user(email) is not None:
+        raise ServiceError(_("A user with this e-mail address already exists."))
+    _check_membership(role, organisation_id, is_org_admin)
+    user = User(
+        email=email,
+        name=name[:100],
+        phone=(phone or "").strip() or None,
+        role=role,
+        organisation_id=organisation_id or None,
+        is_org_admin=bool(is_org_admin),
+        is_enabled=True,
+    )
+    if password:
+        _set_password(user, password)
+    else:
+        user.set_password(secrets.token_urlsafe(32))
+    db.session.add(user)
+    db.session.flush()
+    if not password:
+        _send_password_link(user, _("Your new account"))
+    record("user.created", user, to_state=role)
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    name: str,
+    role: str,
+    organisation_id: int | None,
+    is_org_admin: bool,
+    phone: str | None = None,
+) -> None:
+    """Change a user's name, contact, role or organisation; a role change is logged as such."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_("Enter the user's name."))
+    _check_membership(role, organisation_id, is_org_admin)
+    before = {"name": user.name, "phone": user.phone, "organisation_id": user.organisation_id,
+              "is_org_admin": user.is_org_admin}
+    old_role = user.role
+    user.name = name[:100]
+    user.phone = (phone or "").strip() or None
+    user.role = role
+    user.organisation_id = organisation_id or None
+    user.is_org_admin = bool(is_org_admin)
+    after = {"name": user.name, "phone": user.phone, "organisation_id": user.organisation_id,
+             "is_org_admin": user.is_org_admin}
+    if old_role != role:
+        record("user.role_changed", user, from_state=old_role, to_state=role)
+    changed = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+    if changed:
+        record("user.updated", user, details=changed)
+
+
+def set_enabled(user: User, enabled: bool, acting_user: User | None = None, comment: str | None = None) -> None:
+    """Disable or re-enable an account; nobody disables their own."""
+    if acting_user is not None and acting_user.id == user.id and not enabled:
+        raise ServiceError(_("You cannot disable your own account."))
+    if user.is_enabled == enabled:
+        return
+    user.is_enabled = enabled
+    record(
+        "user.enabled" if enabled else "user.disabled",
+        user,
+        from_state="disabled" if enabled else "enabled",
+        to_state="enabled" if enabled else "disabled",
+        comment=comment,
+    )
+
+
+def users_query(search: str | None = None, role: str | None = None, enabled: bool | None = None):
+    """The statement behind the staff user list: a name/e-mail search and filters."""
+    query = select(User).order_by(User.email)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(func.lower(User.email).like(pattern) | func.lower(User.name).like(pattern))
+    if role:
+        query = query.where(User.role == role)
+    if enabled is not None:
+        query = query.where(User.is_enabled.is_(enabled))
+    return query

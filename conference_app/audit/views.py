@@ -1,0 +1,58 @@
+"""The audit log for staff: filter, page, export to Excel."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import Blueprint, render_template, request, send_file
+from flask_babel import lazy_gettext as _l
+
+from conference_app.audit import services
+from conference_app.audit.export import workbook_bytes
+from conference_app.audit.forms import AuditFilterForm
+from conference_app.audit.models import AuditEntry
+from conference_app.core.db import utcnow
+from conference_app.core.layout import register_nav_item
+from conference_app.core.permissions import Role, register, requires
+from conference_app.extensions import db
+
+blueprint = Blueprint("audit", __name__, url_prefix="/audit")
+
+register("audit.view", _l("View and export the audit log"), {Role.STAFF})
+register_nav_item(_l("Audit log"), "audit.index", "audit.view", order=90)
+blueprint.add_app_template_global(services.action_title, "action_title")
+ENTRIES_PER_PAGE = 50
+EXPORT_MAX_ROWS = 100_000
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _filter_form() -> AuditFilterForm:
+    form = AuditFilterForm(request.args)
+    form.action.choices = [("", _l("All actions"))] + [
+        (code, services.action_title(code)) for code in services.distinct_values(AuditEntry.action)
+    ]
+    form.object_type.choices = [("", _l("All types"))] + [
+        (name, name) for name in services.distinct_values(AuditEntry.object_type)
+    ]
+    return form
+
+
+@blueprint.get("/")
+@requires("audit.view")
+def index():
+    form = _filter_form()
+    if not form.validate():
+        return render_template("audit/index.html", form=form, page=None), 400
+    page = db.paginate(services.entries_query(**form.criteria()), per_page=ENTRIES_PER_PAGE, error_out=False)
+    return render_template("audit/index.html", form=form, page=page)
+
+
+@blueprint.get("/export.xlsx")
+@requires("audit.view")
+def export():
+    form = _filter_form()
+    if not form.validate():
+        return render_template("audit/index.html", form=form, page=None), 400
+    entries = db.session.scalars(services.entries_query(**form.criteria()).limit(EXPORT_MAX_ROWS))
+    name = f"audit-log-{utcnow():%Y%m%d-%H%M%S}.xlsx"
+    return send_file(BytesIO(workbook_bytes(entries)), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)

@@ -1,0 +1,32 @@
+"""The one way a view runs a form through a service."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from flask_wtf import FlaskForm
+
+from conference_app.core.services import ServiceError
+from conference_app.extensions import db
+
+
+def submit(form: FlaskForm, operation: Callable[[], object]) -> bool:
+    """Validate ``form`` and run ``operation``; True when both succeeded (the view then commits).
+
+    A ServiceError rolls the session back and joins the form's errors, so the view
+    re-renders the form with ``form_status(form)``.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        operation()
+    except ServiceError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return False
+    return True
+
+
+def form_status(form: FlaskForm) -> int:
+    """200 for a first display, 400 for a refused submission."""
+    return 400 if form.is_submitted() else 200

@@ -1,0 +1,75 @@
+"""What every page's layout needs: navigation by permission, languages, display filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask, current_app, request
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+
+from conference_app.core.i18n import select_locale
+from conference_app.core.permissions import user_can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: object
+    endpoint: str
+    permission: str
+    order: int = 100
+
+
+NAV_ITEMS: list[NavItem] = []
+
+
+def register_nav_item(label, endpoint: str, permission: str, order: int = 100) -> None:
+    """Add a navbar link shown to users holding ``permission`` (call at import time)."""
+    if all(item.endpoint != endpoint for item in NAV_ITEMS):
+        NAV_ITEMS.append(NavItem(label, endpoint, permission, order))
+        NAV_ITEMS.sort(key=lambda item: item.order)
+
+
+def navigation() -> list[NavItem]:
+    """The navbar links the current user may follow."""
+    return [
+        item
+        for item in NAV_ITEMS
+        if item.endpoint in current_app.view_functions and user_can(current_user, item.permission)
+    ]
+
+
+def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A timezone-aware datetime shown in Asia/Shanghai (the request's timezone)."""
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def local_date(value: date | datetime | None, fmt: str = "yyyy-MM-dd") -> str:
+    return "" if value is None else format_date(value, fmt)
+
+
+def money(fen: int | None) -> str:
+    """Integer fen as yuan: 123400 -> "¥1,234.00"."""
+    if fen is None:
+        return ""
+    yuan = Decimal(int(fen)) / 100
+    sign = "-" if yuan < 0 else ""
+    return f"{sign}¥{abs(yuan):,.2f}"
+
+
+def _layout_context() -> dict:
+    return {
+        "nav_items": navigation() if request else [],
+        "languages": current_app.config["LANGUAGES"],
+        "current_locale": select_locale(),
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_layout_context)
+    app.add_template_filter(local_datetime)
+    app.add_template_filter(local_date)
+    app.add_template_filter(money)
+
