@@ -1,0 +1,177 @@
+"""Snapshot import: a snapshot folder built from a synthetic world, duplicates, bad input."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import gzip
+import json
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from selection import snapshot
+from selection.cli import main
+from selection.errors import SelectionError
+from selection.schema import WORKS_SCHEMA
+from selection.synthetic import generate_world, works_table
+
+N_WORKS, SEED = 600, 5
+LATEST, OLDER = "2026-11-01", "2025-10-01"
+
+
+def _write_part(path, records) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+
+
+def _work_id(work) -> str:
+    return work["id"].rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A snapshot with every work in the latest partition and some older versions too:
+    - every 10th eligible work also has an older, differently titled version;
+    - one eligible work is retracted in its latest version only (must be left out);
+    - one work's version in the older partition carries the newest updated_date (must win).
+    """
+    root = tmp_path_factory.mktemp("snapshot")
+    world = generate_world(N_WORKS, seed=SEED)
+    eligible = sorted(world.eligible_work_ids)
+    retracted_id, newest_elsewhere_id = eligible[3], eligible[5]
+    latest, older = [], []
+    for work in world.works:
+        work_id = _work_id(work)
+        current = copy.deepcopy(work)
+        if work_id == retracted_id:
+            current["is_retracted"] = True
+        latest.append(current)
+        if work_id in eligible[::10] or work_id == retracted_id:
+            older.append({**work, "title": "An older title", "updated_date": f"{OLDER}T00:00:00"})
+        if work_id == newest_elsewhere_id:
+            older.append({**work, "title": "The newest title", "updated_date": "2027-01-01T00:00:00"})
+    works = root / "data" / "works"
+    half = len(latest) // 2
+    _write_part(works / f"updated_date={LATEST}" / "part_000.gz", latest[:half])
+    _write_part(works / f"updated_date={LATEST}" / "part_001.gz", latest[half:])
+    _write_part(works / f"updated_date={OLDER}" / "part_000.gz", older)
+    _write_part(root / "data" / "sources" / f"updated_date={LATEST}" / "part_000.gz", world.sources)
+
+    institutions = root / "institutions.csv"
+    with institutions.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["institution_id", "display_name", "city", "reason", "note"])
+        for record in world.institutions:
+            if record["id"].rsplit("/", 1)[1] in world.beijing_institution_ids:
+                writer.writerow([record["id"].rsplit("/", 1)[1], record["display_name"], "Beijing", "geo", ""])
+    overrides = root / "overrides.csv"
+    overrides.write_text(
+        "issn,cn_number,title,note\n" + "".join(f"{i},{cn},,\n" for i, cn in world.journal_overrides.items()),
+        encoding="utf-8",
+    )
+    out = root / "out"
+    exit_code = _run_command(
+        [str(root), "--out", str(out), "--from-year", "2021", "--to-year", "2025",
+         "--institutions", str(institutions), "--overrides", str(overrides)]
+    )
+    return {
+        "exit_code": exit_code,
+        "world": world,
+        "table": pq.read_table(out / "works.parquet"),
+        "manifest": json.loads((out / "manifest.json").read_text(encoding="utf-8")),
+        "retracted_id": retracted_id,
+        "newest_elsewhere_id": newest_elsewhere_id,
+        "older_versions": len(older),
+        "out": out,
+    }
+
+
+def _run_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    snapshot.register(parser.add_subparsers())
+    args = parser.parse_args(["import-snapshot", *argv])
+    return args.func(args)
+
+
+def test_import_keeps_exactly_the_eligible_latest_versions(built):
+    table = built["table"]
+    assert built["exit_code"] == 0
+    assert table.schema.remove_metadata() == WORKS_SCHEMA
+    expected_ids = built["world"].eligible_work_ids - {built["retracted_id"]}
+    assert table["work_id"].to_pylist() == sorted(expected_ids)
+
+    # an independent path: the vectorised table of the same world, minus the two changed works
+    changed = pa.array([built["retracted_id"], built["newest_elsewhere_id"]])
+
+    def without_changed(works):
+        return works.filter(pc.invert(pc.is_in(works["work_id"], value_set=changed))).sort_by("work_id")
+
+    assert without_changed(table).equals(without_changed(works_table(N_WORKS, seed=SEED)))
+    assert "An older title" not in table["title"].to_pylist()
+    newest = table.filter(pc.equal(table["work_id"], built["newest_elsewhere_id"]))
+    assert newest["title"].to_pylist() == ["The newest title"]
+
+
+def test_manifest_counts(built):
+    manifest, table = built["manifest"], built["table"]
+    assert manifest["works"] == table.num_rows
+    assert sum(manifest["by_year"].values()) == table.num_rows
+    assert set(manifest["by_year"]) <= {str(year) for year in range(2021, 2026)}
+    assert sum(manifest["by_journal_group"].values()) == table.num_rows
+    assert manifest["duplicate_versions"] == built["older_versions"]
+    assert manifest["lines_read"] == N_WORKS + built["older_versions"]
+    assert len(manifest["files_read"]) == 4
+    assert manifest["sources_with_country"] > 0
+    assert "doi: absent" in manifest["missing_fields"]
+    assert manifest["duration_seconds"] >= 0
+    assert sorted(p.name for p in built["out"].iterdir()) == ["manifest.json", "works.parquet"]
+
+
+def test_the_works_folder_may_sit_directly_under_the_snapshot(tmp_path):
+    world = generate_world(50, seed=1)
+    _write_part(tmp_path / "works" / f"updated_date={LATEST}" / "part_000.gz", world.works)
+    manifest = snapshot.import_snapshot(
+        tmp_path, tmp_path / "out", 2021, 2025, set(world.beijing_institution_ids), world.journal_overrides
+    )
+    assert manifest["works"] == len(world.eligible_work_ids)
+    assert manifest["by_journal_group_rule"].get("source_country") is None  # no sources folder
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        (None, "snapshot folder .* not found"),
+        ("empty", "no works part files"),
+        ("no_parts", "no works part files"),
+        ("broken", "cannot read .*part_000.gz"),
+    ],
+)
+def test_bad_snapshot_folders(tmp_path, layout, message):
+    folder = tmp_path / "snapshot"
+    if layout:
+        folder.mkdir()
+    if layout == "no_parts":
+        (folder / "data" / "works" / f"updated_date={LATEST}").mkdir(parents=True)
+    if layout == "broken":
+        part = folder / "data" / "works" / f"updated_date={LATEST}" / "part_000.gz"
+        part.parent.mkdir(parents=True)
+        part.write_bytes(b"not gzip")
+    with pytest.raises(SelectionError, match=message):
+        snapshot.import_snapshot(folder, tmp_path / "out", 2021, 2025, {"I1"}, {})
+    assert not (tmp_path / "out" / "works.parquet").exists()
+
+
+def test_years_the_wrong_way_round(tmp_path):
+    with pytest.raises(SelectionError, match="swap them"):
+        snapshot.import_snapshot(tmp_path, tmp_path / "out", 2025, 2021, {"I1"}, {})
+
+
+def test_command_line_reports_a_bad_folder(tmp_path, capsys):
+    assert main(["import-snapshot", str(tmp_path / "absent"), "--out", str(tmp_path / "out")]) == 2
+    assert "error: snapshot folder" in capsys.readouterr().err
