@@ -7,6 +7,11 @@ WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 LENGTH = 18
 
 
+def N_(message: str) -> str:
+    """Mark a message id for the translation catalog; callers translate it with ``gettext``."""
+    return message
+
+
 def normalise_credit_code(code: str) -> str:
     """Upper-case and strip spaces, as people type it."""
     return "".join(code.split()).upper()
@@ -22,12 +27,11 @@ def credit_code_problem(code: str) -> str | None:
     """Why ``code`` is not a valid credit code (English message id), or None when it is."""
     code = normalise_credit_code(code)
     if len(code) != LENGTH:
-        return "must be exactly 18 characters"
-    bad = sorted({char for char in code if char not in CHARSET})
-    if bad:
-        return "contains characters not allowed in a credit code"
+        return N_("The unified social credit code must be exactly 18 characters.")
+    if any(char not in CHARSET for char in code):
+        return N_("The unified social credit code contains characters that are not allowed.")
     if check_character(code[:17]) != code[17]:
-        return "check character does not match (GB 32100-2015)"
+        return N_("The check character of the unified social credit code is wrong (GB 32100-2015).")
     return None
 
 

@@ -55,6 +55,23 @@ ORGANISATION_STATUS_TITLES = {
 }
 
 
+# Labels of the fields people fill in; forms show them and services name them in messages.
+ORGANISATION_FIELD_LABELS = {
+    "name_zh": _l("Chinese name"),
+    "name_en": _l("English name"),
+    "org_type": _l("Organisation type"),
+    "credit_code": _l("Unified social credit code"),
+    "is_bast_member": _l("BAST group member"),
+    "bast_member_since": _l("Group member since"),
+    "in_journal_excellence_plan": _l("Journal Excellence Action Plan unit"),
+    "publishes_journal": _l("Publishes a journal"),
+    "contact_name": _l("Contact person"),
+    "contact_phone": _l("Contact phone"),
+    "contact_email": _l("Contact e-mail"),
+    "address": _l("Address"),
+}
+
+
 class Organisation(TimestampMixin, db.Model):
     """A unit that may apply for program categories."""
 
@@ -91,6 +108,10 @@ class Organisation(TimestampMixin, db.Model):
     @property
     def owner_organisation_id(self) -> int:
         return self.id
+
+    @property
+    def audit_label(self) -> str:
+        return self.name_zh
 
     @property
     def type_enum(self) -> OrganisationType:
@@ -161,6 +182,10 @@ class PastEvent(TimestampMixin, db.Model):
     @property
     def owner_organisation_id(self) -> int:
         return self.organisation_id
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.year} {self.title}"
 
     @property
     def kind_enum(self) -> PastEventKind:

@@ -1,0 +1,108 @@
+"""Self-registration: pending until staff approve; approval enables, rejection says why."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from conference_app.accounts.models import User
+from conference_app.audit.models import AuditEntry
+from conference_app.core.permissions import Role
+from conference_app.extensions import db
+from conference_app.organisations.credit_code import make_credit_code
+from conference_app.organisations.models import Organisation
+from tests.app.org_support import fresh_g, log_out  # noqa: F401
+from tests.app.helpers import csrf_token
+
+PASSWORD = "Sound-Wave-2026"
+
+
+@pytest.fixture()
+def registered(client):
+    """A society that registered itself through the public form."""
+    data = {
+        "name_zh": "北京声学学会",
+        "name_en": "Acoustical Society of Beijing",
+        "org_type": "society",
+        "credit_code": make_credit_code("51110000500006666"),
+        "contact_name": "周会长",
+        "user_name": "周会长",
+        "email": "Zhou@Acoustics.example.cn",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "is_bast_member": "y",  # not on the public form: must be ignored
+        "status": "approved",
+        "csrf_token": csrf_token(client, "/register"),
+    }
+    response = client.post("/register", data=data)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/register/done")
+    assert client.get("/register/done").status_code == 200
+    return db.session.scalar(select(Organisation).where(Organisation.name_zh == "北京声学学会"))
+
+
+def log_in(auth, client, email=" zhou@acoustics.example.cn", password=PASSWORD) -> int:
+    auth.login(email.strip(), password)
+    return client.get("/home").status_code
+
+
+def review(client, organisation, action: str, comment: str = ""):
+    url = f"/organisations/{organisation.id}"
+    return client.post(f"{url}/{action}", data={"comment": comment, "csrf_token": csrf_token(client, url)})
+
+
+def entries(action: str) -> list[AuditEntry]:
+    return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+
+
+def test_registration_is_pending_and_cannot_log_in(client, auth, registered):
+    user = registered.users[0]
+    assert registered.status == "pending" and not registered.is_bast_member
+    assert (user.email, user.role, user.is_org_admin, user.is_enabled) == (
+        "zhou@acoustics.example.cn", Role.SOCIETY.value, True, False
+    )
+    assert [entry.to_state for entry in entries("organisation.registered")] == ["pending"]
+    assert log_in(auth, client) != 200
+
+
+def test_staff_approval_enables_the_user(client, auth, registered, make_user):
+    staff = make_user(Role.STAFF, name="王审核")
+    auth.login(staff.email)
+    pending = client.get("/organisations/?status=pending").get_data(as_text=True)
+    assert "北京声学学会" in pending
+    assert review(client, registered, "approve", "材料齐全").status_code == 302
+    db.session.expire_all()
+    assert registered.status == "approved" and registered.reviewed_by_id == staff.id
+    assert registered.users[0].is_enabled
+    (approval,) = entries("organisation.approved")
+    assert (approval.actor_id, approval.from_state, approval.to_state, approval.comment) == (
+        staff.id, "pending", "approved", "材料齐全"
+    )
+    assert entries("user.enabled")[0].object_id == str(registered.users[0].id)
+    assert "王审核" in client.get(f"/organisations/{registered.id}").get_data(as_text=True)
+    assert review(client, registered, "approve").status_code == 400  # not twice
+    log_out(client)
+    assert log_in(auth, client) == 200
+    assert client.get("/organisations/mine").status_code == 302
+
+
+def test_rejection_needs_a_reason_and_keeps_the_user_out(client, auth, registered, make_user):
+    auth.login(make_user(Role.STAFF).email)
+    response = review(client, registered, "reject", "  ")
+    assert response.status_code == 400 and "请填写不予通过的理由" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert registered.status == "pending" and not entries("organisation.rejected")
+    assert review(client, registered, "reject", "信用代码与名称不符").status_code == 302
+    db.session.expire_all()
+    assert registered.status == "rejected" and registered.review_comment == "信用代码与名称不符"
+    (rejection,) = entries("organisation.rejected")
+    assert (rejection.from_state, rejection.to_state, rejection.comment) == ("pending", "rejected", "信用代码与名称不符")
+    log_out(client)
+    assert log_in(auth, client) != 200
+    assert not db.session.get(User, registered.users[0].id).is_enabled
+
+
+def test_only_staff_review(client, auth, registered, make_user):
+    auth.login(make_user(Role.EXPERT).email)
+    assert review(client, registered, "approve").status_code == 403
+    db.session.expire_all()
+    assert registered.status == "pending"
