@@ -13,10 +13,11 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from threadpoolctl import threadpool_limits
 
 # Latin words of three or more characters, or runs of CJK ideographs (split into bigrams).
 _TOKEN = re.compile(r"[a-z][a-z0-9\-]{2,}|[\u3400-\u4dbf\u4e00-\u9fff]+")
-_KMEANS_STARTS = 3
+_KMEANS_STARTS = 1  # one k-means++ start: the clusters describe the list, they need not be optimal
 LABEL_TERMS = 3
 
 
@@ -78,10 +79,14 @@ def cluster_texts(
     if cluster_count < 2:
         return np.ones(len(fit_texts), dtype="int64"), np.ones(len(other_texts), dtype="int64"), {1: ""}
     model = KMeans(n_clusters=cluster_count, n_init=_KMEANS_STARTS, random_state=seed)
-    with warnings.catch_warnings():
+    # A list is small (about a thousand texts): one thread on a dense matrix is fastest, and
+    # the OpenMP pool waking for every list would cost more than the clustering itself.
+    with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct texts than clusters
-        raw_fit = model.fit_predict(fit_matrix)
-    raw_other = model.predict(vectorizer.transform(other_texts)) if other_texts else np.empty(0, dtype="int64")
+        raw_fit = model.fit_predict(fit_matrix.toarray())
+        raw_other = (
+            model.predict(vectorizer.transform(other_texts).toarray()) if other_texts else np.empty(0, dtype="int64")
+        )
     first_seen = pd.unique(raw_fit)
     renumber = np.zeros(cluster_count, dtype="int64")
     renumber[first_seen] = np.arange(1, len(first_seen) + 1)

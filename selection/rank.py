@@ -33,6 +33,7 @@ RANK_INPUT_COLUMNS = (
     "fwci", "citation_normalized_percentile", "is_retracted", "abstract",
 )
 RANKED_TYPES = ("article", "review")
+TEXT_COLUMNS = ("title", "abstract")  # read only for the top of each list
 SLACK = 1e-9  # float tolerance of the eligibility gate
 
 CANDIDATES_SCHEMA = pa.schema(
@@ -125,7 +126,8 @@ def check_works_columns(columns) -> None:
 
 
 def load_works(path: str | Path) -> pd.DataFrame:
-    """Read the columns the ranking needs from a works.parquet (list columns stay Arrow-backed)."""
+    """Read the columns the ranking needs from a works.parquet, Arrow-backed like
+    ``selection.synthetic.works_frame`` (no copy into Python objects)."""
     path = Path(path)
     try:
         schema = pq.read_schema(path)
@@ -135,18 +137,13 @@ def load_works(path: str | Path) -> pd.DataFrame:
         raise SelectionError(f"works file {path} is not a Parquet file ({exc}); pass a works.parquet") from None
     check_works_columns(schema.names)
     table = pq.read_table(path, columns=list(RANK_INPUT_COLUMNS))
-    return table.to_pandas(
-        types_mapper=lambda arrow_type: pd.ArrowDtype(arrow_type) if pa.types.is_list(arrow_type) else None,
-        date_as_object=False,
-    )
+    return table.to_pandas(types_mapper=pd.ArrowDtype, ignore_metadata=True)
 
 
 def latest_publication_date(works: pd.DataFrame) -> dt.date:
     """The default as-of date: the latest publication_date, else 31 December of the latest year."""
-    dates = pd.to_datetime(works["publication_date"], errors="coerce")
-    if dates.notna().any():
-        return dates.max().date()
-    return dt.date(int(works["publication_year"].max()), 12, 31)
+    latest = pc.max(indicators.arrow_column(works["publication_date"], pa.date32())).as_py()
+    return latest if latest is not None else dt.date(int(works["publication_year"].max()), 12, 31)
 
 
 def window_years(as_of: dt.date, settings: RankSettings) -> tuple[int, int]:
@@ -176,16 +173,20 @@ def has_issn(works: pd.DataFrame) -> np.ndarray:
     return works["issn_l"].notna().to_numpy() | listed
 
 
-def select_universe(works: pd.DataFrame, settings: RankSettings, as_of: dt.date) -> tuple[pd.DataFrame, dict]:
-    """The works that are ranked, and how many each rule kept (in order).
+def select_universe(
+    works: pd.DataFrame, settings: RankSettings, as_of: dt.date
+) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, int]]:
+    """The works that are ranked, the records merged away per DOI, and how many works each
+    rule kept (in order).
 
-    Rules: article or review in an ISSN journal of a known group, inside the window, not
-    retracted, mapped to a discipline, meeting the author rule; one record per DOI (the
-    most cited, then the smallest id, with the others listed in ``merged_work_ids``);
-    reviews only when ``rank_reviews``.
+    Rules: article (or review when ``rank_reviews``) in an ISSN journal of a known group,
+    inside the window, not retracted, mapped to a discipline, meeting the author rule; then
+    one record per DOI: the most cited, then the smallest id. The universe keeps the
+    position of each work in ``works`` as ``source_row`` and leaves the text columns there.
     """
     first_year, last_year = window_years(as_of, settings)
     year = works["publication_year"].to_numpy(dtype=float, na_value=np.nan)
+    ranked_types = RANKED_TYPES if settings.rank_reviews else ("article",)
     rules = {
         "article_or_review": works["type"].isin(RANKED_TYPES).to_numpy(),
         "issn_journal": has_issn(works) & works["journal_group"].isin(JOURNAL_GROUPS).to_numpy(),
@@ -193,30 +194,41 @@ def select_universe(works: pd.DataFrame, settings: RankSettings, as_of: dt.date)
         "not_retracted": ~_flag(works["is_retracted"]),
         "in_a_discipline": works["discipline"].notna().to_numpy(),
         f"author_rule_{settings.author_rule}": author_rule_mask(works, settings.author_rule),
+        "ranked_type": works["type"].isin(ranked_types).to_numpy(),
     }
     funnel = {"input": len(works)}
     keep = np.ones(len(works), dtype=bool)
     for name, passed in rules.items():
         keep &= passed
         funnel[name] = int(keep.sum())
-    universe = works.loc[keep]
-    universe = _merge_duplicate_dois(universe)
-    funnel["distinct_doi"] = len(universe)
-    if not settings.rank_reviews:
-        universe = universe.loc[universe["type"].to_numpy() != "review"]
-    funnel["ranked"] = len(universe)
-    return universe.reset_index(drop=True), funnel
+    kept_rows = np.flatnonzero(keep)
+    duplicate_rows, merged = _duplicate_dois(works.iloc[kept_rows], kept_rows)
+    kept_rows = kept_rows[~np.isin(kept_rows, duplicate_rows)]
+    funnel["distinct_doi"] = len(kept_rows)
+    columns = [name for name in RANK_INPUT_COLUMNS if name not in TEXT_COLUMNS]
+    universe = works.iloc[kept_rows][columns].reset_index(drop=True)
+    universe["source_row"] = kept_rows
+    return universe, merged, funnel
 
 
-def _merge_duplicate_dois(works: pd.DataFrame) -> pd.DataFrame:
-    cited = works["cited_by_count"].to_numpy(dtype=float, na_value=-1)
-    ordered = works.assign(_cited=cited).sort_values(["doi", "_cited", "work_id"], ascending=[True, False, True])
-    duplicate = ordered["doi"].notna().to_numpy() & ordered["doi"].duplicated().to_numpy()
-    merged = ordered.loc[duplicate].groupby("doi", sort=True)["work_id"].agg(list)
-    kept = ordered.loc[~duplicate].drop(columns="_cited")
-    merged_ids = kept["doi"].map(merged)
-    kept["merged_work_ids"] = [ids if isinstance(ids, list) else [] for ids in merged_ids]
-    return kept.sort_values("work_id", kind="stable")
+def _duplicate_dois(works: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarray, dict[str, list[str]]]:
+    """Of ``works`` (at ``positions`` in the frame they came from): the positions of the
+    records that lose to another record of their DOI, and DOI -> the work ids merged away."""
+    doi = works["doi"]
+    shared = (doi.notna() & doi.duplicated(keep=False)).to_numpy()
+    if not shared.any():
+        return np.empty(0, dtype="int64"), {}
+    records = pd.DataFrame(
+        {
+            "doi": doi.to_numpy()[shared],
+            "cited": works["cited_by_count"].to_numpy(dtype=float, na_value=-1)[shared],
+            "work_id": works["work_id"].to_numpy()[shared],
+            "position": positions[shared],
+        }
+    ).sort_values(["doi", "cited", "work_id"], ascending=[True, False, True])
+    losers = records.loc[records["doi"].duplicated()]
+    merged = losers.groupby("doi", sort=True)["work_id"].agg(list).to_dict()
+    return losers["position"].to_numpy(), merged
 
 
 def stratum_codes(works: pd.DataFrame) -> np.ndarray:
@@ -278,7 +290,8 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
             f"discipline_weights name unknown discipline(s) {', '.join(unknown)}; known: {', '.join(disciplines.keys())}"
         )
     as_of = settings.as_of or latest_publication_date(works)
-    universe, funnel = select_universe(works, settings, as_of)
+    works = works.reset_index(drop=True)
+    universe, merged_dois, funnel = select_universe(works, settings, as_of)
     values = indicator_values(universe, works, settings, as_of)
     strata = pd.Series(stratum_codes(universe), index=universe.index)
     percentiles = pd.DataFrame(
@@ -309,13 +322,13 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
 
     if settings.diversity_unit == "cluster":
         everything = np.ones(len(ordered), dtype=bool)
-        clusters, terms = _cluster_lists(universe, ordered, list_key, in_top, everything, settings)
+        clusters, terms = _cluster_lists(works, universe, ordered, list_key, in_top, everything, settings)
         cap_unit = pd.Series(clusters)
     else:
         cap_unit = topic_unit
     selected = diversity.capped_selection(list_key, cap_unit, settings.per_group, settings.topic_cap_share)
     if settings.diversity_unit == "topic":
-        clusters, terms = _cluster_lists(universe, ordered, list_key, in_top, selected, settings)
+        clusters, terms = _cluster_lists(works, universe, ordered, list_key, in_top, selected, settings)
 
     top = in_top | selected
     interval_low, interval_high = _rank_intervals(strata, percentiles, values, weights, ordered, list_key, top, settings)
@@ -331,25 +344,26 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
         rank_interval_low=interval_low[selected[top]],
         rank_interval_high=interval_high[selected[top]],
     )
-    candidates = _candidate_frame(picks, universe, strata, values, percentiles, weights, settings)
+    candidates = _candidate_frame(picks, works, universe, merged_dois, strata, values, percentiles, weights, settings)
     lists = _list_counts(scored, disciplines, settings)
     pool = scored[["discipline", "journal_group", "score", "eligible", "selected"]]
     return RankResult(candidates, pool, lists, funnel, as_of, settings)
 
 
-def _cluster_lists(universe, ordered, list_key, fit_mask, other_mask, settings):
+def _cluster_lists(works, universe, ordered, list_key, fit_mask, other_mask, settings):
     """Cluster labels and descriptions for the ordered eligible rows (0 / "" where not clustered)."""
     labels = np.zeros(len(ordered), dtype="int64")
     terms = np.full(len(ordered), "", dtype=object)
-    rows = ordered["row"].to_numpy()
-    for key, positions in pd.Series(np.arange(len(ordered))).groupby(list_key.to_numpy(), sort=True):
+    needed = np.flatnonzero(fit_mask | other_mask)
+    source_rows = universe["source_row"].to_numpy()[ordered["row"].to_numpy()[needed]]
+    texts = np.empty(len(ordered), dtype=object)
+    texts[needed] = diversity.work_text(works["title"].iloc[source_rows], works["abstract"].iloc[source_rows])
+    for _, positions in pd.Series(needed).groupby(list_key.to_numpy()[needed], sort=True):
         positions = positions.to_numpy()
         fit = positions[fit_mask[positions]]
-        other = positions[other_mask[positions] & ~fit_mask[positions]]
-        fit_texts = diversity.work_text(universe["title"].iloc[rows[fit]], universe["abstract"].iloc[rows[fit]])
-        other_texts = diversity.work_text(universe["title"].iloc[rows[other]], universe["abstract"].iloc[rows[other]])
+        other = positions[~fit_mask[positions]]
         fit_labels, other_labels, descriptions = diversity.cluster_texts(
-            fit_texts, other_texts, settings.max_clusters, settings.max_features, settings.seed
+            texts[fit].tolist(), texts[other].tolist(), settings.max_clusters, settings.max_features, settings.seed
         )
         labels[fit], labels[other] = fit_labels, other_labels
         terms[fit] = [descriptions[label] for label in fit_labels]
@@ -374,13 +388,14 @@ def _rank_intervals(strata, percentiles, values, weights, ordered, list_key, top
     )
 
 
-def _candidate_frame(picks, universe, strata, values, percentiles, weights, settings) -> pd.DataFrame:
+def _candidate_frame(picks, works, universe, merged_dois, strata, values, percentiles, weights, settings) -> pd.DataFrame:
     """The candidates table in CANDIDATE_COLUMNS order, ranks counted inside each list."""
     rows = picks["row"].to_numpy()
     lists = picks["list_key"].to_numpy()
     cap = diversity.cap_seats(settings.per_group, settings.topic_cap_share)
     stratum_works = strata.groupby(strata.to_numpy()).transform("size").to_numpy()
     source = universe.iloc[rows]
+    titles = works["title"].to_numpy()[source["source_row"].to_numpy()]
     columns = {
         "work_id": picks["work_id"].to_numpy(),
         "discipline": picks["discipline"].to_numpy(),
@@ -405,9 +420,11 @@ def _candidate_frame(picks, universe, strata, values, percentiles, weights, sett
         "stability": stability.stability_labels(picks["rank_interval_high"].to_numpy(), settings.per_group),
         "author_rule": np.full(len(picks), settings.author_rule, dtype=object),
     }
-    for name in ("subfield_id", "publication_year", "type", "doi", "title", "source_name", "issn_l",
-                 "beijing_first", "beijing_corresponding", "merged_work_ids"):
+    for name in ("subfield_id", "publication_year", "type", "doi", "source_name", "issn_l",
+                 "beijing_first", "beijing_corresponding"):
         columns[name] = source[name].to_numpy()
+    columns["title"] = titles
+    columns["merged_work_ids"] = [merged_dois.get(doi, []) for doi in source["doi"]]
     table = pa.table(
         {name: pa.array(columns[name], type=CANDIDATES_SCHEMA.field(name).type, from_pandas=True)
          for name in CANDIDATE_COLUMNS},
@@ -419,7 +436,7 @@ def _candidate_frame(picks, universe, strata, values, percentiles, weights, sett
 def _list_counts(scored: pd.DataFrame, disciplines: DisciplineMap, settings: RankSettings) -> list[dict]:
     """Pool, eligible and selected counts and the shortfall of every discipline x group list."""
     counts = scored.groupby(["discipline", "journal_group"])[["eligible", "selected"]].agg(["size", "sum"])
-    keys = list(disciplines.keys()) + sorted(set(scored["discipline"]) - set(disciplines.keys()))
+    keys = list(disciplines.keys()) + sorted(set(scored["discipline"].unique()) - set(disciplines.keys()))
     lists = []
     for discipline in keys:
         for group in JOURNAL_GROUPS:

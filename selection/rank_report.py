@@ -57,7 +57,7 @@ def top_share_text(percentile: float) -> str:
     return f"前 {math.ceil(share - 1e-9)}%"
 
 
-def explain_row(row: pd.Series) -> str:
+def explain_row(row: dict) -> str:
     """Why a candidate has its score, in Chinese: the weighted sum, then each indicator's
     standing in its subfield-year-group stratum."""
     terms = " + ".join(
@@ -79,6 +79,8 @@ def write_candidates_parquet(candidates: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
+# Weights, stratum size and author rule are in the explanation and the overview sheet
+# rather than in columns of their own: every cell costs time in a 10,000-row workbook.
 _XLSX_COLUMNS = (
     ("排名", lambda row: int(row["rank"])),
     ("综合得分", lambda row: round(float(row["score"]), 4)),
@@ -89,7 +91,7 @@ _XLSX_COLUMNS = (
     ("ISSN-L", lambda row: row["issn_l"]),
     ("发表年份", lambda row: int(row["publication_year"])),
     ("类型", lambda row: TYPE_NAMES_ZH.get(row["type"], row["type"])),
-    ("DOI", lambda row: _hyperlink(f"https://doi.org/{row['doi']}", row["doi"]) if row["doi"] else None),
+    ("DOI", lambda row: _hyperlink(f"https://doi.org/{row['doi']}", row["doi"]) if pd.notna(row["doi"]) else None),
     ("OpenAlex", lambda row: _hyperlink(f"https://openalex.org/{row['work_id']}", row["work_id"])),
     ("主题", lambda row: row["topic_id"]),
     ("主题内排名", lambda row: int(row["topic_rank"])),
@@ -102,11 +104,8 @@ _XLSX_COLUMNS = (
         for column in (
             (f"{INDICATOR_NAMES_ZH[name]}值", lambda row, name=name: _number_or_none(row[f"{name}_value"])),
             (f"{INDICATOR_NAMES_ZH[name]}百分位", lambda row, name=name: round(float(row[f"{name}_percentile"]), 4)),
-            (f"{INDICATOR_NAMES_ZH[name]}权重", lambda row, name=name: round(float(row[f"{name}_weight"]), 4)),
         )
     ],
-    ("同层论文数", lambda row: int(row["stratum_works"])),
-    ("作者规则", lambda row: row["author_rule"]),
     ("第一作者在京", lambda row: "是" if row["beijing_first"] else "否"),
     ("通讯作者在京", lambda row: "是" if row["beijing_corresponding"] else "否"),
     ("得分说明", explain_row),
@@ -155,13 +154,17 @@ def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: 
     overview.append(())
     overview.append(("作者规则", result.settings.author_rule))
     overview.append(("截止日期", result.as_of.isoformat()))
+    for name in INDICATORS:
+        overview.append((f"{INDICATOR_NAMES_ZH[name]}默认权重", result.settings.weights[name]))
+    for discipline, overrides in sorted(result.settings.discipline_weights.items()):
+        overview.append((f"{_discipline_name(disciplines, discipline)}权重调整", json.dumps(overrides)))
 
     used_names: set[str] = set()
     for (discipline, group), rows in result.candidates.groupby(["discipline", "journal_group"], sort=True):
         sheet = workbook.create_sheet(_sheet_name(_discipline_name(disciplines, discipline), group, used_names))
         sheet.freeze_panes = "B2"
         header_row(sheet, [title for title, _ in _XLSX_COLUMNS])
-        for _, row in rows.iterrows():
+        for row in rows.to_dict("records"):
             sheet.append([cell(row) for _, cell in _XLSX_COLUMNS])
     workbook.save(path)
 
