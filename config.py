@@ -74,6 +74,8 @@ class Config:
         self.LOGIN_IP_MAX_FAILURES = _env_int("LOGIN_IP_MAX_FAILURES", 30)
         # Logged out after this long without a request, however long the cookie would live.
         self.SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+        # Werkzeug's hashing method; tests use a fast one, production keeps the strong default.
+        self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
 
         self.BABEL_DEFAULT_LOCALE = "zh_CN"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from conference_app.accounts.services import password_problem
@@ -21,8 +22,8 @@ def acceptable_password(form, field) -> None:
             raise ValidationError(problem)
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(role.value, role.title) for role in Role]
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, role.title) for role in Role]
 
 
 class LoginForm(FlaskForm):
@@ -58,7 +59,9 @@ class UserEditForm(FlaskForm):
     is_org_admin = BooleanField(_l("Administers the organisation"))
 
     def set_organisations(self, organisations) -> None:
-        self.organisation_id.choices = [(0, _l("(none)"))] + [(org.id, org.name_zh) for org in organisations]
+        self.organisation_id.choices = [SelectChoice(0, _l("(none)"))] + [
+            SelectChoice(org.id, org.name_zh) for org in organisations
+        ]
 
 
 class UserCreateForm(UserEditForm):
@@ -77,9 +80,12 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=lambda: [("", _l("All roles"))] + role_choices(), validators=[Optional()])
+    role = SelectField(
+        _l("Role"), choices=lambda: [SelectChoice("", _l("All roles"))] + role_choices(), validators=[Optional()]
+    )
     status = SelectField(
         _l("Status"),
-        choices=[("", _l("All")), ("enabled", _l("Enabled")), ("disabled", _l("Disabled"))],
+        choices=[SelectChoice("", _l("All")), SelectChoice("enabled", _l("Enabled")),
+                 SelectChoice("disabled", _l("Disabled"))],
         validators=[Optional()],
     )

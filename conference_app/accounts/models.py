@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -67,7 +68,8 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"{self.name} <{self.email}>"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

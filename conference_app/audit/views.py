@@ -6,6 +6,7 @@ from io import BytesIO
 
 from flask import Blueprint, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 from conference_app.audit import services
 from conference_app.audit.export import workbook_bytes
@@ -28,11 +29,11 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 def _filter_form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", _l("All actions"))] + [
-        (code, services.action_title(code)) for code in services.distinct_values(AuditEntry.action)
+    form.action.choices = [SelectChoice("", _l("All actions"))] + [
+        SelectChoice(code, services.action_title(code)) for code in services.distinct_values(AuditEntry.action)
     ]
-    form.object_type.choices = [("", _l("All types"))] + [
-        (name, name) for name in services.distinct_values(AuditEntry.object_type)
+    form.object_type.choices = [SelectChoice("", _l("All types"))] + [
+        SelectChoice(name) for name in services.distinct_values(AuditEntry.object_type)
     ]
     return form
 

@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
@@ -41,9 +43,10 @@ def _postgres_url() -> str:
 
 
 def app_settings(database_url: str, instance_dir: Path) -> dict:
-    """Settings for an app under test: fast hashing is not needed, mail goes to a folder."""
+    """Settings for an app under test: fast password hashing, mail goes to a folder."""
     return {
         "TESTING": True,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_DIR": str(instance_dir),
         "UPLOAD_DIR": str(instance_dir / "uploads"),
@@ -60,9 +63,24 @@ def database_url(request, tmp_path_factory) -> str:
     return _postgres_url()
 
 
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    The ``app`` fixture keeps one application context open for the whole test (so tests
+    and requests share ``db.session``); without this, ``g`` would carry Flask-Login's
+    user and Flask-WTF's token from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _schema_app(database_url, tmp_path_factory):
     app = create_app(app_settings(database_url, tmp_path_factory.mktemp("instance")))
+    app.test_client_class = FreshGlobalsClient
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -182,13 +200,41 @@ class AuthActions:
     def logout(self):
         from tests.app.helpers import csrf_token
 
-        token = csrf_token(self.client, "/")
+        token = csrf_token(self.client, "/home")
         return self.client.post("/auth/logout", data={"csrf_token": token})
 
 
 @pytest.fixture()
 def auth(client):
     return AuthActions(client)
+
+
+def log_in_session(client, user) -> None:
+    """Put ``user`` in the client's session without the login form (no password hashing)."""
+    import time
+
+    with client.session_transaction() as session:
+        session.clear()
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["last_seen"] = int(time.time())
+
+
+@pytest.fixture()
+def outbox(app):
+    """The messages written to MAIL_OUTBOX_DIR (no SMTP in tests), oldest first; emptied per test."""
+    import email
+    from email import policy
+
+    folder = Path(app.config["MAIL_OUTBOX_DIR"])
+    shutil.rmtree(folder, ignore_errors=True)
+
+    def messages() -> list:
+        files = sorted(folder.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns) if folder.exists() else []
+        return [email.message_from_bytes(path.read_bytes(), policy=policy.default) for path in files]
+
+    yield messages
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- live server and browser -------------------------------------------------------------

@@ -1,0 +1,277 @@
+"""Login, logout, session timeout, password change, and the staff's user administration."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from conference_app.accounts.models import User
+from conference_app.audit.models import AuditEntry
+from conference_app.core.permissions import Role
+from conference_app.extensions import db
+from tests.app.conftest import DEFAULT_PASSWORD, log_in_session
+from tests.app.helpers import csrf_token
+
+
+def audit_actions(object_type: str = "User") -> list[str]:
+    query = select(AuditEntry.action).where(AuditEntry.object_type == object_type).order_by(AuditEntry.id)
+    return list(db.session.scalars(query))
+
+
+def test_login_then_home_then_logout(client, auth, make_user):
+    user = make_user(Role.EXPERT)
+    response = auth.login(user.email)
+    assert response.status_code == 302 and response.location == "/home"
+    assert "目前尚未给您分配评审任务" in client.get("/home").get_data(as_text=True)
+    assert db.session.get(User, user.id).last_login_at is not None
+    assert auth.logout().location == "/auth/login"
+    assert client.get("/home").location.startswith("/auth/login")
+    assert audit_actions() == ["user.login"]
+
+
+def test_login_is_case_insensitive_and_follows_only_local_next(client, make_user):
+    user = make_user(Role.STAFF)
+    token = csrf_token(client, "/auth/login")
+    data = {"email": user.email.upper(), "password": DEFAULT_PASSWORD, "csrf_token": token}
+    assert client.post("/auth/login?next=//evil.example.com/x", data=data).location == "/home"
+    auth_client = client.application.test_client()
+    token = csrf_token(auth_client, "/auth/login")
+    response = auth_client.post("/auth/login?next=/audit/", data=dict(data, csrf_token=token))
+    assert response.location == "/audit/"
+
+
+@pytest.mark.parametrize("email", ["unknown@example.cn", None])
+def test_wrong_credentials_give_the_same_chinese_message(client, auth, make_user, email):
+    user = make_user(Role.STAFF)
+    response = auth.login(email or user.email, password="Wrong-password-1")
+    assert response.status_code == 400
+    assert "电子邮箱或密码错误" in response.get_data(as_text=True)
+    assert client.get("/home").status_code == 302
+    assert audit_actions() == ["user.login_failed"]
+
+
+def test_empty_login_form_is_refused_in_chinese(client):
+    token = csrf_token(client, "/auth/login")
+    response = client.post("/auth/login", data={"email": "", "password": "", "csrf_token": token})
+    assert response.status_code == 400
+    assert "此项为必填项" in response.get_data(as_text=True)
+
+
+def test_disabled_account_cannot_log_in(auth, make_user):
+    user = make_user(Role.ANALYST, is_enabled=False)
+    response = auth.login(user.email)
+    assert response.status_code == 403
+    assert "该账户已停用" in response.get_data(as_text=True)
+    assert audit_actions() == ["user.login_refused"]
+
+
+def test_pending_society_is_told_its_registration_is_under_review(auth, make_user, make_organisation):
+    organisation = make_organisation(status="pending")
+    user = make_user(Role.SOCIETY, organisation=organisation, is_enabled=False, is_org_admin=True)
+    response = auth.login(user.email)
+    assert response.status_code == 403
+    assert "您的注册正在审核中" in response.get_data(as_text=True)
+
+
+def test_logged_in_user_is_sent_home_from_the_login_page(client, make_user):
+    log_in_session(client, make_user(Role.STAFF))
+    assert client.get("/auth/login").location == "/home"
+
+
+def test_idle_session_times_out(client, make_user):
+    log_in_session(client, make_user(Role.STAFF))
+    assert client.get("/home").status_code == 200
+    idle = client.application.config["SESSION_IDLE_MINUTES"] * 60
+    with client.session_transaction() as session:
+        session["last_seen"] = int(time.time()) - idle - 5
+        assert session.permanent or True
+    response = client.get("/home")
+    assert response.status_code == 302 and response.location.startswith("/auth/login")
+    assert "会话已超时" in client.get(response.location).get_data(as_text=True)
+    assert client.get("/home").status_code == 302
+
+
+def test_login_makes_the_session_permanent(client, auth, make_user):
+    auth.login(make_user(Role.STAFF).email)
+    with client.session_transaction() as session:
+        assert session.permanent
+
+
+def test_session_ends_when_the_account_is_disabled(client, make_user):
+    user = make_user(Role.EXPERT)
+    log_in_session(client, user)
+    user.is_enabled = False
+    db.session.commit()
+    assert client.get("/home").location.startswith("/auth/login")
+
+
+def _change_password(client, current: str, new: str, confirm: str | None = None):
+    token = csrf_token(client, "/auth/password")
+    return client.post(
+        "/auth/password",
+        data={"current_password": current, "new_password": new, "confirm": confirm or new, "csrf_token": token},
+    )
+
+
+def test_change_password(client, auth, make_user):
+    user = make_user(Role.EXPERT)
+    auth.login(user.email)
+    response = _change_password(client, DEFAULT_PASSWORD, "New-password-2024")
+    assert response.status_code == 302
+    assert client.get("/home").status_code == 200  # still logged in under the new password
+    auth.logout()
+    assert auth.login(user.email).status_code == 400
+    assert auth.login(user.email, "New-password-2024").location == "/home"
+    assert "user.password_changed" in audit_actions()
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm", "message"),
+    [
+        ("Wrong-password-1", "New-password-2024", None, "当前密码不正确"),
+        (DEFAULT_PASSWORD, "short1", None, "密码至少需要 10 个字符"),
+        (DEFAULT_PASSWORD, "onlyletterspassword", None, "密码必须同时包含字母和数字"),
+        (DEFAULT_PASSWORD, "New-password-2024", "Other-password-2024", "两次输入的密码不一致"),
+    ],
+)
+def test_change_password_refusals(client, make_user, current, new, confirm, message):
+    user = make_user(Role.EXPERT)
+    log_in_session(client, user)
+    hash_before = user.password_hash
+    response = _change_password(client, current, new, confirm)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == hash_before
+    assert audit_actions() == []
+
+
+def test_password_change_ends_other_sessions(client, make_user):
+    user = make_user(Role.EXPERT)
+    other = client.application.test_client()
+    log_in_session(client, user)
+    log_in_session(other, user)
+    assert _change_password(client, DEFAULT_PASSWORD, "New-password-2024").status_code == 302
+    assert client.get("/home").status_code == 200
+    assert other.get("/home").location.startswith("/auth/login")
+
+
+# --- staff: users -------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def staff_client(client, make_user):
+    staff = make_user(Role.STAFF, name="Staff Wang")
+    log_in_session(client, staff)
+    client.staff = staff
+    return client
+
+
+def _user_form(client, url: str, **fields):
+    data = {"name": "", "phone": "", "role": "expert", "organisation_id": "0", "csrf_token": csrf_token(client, url)}
+    data.update(fields)
+    return client.post(url, data=data)
+
+
+def test_staff_creates_a_user_with_a_password(staff_client, outbox):
+    response = _user_form(
+        staff_client, "/admin/users/new", email="Li.Expert@Example.cn", name="李专家", role="expert",
+        password="Initial-pass-2024",
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "li.expert@example.cn"))
+    assert user.role == "expert" and user.check_password("Initial-pass-2024")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.created"))
+    assert entry.actor_id == staff_client.staff.id and entry.to_state == "expert"
+    assert outbox() == []
+    assert "已创建用户 li.expert@example.cn" in staff_client.get("/admin/users").get_data(as_text=True)
+
+
+def test_staff_creates_a_society_user_who_gets_a_link(staff_client, make_organisation, outbox):
+    organisation = make_organisation()
+    response = _user_form(
+        staff_client, "/admin/users/new", email="member@society.cn", name="学会成员", role="society",
+        organisation_id=str(organisation.id), is_org_admin="y",
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "member@society.cn"))
+    assert user.organisation_id == organisation.id and user.is_org_admin
+    [message] = outbox()
+    assert message["To"] == "member@society.cn" and "/auth/reset/" in message.get_content()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "not-an-address", "name": "X"}, "请输入有效的电子邮箱地址"),
+        ({"email": "a@b.cn", "name": ""}, "此项为必填项"),
+        ({"email": "a@b.cn", "name": "X", "role": "society"}, "学会用户必须属于一个已存在的机构"),
+        ({"email": "a@b.cn", "name": "X", "role": "emperor"}, "不是有效的选择"),
+        ({"email": "a@b.cn", "name": "X", "organisation_id": "abc"}, "选择无效"),
+        ({"email": "a@b.cn", "name": "X", "password": "weak"}, "密码至少需要"),
+    ],
+)
+def test_bad_user_input_is_refused_in_chinese_and_nothing_is_written(staff_client, fields, message):
+    users_before = db.session.scalar(select(db.func.count()).select_from(User))
+    response = _user_form(staff_client, "/admin/users/new", **fields)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == users_before
+    assert audit_actions() == []
+
+
+def test_duplicate_email_is_refused(staff_client, make_user):
+    existing = make_user(Role.EXPERT)
+    response = _user_form(staff_client, "/admin/users/new", email=existing.email.upper(), name="Again")
+    assert response.status_code == 400
+    assert "该电子邮箱已被其他用户使用" in response.get_data(as_text=True)
+
+
+def test_role_change_is_audited_with_from_and_to(staff_client, make_user):
+    user = make_user(Role.EXPERT)
+    response = _user_form(staff_client, f"/admin/users/{user.id}/edit", name="New Name", role="analyst")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).role == "analyst"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.role_changed"))
+    assert (entry.from_state, entry.to_state, entry.object_id) == ("expert", "analyst", str(user.id))
+
+
+def test_disable_and_enable(staff_client, make_user):
+    user = make_user(Role.EXPERT)
+    token = csrf_token(staff_client, "/admin/users")
+    assert staff_client.post(f"/admin/users/{user.id}/disable", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(User, user.id).is_enabled
+    assert staff_client.post(f"/admin/users/{user.id}/enable", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).is_enabled
+    assert audit_actions() == ["user.disabled", "user.enabled"]
+
+
+def test_staff_cannot_disable_themselves(staff_client):
+    token = csrf_token(staff_client, "/admin/users")
+    response = staff_client.post(f"/admin/users/{staff_client.staff.id}/disable", data={"csrf_token": token})
+    assert response.status_code == 400
+    assert "不能停用自己的账户" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, staff_client.staff.id).is_enabled
+
+
+def test_missing_user_is_404(staff_client):
+    assert staff_client.get("/admin/users/999999/edit").status_code == 404
+
+
+def test_user_list_filters_search_and_pages(staff_client, make_user):
+    for number in range(30):
+        make_user(Role.EXPERT, name=f"Expert {number:02d}")
+    make_user(Role.ANALYST, name="Analyst Zhao", is_enabled=False)
+    page = staff_client.get("/admin/users?role=expert").get_data(as_text=True)
+    assert "共 30 个用户" in page and "第 1 页，共 2 页" in page and "Analyst Zhao" not in page
+    page_two = staff_client.get("/admin/users?role=expert&page=2").get_data(as_text=True)
+    assert page_two.count("Expert ") == 5
+    found = staff_client.get("/admin/users?q=zhao&status=disabled").get_data(as_text=True)
+    assert "Analyst Zhao" in found and "共 1 个用户" in found
+    assert staff_client.get("/admin/users?role=emperor").status_code == 400

@@ -1,0 +1,119 @@
+"""Password reset by e-mail: same answer for every address, single-use timed links, mail after commit."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from conference_app.accounts import services
+from conference_app.accounts.models import User
+from conference_app.audit.models import AuditEntry
+from conference_app.core import mail
+from conference_app.core.permissions import Role
+from conference_app.extensions import db
+from tests.app.helpers import csrf_token
+
+NEW_PASSWORD = "Brand-new-pass-77"
+
+
+def request_reset(client, email: str):
+    return client.post("/auth/reset", data={"email": email, "csrf_token": csrf_token(client, "/auth/reset")})
+
+
+def reset_link(message) -> str:
+    return re.search(r"https?://[^/\s]+(/auth/reset/\S+)", message.get_content()).group(1)
+
+
+def set_password(client, path: str, password: str = NEW_PASSWORD, confirm: str | None = None):
+    data = {"new_password": password, "confirm": confirm or password, "csrf_token": csrf_token(client, path)}
+    return client.post(path, data=data)
+
+
+def test_same_answer_whether_or_not_the_address_exists(client, make_user, outbox):
+    user = make_user(Role.EXPERT)
+    pages = []
+    for email in (user.email, "nobody@example.cn"):
+        response = request_reset(client, email)
+        assert (response.status_code, response.location) == (302, "/auth/login")
+        pages.append(client.get(response.location).get_data(as_text=True))
+    assert "重置密码的链接已发送" in pages[0]
+    without_tokens = [re.sub(r'(value|content)="[\w.-]{40,}"', "", page) for page in pages]
+    assert without_tokens[0] == without_tokens[1]
+    [message] = outbox()
+    assert message["To"] == user.email
+    assert "首都学术平台" in message["Subject"]
+
+
+def test_reset_link_sets_the_password_once(client, auth, make_user, outbox):
+    user = make_user(Role.EXPERT)
+    request_reset(client, user.email)
+    path = reset_link(outbox()[0])
+    assert client.get(path).status_code == 200
+    response = set_password(client, path)
+    assert response.location == "/auth/login"
+    assert auth.login(user.email, NEW_PASSWORD).location == "/home"
+    auth.logout()
+    # Spent: the link was bound to the old password.
+    again = client.get(path)
+    assert again.location == "/auth/reset"
+    assert "链接无效、已过期或已被使用" in client.get("/auth/reset").get_data(as_text=True)
+    actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions[:2] == ["user.password_reset_requested", "user.password_reset"]
+
+
+def test_reset_unlocks_a_locked_account(client, auth, make_user, outbox):
+    user = make_user(Role.EXPERT)
+    for _ in range(client.application.config["LOGIN_MAX_FAILURES"]):
+        auth.login(user.email, "Wrong-password-1")
+    request_reset(client, user.email)
+    set_password(client, reset_link(outbox()[0]))
+    assert auth.login(user.email, NEW_PASSWORD).location == "/home"
+
+
+def test_expired_and_forged_tokens_are_refused(app, client, make_user):
+    user = make_user(Role.EXPERT)
+    token = services.reset_token(user)
+    app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] = -1
+    try:
+        assert client.get(f"/auth/reset/{token}").location == "/auth/reset"
+    finally:
+        app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] = 3600
+    assert client.get(f"/auth/reset/{token[:-3]}abc").location == "/auth/reset"
+    assert client.get("/auth/reset/not-a-token").location == "/auth/reset"
+
+
+def test_weak_new_password_is_refused_and_nothing_changes(client, make_user):
+    user = make_user(Role.EXPERT)
+    hash_before = user.password_hash
+    path = f"/auth/reset/{services.reset_token(user)}"
+    response = set_password(client, path, "short")
+    assert response.status_code == 400
+    assert "密码至少需要" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == hash_before
+
+
+def test_disabled_account_gets_no_mail(client, make_user, outbox):
+    user = make_user(Role.EXPERT, is_enabled=False)
+    assert request_reset(client, user.email).status_code == 302
+    assert outbox() == []
+
+
+def test_bad_email_is_refused_in_chinese(client, outbox):
+    response = request_reset(client, "not an address")
+    assert response.status_code == 400
+    assert "请输入有效的电子邮箱地址" in response.get_data(as_text=True)
+    assert outbox() == []
+
+
+def test_mail_goes_out_only_after_commit(app, outbox):
+    with app.test_request_context():
+        mail.send("a@example.cn", "subject", "body")
+        db.session.rollback()
+        assert outbox() == []
+        mail.send("b@example.cn", "subject", "body")
+        assert outbox() == []
+        db.session.commit()
+    [message] = outbox()
+    assert message["To"] == "b@example.cn"

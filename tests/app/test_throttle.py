@@ -1,0 +1,96 @@
+"""Login throttling: per account (lock after repeated failures) and per client address."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from conference_app.accounts.models import LoginFailure, User
+from conference_app.audit.models import AuditEntry
+from conference_app.core.db import utcnow
+from conference_app.core.permissions import Role
+from conference_app.extensions import db
+from tests.app.conftest import DEFAULT_PASSWORD
+from tests.app.helpers import csrf_token
+
+WRONG = "Wrong-password-1"
+
+
+def login_from(client, ip_address: str, email: str, password: str):
+    token = csrf_token(client, "/auth/login")
+    return client.post(
+        "/auth/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": ip_address},
+    )
+
+
+def test_account_is_locked_after_repeated_failures(app, client, auth, make_user):
+    user = make_user(Role.EXPERT)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        assert auth.login(user.email, WRONG).status_code == 400
+    response = auth.login(user.email)  # the right password, but locked now
+    assert response.status_code == 429
+    assert "该账户已被临时锁定" in response.get_data(as_text=True)
+    db.session.expire_all()
+    locked = db.session.get(User, user.id)
+    assert locked.locked_until > utcnow() + timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"] - 1)
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "user.locked")) == 1
+
+    locked.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
+    db.session.commit()
+    assert auth.login(user.email).location == "/home"
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_logins == 0
+
+
+def test_a_success_resets_the_failure_count(app, auth, make_user):
+    user = make_user(Role.EXPERT)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        auth.login(user.email, WRONG)
+    assert auth.login(user.email).location == "/home"
+    auth.logout()
+    assert auth.login(user.email, WRONG).status_code == 400
+    assert auth.login(user.email).location == "/home"
+
+
+@pytest.fixture()
+def low_ip_limit(app):
+    app.config["LOGIN_IP_MAX_FAILURES"] = 3
+    yield 3
+    app.config["LOGIN_IP_MAX_FAILURES"] = 30
+
+
+def test_one_address_trying_many_accounts_is_throttled(app, client, make_user, low_ip_limit):
+    user = make_user(Role.EXPERT)
+    for number in range(low_ip_limit):
+        assert login_from(client, "203.0.113.9", f"guess{number}@example.cn", WRONG).status_code == 400
+    refused = login_from(client, "203.0.113.9", user.email, DEFAULT_PASSWORD)
+    assert refused.status_code == 429
+    assert "您所在网络的登录失败次数过多" in refused.get_data(as_text=True)
+    # Another address is not affected, and the failures were kept across requests in the database.
+    assert login_from(client, "198.51.100.7", user.email, DEFAULT_PASSWORD).location == "/home"
+    assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == low_ip_limit
+
+
+def test_old_failures_no_longer_count(app, client, make_user, low_ip_limit):
+    user = make_user(Role.EXPERT)
+    long_ago = utcnow() - timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"] + 1)
+    for number in range(low_ip_limit):
+        db.session.add(LoginFailure(ip_address="203.0.113.9", email=f"g{number}@x.cn", created_at=long_ago))
+    db.session.commit()
+    assert login_from(client, "203.0.113.9", user.email, DEFAULT_PASSWORD).location == "/home"
+
+
+def test_failures_are_in_the_audit_log_with_the_address(client, make_user):
+    user = make_user(Role.EXPERT)
+    login_from(client, "203.0.113.9", user.email, WRONG)
+    login_from(client, "203.0.113.9", "ghost@example.cn", WRONG)
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.object_label, e.ip_address) for e in entries] == [
+        ("user.login_failed", f"{user.name} <{user.email}>", "203.0.113.9"),
+        ("user.login_failed", "ghost@example.cn", "203.0.113.9"),
+    ]
