@@ -25,9 +25,10 @@ import gzip
 import json
 import random
 import signal
+import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -304,6 +305,9 @@ class Faults:
     retry_after: float = 0.0  # Retry-After seconds sent with a 429
     truncate_rate: float = 0.0  # 200 responses whose body is cut short
     latency: tuple[float, float] = (0.0, 0.0)  # seconds slept before answering, uniform
+    # Faults for the next requests, in order ("429", "500", "truncate" or None for none),
+    # before the random ones: for tests that need an exact sequence.
+    script: list = field(default_factory=list)
 
 
 class MockOpenAlexServer:
@@ -329,8 +333,7 @@ class MockOpenAlexServer:
         self.request_times: list[float] = []
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer((host, port), _make_handler(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -371,11 +374,18 @@ class MockOpenAlexServer:
         with self._lock:
             self.request_times.append(time.monotonic())
             latency = self._random.uniform(*faults.latency) if faults.latency[1] > 0 else 0.0
+            if faults.script:
+                return faults.script.pop(0), latency
             if self._random.random() < faults.failure_rate:
                 return ("429" if self._random.random() < faults.share_429 else "500"), latency
             if self._random.random() < faults.truncate_rate:
                 return "truncate", latency
         return None, latency
+
+    def coin(self) -> bool:
+        """A fair coin from the server's seeded generator."""
+        with self._lock:
+            return self._random.random() < 0.5
 
     def _count(self, status: int) -> None:
         with self._lock:
@@ -500,6 +510,16 @@ def _error_body(error: str, message: str) -> bytes:
     return json.dumps({"error": error, "message": message}).encode()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Threads per connection; a client hanging up mid-request is not an error here."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _make_handler(server: MockOpenAlexServer):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -524,7 +544,7 @@ def _make_handler(server: MockOpenAlexServer):
             # Half the time the declared length is honest about the cut (broken JSON),
             # half the time the connection drops before the declared length (short read).
             cut = body[: max(1, len(body) // 2)]
-            honest = random.random() < 0.5
+            honest = server.coin()
             self.send_header("Content-Length", str(len(cut) if honest else len(body)))
             self.end_headers()
             self.wfile.write(cut)

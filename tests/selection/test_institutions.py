@@ -1,0 +1,95 @@
+"""The editable Beijing institution list and its refresh from /institutions."""
+
+from __future__ import annotations
+
+import pytest
+
+from selection.cli import main
+from selection.errors import SelectionError
+from selection.institutions import (
+    COLUMNS,
+    InstitutionEntry,
+    load_institution_list,
+    merge_refresh,
+    write_institution_list,
+)
+
+CAS_HQ = "I19820366"
+CAS_OUTSIDE_BEIJING = {"I126520041": "USTC, Hefei", "I18489884": "Kunming Institute of Zoology"}
+REAL_GEO_BEIJING = {"I1327237609", "I4210152758", "I4210153022", "I180662265"}
+
+
+def test_packaged_list_holds_the_main_beijing_institutions():
+    entries = load_institution_list()
+    for institution_id in ("I99065089", "I20231570", "I82880672", CAS_HQ, "I4210165038", "I78988378"):
+        assert entries[institution_id].city == "Beijing"
+    assert all(entry.reason in ("geo", "manual") for entry in entries.values())
+    assert not set(CAS_OUTSIDE_BEIJING) & set(entries), "CAS institutes outside Beijing must not be listed"
+    assert "lineage" in entries[CAS_HQ].note
+
+
+def write_csv(path, rows):
+    path.write_text("\n".join([",".join(COLUMNS), *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (["X12,Name,Beijing,geo,"], "not a short OpenAlex id"),
+        (["I12,Name,Beijing,lineage,"], "reason 'lineage' must be one of geo, manual"),
+        (["I12,A,Beijing,geo,", "I12,B,Beijing,manual,"], "listed twice"),
+        ([], "is empty"),
+    ],
+)
+def test_bad_lists_name_the_file_line_and_fix(tmp_path, rows, message):
+    with pytest.raises(SelectionError, match=message):
+        load_institution_list(write_csv(tmp_path / "list.csv", rows))
+
+
+def test_missing_column_and_missing_file(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("institution_id,display_name\nI1,A\n", encoding="utf-8")
+    with pytest.raises(SelectionError, match="missing column"):
+        load_institution_list(bad)
+    with pytest.raises(SelectionError, match="not found"):
+        load_institution_list(tmp_path / "absent.csv")
+
+
+def test_write_then_load_round_trips_sorted_by_numeric_id(tmp_path):
+    entries = {
+        "I100": InstitutionEntry("I100", "B, with comma", "Beijing", "manual", "note"),
+        "I20": InstitutionEntry("I20", "A", "Beijing", "geo"),
+    }
+    path = tmp_path / "list.csv"
+    write_institution_list(entries, path)
+    assert load_institution_list(path) == entries
+    assert path.read_text().splitlines()[1].startswith("I20,")
+
+
+def test_refresh_keeps_manual_rows_and_confirms_them_by_geo():
+    current = {
+        "I1": InstitutionEntry("I1", "Manual only", "Beijing", "manual", "keep me"),
+        "I2": InstitutionEntry("I2", "Manual, now geo", "Beijing", "manual", "my note"),
+        "I3": InstitutionEntry("I3", "Geo, moved away", "Beijing", "geo"),
+    }
+    fresh = {
+        "I2": InstitutionEntry("I2", "Now geo", "Beijing", "geo"),
+        "I4": InstitutionEntry("I4", "New", "Beijing", "geo"),
+    }
+    merged = merge_refresh(current, fresh)
+    assert set(merged) == {"I1", "I2", "I4"}
+    assert merged["I1"] == current["I1"]
+    assert merged["I2"].reason == "geo" and merged["I2"].note == "my note"
+
+
+def test_refresh_command_against_the_mock_server(mock_server, tmp_path, shared_data):
+    out = tmp_path / "beijing.csv"
+    assert main(["institutions", "--out", str(out), "--base-url", mock_server.url]) == 0
+    entries = load_institution_list(out)
+    geo = {i for i, e in entries.items() if e.reason == "geo"}
+    # The real records with geo.city Beijing; synthetic institutions carry no geo.
+    assert REAL_GEO_BEIJING <= geo
+    assert not set(CAS_OUTSIDE_BEIJING) & set(entries)
+    manual = {i for i, e in load_institution_list().items() if e.reason == "manual"}
+    assert manual <= set(entries)

@@ -1,0 +1,146 @@
+"""pyalex on our transport: base URL, identity, retries, errors, paging, rate limit."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from selection.harvest import Partition, works_query
+from selection.openalex import (
+    OpenAlexAuthError,
+    OpenAlexClient,
+    OpenAlexQueryError,
+    OpenAlexUnavailable,
+    RetryPolicy,
+    short_id,
+)
+
+FAST_RETRY = RetryPolicy(max_retries=4, backoff=0.01, backoff_cap=0.05)
+
+
+def client_for(server, **kwargs) -> OpenAlexClient:
+    kwargs.setdefault("rate", 500)
+    kwargs.setdefault("retry", FAST_RETRY)
+    return OpenAlexClient(server.url, **kwargs)
+
+
+def test_urls_move_to_the_base_url_with_its_path():
+    client = OpenAlexClient("http://mirror.example:8080/openalex/")
+    url = client.works().filter(publication_year=2021).url
+    assert url == "http://mirror.example:8080/openalex/works?filter=publication_year:2021"
+
+
+def test_default_base_url_is_openalex():
+    assert OpenAlexClient().works().url == "https://api.openalex.org/works"
+
+
+def test_base_url_must_be_http():
+    with pytest.raises(Exception, match="--base-url"):
+        OpenAlexClient("ftp://example.org")
+
+
+def test_harvest_query_ors_the_institution_batch_and_ands_the_rules():
+    client = OpenAlexClient("http://localhost:1")
+    query = works_query(client, ["I1", "I2", "I3"], Partition(2022, 0, "2022-01-01", "2022-06-30"))
+    filters = parse_qs(urlsplit(query.url).query)["filter"][0].split(",")
+    assert filters == [
+        "authorships.institutions.id:I1|I2|I3",
+        "type:article|review",
+        "publication_year:2022",
+        "from_publication_date:2022-01-01",
+        "to_publication_date:2022-06-30",
+        "primary_location.source.type:journal",
+        "primary_location.source.has_issn:true",
+        "is_retracted:false",
+        "is_paratext:false",
+    ]
+
+
+def test_key_and_mailto_reach_the_server(mock_server):
+    mock_server.api_key = "secret"
+    client = client_for(mock_server, api_key="secret", mailto="staff@example.org")
+    assert client.works().get(per_page=1).meta["count"] > 0
+
+
+def test_bad_key_is_one_clear_error(mock_server):
+    mock_server.api_key = "secret"
+    with pytest.raises(OpenAlexAuthError, match="--api-key or OPENALEX_API_KEY"):
+        client_for(mock_server, api_key="wrong").works().get()
+
+
+def test_unknown_filter_is_a_query_error_with_the_server_message(mock_server):
+    with pytest.raises(OpenAlexQueryError, match="author_name is not a valid field"):
+        client_for(mock_server).works().filter(author_name="x").get()
+
+
+def test_unreachable_server_fails_fast_naming_the_option():
+    client = OpenAlexClient("http://127.0.0.1:9", retry=RetryPolicy(backoff=0.01))
+    started = time.monotonic()
+    with pytest.raises(OpenAlexUnavailable, match="--base-url"):
+        client.works().get()
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "truncate"])
+def test_a_failed_attempt_is_retried_over_http(mock_server, fault):
+    mock_server.faults.script = [fault]
+    client = client_for(mock_server)
+    listing = client.works().get(per_page=5)
+    assert len(listing) == 5
+    assert listing.page.attempts == 2
+    assert client.stats.retries == 1
+
+
+def test_retry_after_is_honoured_by_all_threads(mock_server):
+    mock_server.faults.script = ["429"]
+    mock_server.faults.retry_after = 0.6
+    client = client_for(mock_server)
+    started = time.monotonic()
+    client.works().get(per_page=1)
+    assert time.monotonic() - started >= 0.6
+    assert client.stats.failures == {"HTTP 429": 1}
+
+
+def test_a_very_long_retry_after_stops_the_run(mock_server):
+    mock_server.faults.script = ["429"]
+    mock_server.faults.retry_after = 3600
+    with pytest.raises(OpenAlexUnavailable, match="--resume"):
+        client_for(mock_server).works().get()
+
+
+def test_persistent_failures_stop_after_the_retry_limit(mock_server):
+    client = client_for(mock_server)
+    client.works().get(per_page=1)  # the server has answered once: not "unreachable"
+    mock_server.faults.failure_rate = 1.0
+    mock_server.faults.share_429 = 0.0
+    with pytest.raises(OpenAlexUnavailable, match="kept failing .*--resume"):
+        client.works().get()
+    assert client.stats.retries == FAST_RETRY.max_retries
+
+
+def test_cursor_paging_goes_past_pyalex_default_limit_and_counts_credits(mock_server):
+    client = client_for(mock_server)
+    query = client.works().filter(publication_year=2023).select(["id"])
+    expected = query.count()
+    seen = [w["id"] for page in query.paginate(per_page=7, n_max=None) for w in page]
+    assert len(seen) == len(set(seen)) == expected
+    assert client.stats.cost_usd > 0
+    assert "X-RateLimit-Remaining-USD" in client.stats.rate_limit_headers
+
+
+def test_rate_limit_applies_to_every_attempt(mock_server):
+    client = client_for(mock_server, rate=20)
+    mock_server.faults.script = ["500", "500"]
+    started = time.monotonic()
+    for _ in range(3):
+        client.works().get(per_page=1)
+    # 5 attempts at 20/s: at least 4 intervals of 50 ms.
+    assert time.monotonic() - started >= 0.2
+
+
+def test_short_id():
+    assert short_id("https://openalex.org/w123") == "W123"
+    assert short_id("I5") == "I5"
+    assert short_id(None) is None
