@@ -98,6 +98,7 @@ class _VersionPicker:
         self.counts = Counter()
 
     def offer(self, line: bytes, partition_date: str) -> None:
+        """Consider one JSON line of a works part file (partitions come newest first)."""
         self.counts["lines_read"] += 1
         if not self.beijing_id_bytes.intersection(_INSTITUTION_ID.findall(line)):
             return

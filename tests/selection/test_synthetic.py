@@ -17,6 +17,7 @@ from selection.synthetic import (
     ELIGIBLE_TRAPS,
     FIELDS,
     TRAP_KINDS,
+    default_topics_path,
     generate_world,
     works_frame,
     works_table,
@@ -199,3 +200,11 @@ def test_a_million_works_is_quick():
     frame = works_frame(1_000_000, seed=0)
     assert time.perf_counter() - started < 120
     assert 800_000 < len(frame) < 1_000_000
+
+
+def test_real_topics_are_used_when_the_shared_data_is_there(shared_data):
+    assert default_topics_path() == shared_data / "openalex" / "topics" / "topics.csv"
+    topic_ids = {w["primary_topic"]["id"].rsplit("/", 1)[1] for w in generate_world(200, seed=1).works if w["primary_topic"]}
+    with (shared_data / "openalex" / "topics" / "topics.csv").open(encoding="utf-8") as handle:
+        real = {line.split(",", 1)[0] for line in handle}
+    assert topic_ids <= real

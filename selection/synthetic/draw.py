@@ -1,0 +1,290 @@
+"""The one random draw behind both outputs, as numpy arrays, and its parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from selection.synthetic.catalogue import (
+    CHINESE_ABROAD,
+    DOMAINS,
+    DOMESTIC,
+    FAMILY_NAMES,
+    FIELDS,
+    GIVEN_NAMES,
+    INSTITUTION_KINDS,
+    INTERNATIONAL,
+    MULTIDISCIPLINARY,
+    OTHER_TYPES,
+    WORDS,
+    SourceSpec,
+    Topics,
+    institution_kind,
+    institution_records,
+    source_specs,
+)
+
+# --- citation and authorship parameters -------------------------------------------------
+
+# Expected citations per year of age, by field: medicine and biology cite more than mathematics.
+CITATIONS_PER_YEAR = {
+    11: 3.5, 12: 0.8, 13: 6.5, 14: 3.0, 15: 5.5, 16: 6.0, 17: 4.5, 18: 3.0, 19: 3.5, 20: 2.5,
+    21: 7.5, 22: 4.0, 23: 5.5, 24: 6.0, 25: 7.0, 26: 1.5, 27: 5.0, 28: 5.5, 29: 2.0, 30: 5.0,
+    31: 3.5, 32: 3.0, 33: 2.0, 34: 1.8, 35: 2.0, 36: 2.0,
+}
+CITATION_AGE_EXPONENT = 1.2  # cumulative citations grow a little faster than age
+CITATION_DISPERSION = 0.7  # negative-binomial shape: small means heavy skew
+AUTHORS_MEAN = {26: 2.5, 12: 1.6, 33: 2.5, 20: 2.2, 27: 8.0, 13: 7.0, 28: 6.5, 24: 7.0, 31: 6.0}
+DEFAULT_AUTHORS_MEAN = 5.0
+REFERENCES_MEAN = 45.0
+REVIEW_SHARE = 0.12
+SECOND_AFFILIATION_SHARE = 0.08
+NO_AFFILIATION_SHARE = 0.03
+FIRST_AUTHOR_IS_BEIJING_SHARE = 0.6
+# the other authors: Beijing, other Chinese, CAS institutes outside Beijing, foreign
+COAUTHOR_KIND_SHARES = (0.45, 0.25, 0.05, 0.25)
+# corresponding author: first, last, none flagged
+CORRESPONDING_SHARES = (0.45, 0.45, 0.10)
+# source category of a work: domestic, Chinese journal registered abroad, international, multidisciplinary
+SOURCE_CATEGORY_SHARES = (0.20, 0.10, 0.62, 0.08)
+CHINESE_LANGUAGE_SHARE_IN_DOMESTIC = 0.4
+NULL_SHARES = {"doi": 0.03, "abstract": 0.10, "primary_topic": 0.01, "fwci": 0.02, "percentile": 0.03}
+TRAP_SHARE = 0.02  # of each trap kind, when with_traps
+
+TRAP_KINDS = (
+    "cas_outside_beijing",  # only authors at CAS institutes outside Beijing (CAS in their lineage)
+    "non_journal_source",  # repository, conference, ebook platform or no source
+    "journal_without_issn",
+    "outside_window",
+    "retracted",
+    "paratext",
+    "other_type",  # preprint, letter, editorial, book-chapter
+    "two_beijing_institutions",  # eligible: authors at two different Beijing institutions
+)
+ELIGIBLE_TRAPS = frozenset({"two_beijing_institutions"})
+
+# --- the draw ---------------------------------------------------------------------------
+
+
+@dataclass
+class WorkDraws:
+    """Every random choice for n works, as arrays (works: n; authors: A; affiliations: R)."""
+
+    from_year: int
+    to_year: int
+    reference_year: int  # citations are counted up to this year (the harvest year)
+    topic: np.ndarray  # index into Topics
+    has_topic: np.ndarray
+    year: np.ndarray
+    day_of_year: np.ndarray
+    type_index: np.ndarray  # 0 article, 1 review, 2.. OTHER_TYPES
+    source: np.ndarray  # index into the sources, -1 for none
+    language_zh: np.ndarray
+    trap: np.ndarray  # index into TRAP_KINDS, -1 for none
+    citations: np.ndarray
+    counts_by_year: np.ndarray  # (n, years) citations per year, column j = reference_year - j
+    fwci: np.ndarray  # nan when null
+    percentile: np.ndarray  # nan when null
+    references: np.ndarray
+    has_doi: np.ndarray
+    title_words: np.ndarray  # (n, 8) word indices
+    abstract_words: np.ndarray  # (n, 16) word indices
+    has_abstract: np.ndarray
+    updated_day: np.ndarray
+    author_offsets: np.ndarray  # n + 1
+    author_name: np.ndarray  # A
+    corresponding: np.ndarray  # A bool
+    affiliation_offsets: np.ndarray  # A + 1
+    affiliation_institution: np.ndarray  # R, index into INSTITUTIONS
+
+
+def draw_works(n: int, seed: int, from_year: int, to_year: int, with_traps: bool, topics: Topics) -> WorkDraws:
+    """All random choices for ``n`` works, deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    institutions = institution_records()
+    kinds = np.array([INSTITUTION_KINDS.index(institution_kind(r)) for r in institutions])
+    specs = source_specs()
+
+    trap_shares = np.full(len(TRAP_KINDS), TRAP_SHARE if with_traps else 0.0)
+    trap = rng.choice(len(TRAP_KINDS) + 1, size=n, p=[1 - trap_shares.sum(), *trap_shares]) - 1
+    is_trap = {kind: trap == TRAP_KINDS.index(kind) for kind in TRAP_KINDS}
+
+    topic = rng.choice(len(topics.topic_ids), size=n, p=topics.weights)
+    field_id = topics.field_ids[topic]
+    domain_id = _by_field({f: spec[1] for f, spec in FIELDS.items()})[field_id]
+
+    year = rng.integers(from_year, to_year + 1, size=n)
+    outside = is_trap["outside_window"]
+    year[outside] = np.where(rng.random(outside.sum()) < 0.5, from_year - 1 - rng.integers(0, 2, outside.sum()), to_year + 1)
+    reference_year = to_year + 1
+
+    type_index = (rng.random(n) < REVIEW_SHARE).astype(np.int64)
+    type_index[is_trap["other_type"]] = 2 + rng.integers(0, len(OTHER_TYPES), is_trap["other_type"].sum())
+
+    source = _draw_sources(rng, n, domain_id, specs, is_trap)
+    domestic_source = np.array([s.category == DOMESTIC for s in specs] + [False])[source]
+    language_zh = domestic_source & (rng.random(n) < CHINESE_LANGUAGE_SHARE_IN_DOMESTIC)
+
+    citations, counts_by_year, fwci, percentile = _draw_citations(rng, field_id, year, reference_year)
+    author_offsets, author_name, corresponding, affiliation_offsets, affiliation_institution = _draw_authorships(
+        rng, field_id, kinds, is_trap
+    )
+    return WorkDraws(
+        from_year=from_year,
+        to_year=to_year,
+        reference_year=reference_year,
+        topic=topic,
+        has_topic=rng.random(n) >= NULL_SHARES["primary_topic"],
+        year=year,
+        day_of_year=rng.integers(0, 365, size=n),
+        type_index=type_index,
+        source=source,
+        language_zh=language_zh,
+        trap=trap,
+        citations=citations,
+        counts_by_year=counts_by_year,
+        fwci=np.where(rng.random(n) < NULL_SHARES["fwci"], np.nan, fwci),
+        percentile=np.where(rng.random(n) < NULL_SHARES["percentile"], np.nan, percentile),
+        references=rng.poisson(REFERENCES_MEAN, size=n),
+        has_doi=rng.random(n) >= NULL_SHARES["doi"],
+        title_words=rng.integers(0, len(WORDS), size=(n, 8)),
+        abstract_words=rng.integers(0, len(WORDS), size=(n, 16)),
+        has_abstract=rng.random(n) >= NULL_SHARES["abstract"],
+        updated_day=rng.integers(0, 300, size=n),
+        author_offsets=author_offsets,
+        author_name=author_name,
+        corresponding=corresponding,
+        affiliation_offsets=affiliation_offsets,
+        affiliation_institution=affiliation_institution,
+    )
+
+
+def _by_field(values: dict[int, float]) -> np.ndarray:
+    """A lookup array indexed by field id."""
+    table = np.zeros(max(FIELDS) + 1, dtype=np.asarray(list(values.values())).dtype)
+    for field_id, value in values.items():
+        table[field_id] = value
+    return table
+
+
+def _draw_sources(rng, n: int, domain_id: np.ndarray, specs: list[SourceSpec], is_trap: dict) -> np.ndarray:
+    category = rng.choice(len(SOURCE_CATEGORY_SHARES), size=n, p=SOURCE_CATEGORY_SHARES)
+    source = np.empty(n, dtype=np.int64)
+    for domain in DOMAINS:
+        for cat in (DOMESTIC, CHINESE_ABROAD, INTERNATIONAL, MULTIDISCIPLINARY):
+            candidates = [
+                index for index, spec in enumerate(specs)
+                if spec.category == cat and (cat == MULTIDISCIPLINARY or spec.domain_id == domain)
+            ]
+            chosen = (domain_id == domain) & (category == cat)
+            source[chosen] = rng.choice(candidates, size=chosen.sum())
+    # -1 stands for a work without a primary source
+    non_journal = [index for index, spec in enumerate(specs) if spec.type != "journal"] + [-1]
+    source[is_trap["non_journal_source"]] = rng.choice(non_journal, size=is_trap["non_journal_source"].sum())
+    no_issn_journal = next(i for i, spec in enumerate(specs) if spec.type == "journal" and not spec.has_issn)
+    source[is_trap["journal_without_issn"]] = no_issn_journal
+    return source
+
+
+def _draw_citations(rng, field_id: np.ndarray, year: np.ndarray, reference_year: int):
+    """Citations (negative binomial around a field-and-age mean), their split by year,
+    fwci (citations over the field-year mean) and the percentile of that count."""
+    n = len(year)
+    expected = _by_field(CITATIONS_PER_YEAR)[field_id] * (reference_year - year + 0.5) ** CITATION_AGE_EXPONENT
+    shape = CITATION_DISPERSION
+    citations = rng.poisson(expected * rng.gamma(shape, 1 / shape, size=n))
+    fwci = np.round(citations / expected, 3)
+    distribution = stats.nbinom(shape, shape / (shape + expected))
+    percentile = np.round(distribution.cdf(citations - 1) + 0.5 * distribution.pmf(citations), 6)
+
+    # column j holds the citations of year reference_year - j; later years weigh more
+    width = int(reference_year - year.min() + 1)
+    years_since = (reference_year - np.arange(width))[None, :] - year[:, None]
+    weights = np.where(years_since >= 0, years_since + 1.0, 0.0)
+    weights[:, 0] *= 0.5  # the current year is under way
+    counts = np.zeros((n, width), dtype=np.int64)
+    remaining, weight_left = citations.copy(), weights.sum(axis=1)
+    for column in range(width):
+        share = np.divide(weights[:, column], weight_left, out=np.zeros(n), where=weight_left > 0)
+        counts[:, column] = rng.binomial(remaining, np.clip(share, 0, 1))
+        remaining -= counts[:, column]
+        weight_left -= weights[:, column]
+    return citations, counts, fwci, percentile
+
+
+def _draw_authorships(rng, field_id: np.ndarray, kinds: np.ndarray, is_trap: dict):
+    n = len(field_id)
+    means = _by_field({f: AUTHORS_MEAN.get(f, DEFAULT_AUTHORS_MEAN) for f in FIELDS})[field_id]
+    authors = np.clip(1 + rng.poisson(means - 1), 1, 30)
+    two_beijing = is_trap["two_beijing_institutions"]
+    authors[two_beijing] = np.maximum(authors[two_beijing], 2)
+    author_offsets = np.concatenate([[0], np.cumsum(authors)])
+    total = int(author_offsets[-1])
+    work_of_author = np.repeat(np.arange(n), authors)
+
+    by_kind = [np.flatnonzero(kinds == k) for k in range(len(INSTITUTION_KINDS))]
+    beijing = by_kind[INSTITUTION_KINDS.index("beijing")]
+    institution = np.empty(total, dtype=np.int64)
+    kind = rng.choice(len(COAUTHOR_KIND_SHARES), size=total, p=COAUTHOR_KIND_SHARES)
+    for k, members in enumerate(by_kind):
+        institution[kind == k] = rng.choice(members, size=(kind == k).sum())
+
+    beijing_slot = np.where(rng.random(n) < FIRST_AUTHOR_IS_BEIJING_SHARE, 0, rng.integers(0, authors))
+    forced = author_offsets[:-1] + beijing_slot
+    beijing_pick = rng.integers(0, len(beijing), size=n)
+    institution[forced] = beijing[beijing_pick]
+    other_pick = (beijing_pick + 1 + rng.integers(0, len(beijing) - 1, size=n)) % len(beijing)
+    second_slot = author_offsets[:-1] + (beijing_slot + 1) % authors
+    institution[second_slot[two_beijing]] = beijing[other_pick[two_beijing]]
+    cas_only = is_trap["cas_outside_beijing"][work_of_author]
+    cas_outside = by_kind[INSTITUTION_KINDS.index("cas_outside_beijing")]
+    institution[cas_only] = rng.choice(cas_outside, size=cas_only.sum())
+
+    keeps_institution = np.ones(total, dtype=bool)
+    keeps_institution[rng.random(total) < NO_AFFILIATION_SHARE] = False
+    keeps_institution[forced] = True
+    keeps_institution[second_slot[two_beijing]] = True
+    second = keeps_institution & ~cas_only & (rng.random(total) < SECOND_AFFILIATION_SHARE)
+    second_institution = (institution + 1 + rng.integers(0, len(kinds) - 1, size=total)) % len(kinds)
+    per_author = keeps_institution.astype(np.int64) + second
+    affiliation_offsets = np.concatenate([[0], np.cumsum(per_author)])
+    affiliation_institution = np.empty(int(affiliation_offsets[-1]), dtype=np.int64)
+    affiliation_institution[affiliation_offsets[:-1][keeps_institution]] = institution[keeps_institution]
+    affiliation_institution[affiliation_offsets[:-1][second] + 1] = second_institution[second]
+
+    corresponding = np.zeros(total, dtype=bool)
+    rule = rng.choice(len(CORRESPONDING_SHARES), size=n, p=CORRESPONDING_SHARES)
+    corresponding[author_offsets[:-1][rule == 0]] = True
+    corresponding[author_offsets[1:][rule == 1] - 1] = True
+    author_name = rng.integers(0, len(GIVEN_NAMES) * len(FAMILY_NAMES), size=total)
+    return author_offsets, author_name, corresponding, affiliation_offsets, affiliation_institution
+
+
+def eligible(draws: WorkDraws) -> np.ndarray:
+    """The harvest rules on the draw: a Beijing affiliation, a year in the window, article
+    or review, a journal with an ISSN, neither retracted nor paratext."""
+    specs = source_specs()
+    journal_with_issn = np.array([s.type == "journal" and s.has_issn for s in specs] + [False])[draws.source]
+    rejected_traps = [TRAP_KINDS.index(kind) for kind in ("retracted", "paratext")]
+    return (
+        _has_beijing_affiliation(draws)
+        & (draws.year >= draws.from_year) & (draws.year <= draws.to_year)
+        & (draws.type_index <= 1)
+        & journal_with_issn
+        & ~np.isin(draws.trap, rejected_traps)
+    )
+
+
+def beijing_flags() -> np.ndarray:
+    """Per institution index: is it a Beijing institution?"""
+    return np.array([institution_kind(r) == "beijing" for r in institution_records()])
+
+
+def _has_beijing_affiliation(draws: WorkDraws) -> np.ndarray:
+    n = len(draws.year)
+    work_of_affiliation = np.repeat(np.repeat(np.arange(n), np.diff(draws.author_offsets)), np.diff(draws.affiliation_offsets))
+    hits = np.bincount(work_of_affiliation, weights=beijing_flags()[draws.affiliation_institution], minlength=n)
+    return hits > 0
+

@@ -1,0 +1,176 @@
+"""Output 2: the harvest-eligible part of the draw as the ``works.parquet`` table,
+built with numpy and pyarrow compute (no JSON, no per-row Python)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from selection.disciplines import load_disciplines
+from selection.journal_groups import JournalGroupResolver
+from selection.schema import COUNTS_BY_YEAR_TYPE, WORKS_SCHEMA
+from selection.normalize import short_id
+from selection.synthetic.catalogue import (
+    DOI_PREFIX,
+    FIRST_WORK_NUMBER,
+    OTHER_TYPES,
+    WORDS,
+    Topics,
+    default_topics_path,
+    institution_records,
+    load_topics,
+    source_records,
+)
+from selection.synthetic.draw import WorkDraws, beijing_flags, draw_works, eligible
+
+def works_table(
+    n_works: int, seed: int = 0, from_year: int = 2021, to_year: int = 2025, topics_path: str | Path | None = None
+) -> pa.Table:
+    """The harvest-eligible works of ``generate_world(n_works, seed, ...)`` as a table of
+    exactly ``WORKS_SCHEMA``, built with numpy and pyarrow (no JSON)."""
+    topics = load_topics(Path(topics_path) if topics_path else default_topics_path())
+    draws = draw_works(n_works, seed, from_year, to_year, True, topics)
+    keep = np.flatnonzero(eligible(draws))
+    columns = {**_bibliographic_columns(draws, seed, keep), **_classification_columns(draws, topics, keep),
+               **_authorship_columns(draws, keep), **_citation_columns(draws, keep)}
+    return pa.Table.from_arrays([columns[f.name] for f in WORKS_SCHEMA], schema=WORKS_SCHEMA)
+
+
+def works_frame(
+    n_works: int, seed: int = 0, from_year: int = 2021, to_year: int = 2025, topics_path: str | Path | None = None
+) -> pd.DataFrame:
+    """``works_table`` as a DataFrame with Arrow-backed dtypes (``pd.ArrowDtype`` of each
+    schema type), which ``write_works_parquet`` writes back losslessly."""
+    return works_table(n_works, seed, from_year, to_year, topics_path).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def write_works_parquet(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a works DataFrame as ``works.parquet`` of exactly ``WORKS_SCHEMA``, atomically
+    (a temporary file beside it, then a rename)."""
+    path = Path(path)
+    table = pa.Table.from_pandas(frame, schema=WORKS_SCHEMA, preserve_index=False)
+    temporary = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, temporary)
+    os.replace(temporary, path)
+
+
+def _joined_words(word_indices: np.ndarray) -> pa.Array:
+    """Rows of word indices -> ``"word word ..."`` strings, first letter capitalised."""
+    rows, width = word_indices.shape
+    words = pa.array(WORDS).take(pa.array(word_indices.ravel()))
+    lists = pa.ListArray.from_arrays(pa.array(np.arange(rows + 1, dtype=np.int32) * width), words)
+    return pc.binary_join(lists, " ")
+
+
+def _prefixed_numbers(prefix: str, numbers: np.ndarray) -> pa.Array:
+    return pc.binary_join_element_wise(prefix, pc.cast(pa.array(numbers), pa.string()), "")
+
+
+def _null_where(array: pa.Array, present: np.ndarray) -> pa.Array:
+    return pc.if_else(pa.array(present), array, pa.scalar(None, array.type))
+
+
+def _bibliographic_columns(draws: WorkDraws, seed: int, keep: np.ndarray) -> dict[str, pa.Array]:
+    sources, _ = source_records()
+    source = pa.array(draws.source[keep])
+    title = pc.utf8_capitalize(_joined_words(draws.title_words[keep]))
+    days = np.array(draws.year[keep] - 1970, dtype="datetime64[Y]").astype("datetime64[D]") + draws.day_of_year[keep]
+    return {
+        "work_id": _prefixed_numbers("W", keep + FIRST_WORK_NUMBER),
+        "doi": _null_where(_prefixed_numbers(f"{DOI_PREFIX}{seed}.", keep), draws.has_doi[keep]),
+        "title": title,
+        "publication_year": pa.array(draws.year[keep], pa.int32()),
+        "publication_date": pa.array(days.astype(np.int32), pa.int32()).view(pa.date32()),
+        "type": pa.array(["article", "review", *OTHER_TYPES]).take(pa.array(draws.type_index[keep])),
+        "language": pa.array(["en", "zh"]).take(pa.array(draws.language_zh[keep].astype(np.int64))),
+        "source_id": pa.array([short_id(s["id"]) for s in sources]).take(source),
+        "source_name": pa.array([s["display_name"] for s in sources]).take(source),
+        "issn_l": pa.array([s["issn_l"] for s in sources], pa.string()).take(source),
+        "issns": pa.array([s["issn"] for s in sources], pa.list_(pa.string())).take(source),
+        "abstract": _null_where(_joined_words(draws.abstract_words[keep]), draws.has_abstract[keep]),
+    }
+
+
+def _classification_columns(draws: WorkDraws, topics: Topics, keep: np.ndarray) -> dict[str, pa.Array]:
+    sources, overrides = source_records()
+    resolver = JournalGroupResolver(overrides, {short_id(s["id"]): s["country_code"] for s in sources})
+    decisions = [resolver.resolve(s) for s in sources]
+    disciplines = load_disciplines()
+    source, topic, has_topic = pa.array(draws.source[keep]), pa.array(draws.topic[keep]), draws.has_topic[keep]
+    by_topic = {
+        "discipline": pa.array([disciplines.for_subfield(int(s)) for s in topics.subfield_ids], pa.string()),
+        "subfield_id": pa.array(topics.subfield_ids, pa.int32()),
+        "topic_id": pa.array(topics.topic_ids),
+    }
+    return {
+        "journal_group": pa.array([group for group, _ in decisions]).take(source),
+        "journal_group_rule": pa.array([rule for _, rule in decisions]).take(source),
+        **{name: _null_where(values.take(topic), has_topic) for name, values in by_topic.items()},
+    }
+
+
+def _distinct_per_work(n: int, work: np.ndarray, item: np.ndarray, labels: list[str]) -> pa.Array:
+    """For each work, the distinct labels of its items, in label order, as a list array."""
+    keys = np.unique(work * len(labels) + item)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(keys // len(labels), minlength=n))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(labels).take(pa.array(keys % len(labels))))
+
+
+def _authorship_columns(draws: WorkDraws, keep: np.ndarray) -> dict[str, pa.Array]:
+    n = len(draws.year)
+    institutions = institution_records()
+    authors = np.diff(draws.author_offsets)
+    work_of_author = np.repeat(np.arange(n), authors)
+    author_of_affiliation = np.repeat(np.arange(int(draws.author_offsets[-1])), np.diff(draws.affiliation_offsets))
+    work_of_affiliation = work_of_author[author_of_affiliation]
+    beijing_affiliation = beijing_flags()[draws.affiliation_institution]
+    author_has_beijing = np.bincount(author_of_affiliation, weights=beijing_affiliation,
+                                     minlength=len(work_of_author)) > 0
+    first_author = draws.author_offsets[:-1]
+    beijing_first = author_has_beijing[first_author]
+    flagged = np.bincount(work_of_author, weights=draws.corresponding, minlength=n) > 0
+    beijing_flagged = np.bincount(work_of_author, weights=draws.corresponding & author_has_beijing, minlength=n) > 0
+
+    beijing_ids = [short_id(r["id"]) for r in institutions]
+    countries = sorted({r["country_code"] for r in institutions})
+    country_of_institution = np.array([countries.index(r["country_code"]) for r in institutions])
+    beijing_lists = _distinct_per_work(
+        n, work_of_affiliation[beijing_affiliation], draws.affiliation_institution[beijing_affiliation], beijing_ids
+    )
+    country_lists = _distinct_per_work(
+        n, work_of_affiliation, country_of_institution[draws.affiliation_institution], countries
+    )
+    take = pa.array(keep)
+    return {
+        "beijing_any": pa.array((np.bincount(work_of_affiliation, weights=beijing_affiliation, minlength=n) > 0)[keep]),
+        "beijing_first": pa.array(beijing_first[keep]),
+        "beijing_corresponding": pa.array(np.where(flagged, beijing_flagged, beijing_first)[keep]),
+        "beijing_institution_ids": beijing_lists.take(take),
+        "countries": country_lists.take(take),
+        "authors_count": pa.array(authors[keep], pa.int32()),
+    }
+
+
+def _citation_columns(draws: WorkDraws, keep: np.ndarray) -> dict[str, pa.Array]:
+    counts = draws.counts_by_year[keep]
+    nonzero = counts > 0
+    years = np.broadcast_to(draws.reference_year - np.arange(counts.shape[1]), counts.shape)[nonzero]
+    entries = pa.StructArray.from_arrays(
+        [pa.array(years, pa.int32()), pa.array(counts[nonzero], pa.int32())],
+        fields=list(COUNTS_BY_YEAR_TYPE.value_type),
+    )
+    offsets = np.concatenate([[0], np.cumsum(nonzero.sum(axis=1))]).astype(np.int32)
+    return {
+        "cited_by_count": pa.array(draws.citations[keep], pa.int32()),
+        "counts_by_year": pa.ListArray.from_arrays(pa.array(offsets), entries, type=COUNTS_BY_YEAR_TYPE),
+        "fwci": pa.array(draws.fwci[keep], pa.float64(), from_pandas=True),
+        "citation_normalized_percentile": pa.array(draws.percentile[keep], pa.float64(), from_pandas=True),
+        "referenced_works_count": pa.array(draws.references[keep], pa.int32()),
+        "is_retracted": pa.array(np.zeros(len(keep), dtype=bool)),
+    }

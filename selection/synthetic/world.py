@@ -1,0 +1,189 @@
+"""Output 1: the draw as OpenAlex-shaped JSON (institutions, sources, works)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from selection.normalize import short_id
+from selection.synthetic.catalogue import (
+    DOI_PREFIX,
+    DOMAINS,
+    FAMILY_NAMES,
+    FIRST_WORK_NUMBER,
+    FIELDS,
+    GIVEN_NAMES,
+    OPENALEX,
+    OTHER_TYPES,
+    WORDS,
+    Topics,
+    default_topics_path,
+    institution_kind,
+    institution_records,
+    load_topics,
+    source_records,
+)
+from selection.synthetic.draw import TRAP_KINDS, WorkDraws, draw_works, eligible
+
+@dataclass
+class SyntheticWorld:
+    """OpenAlex-shaped records of one seeded draw.
+
+    ``beijing_institution_ids`` are short ids (``I9100000001``); ``journal_overrides`` maps
+    the ISSNs of the Chinese journals registered abroad to CN numbers (the shape of
+    ``journal_groups.load_overrides``); ``traps`` lists the short work ids of each trap
+    kind; ``eligible_work_ids`` are the works a correct harvest keeps, computed from the
+    draw, independently of the JSON.
+    """
+
+    institutions: list[dict]
+    sources: list[dict]
+    works: list[dict]
+    beijing_institution_ids: list[str]
+    journal_overrides: dict[str, str]
+    traps: dict[str, list[str]] = field(default_factory=dict)
+    eligible_work_ids: set[str] = field(default_factory=set)
+
+    def source_countries(self) -> dict[str, str | None]:
+        """Short source id -> country code, as a harvest learns it from ``/sources``."""
+        return {short_id(source["id"]): source["country_code"] for source in self.sources}
+
+
+def generate_world(
+    n_works: int,
+    seed: int = 0,
+    from_year: int = 2021,
+    to_year: int = 2025,
+    with_traps: bool = True,
+    topics_path: str | Path | None = None,
+) -> SyntheticWorld:
+    """A deterministic world of ``n_works`` works (same arguments, same output).
+
+    With ``with_traps`` about 2 % of the works fall in each of ``TRAP_KINDS``; all but
+    ``two_beijing_institutions`` are works a harvest must leave out. ``topics_path``
+    defaults to ``default_topics_path()``.
+    """
+    topics = load_topics(Path(topics_path) if topics_path else default_topics_path())
+    draws = draw_works(n_works, seed, from_year, to_year, with_traps, topics)
+    institutions = institution_records()
+    sources, overrides = source_records()
+    work_ids = _work_ids(n_works)
+    works = [_work_json(i, seed, draws, topics, institutions, sources) for i in range(n_works)]
+    return SyntheticWorld(
+        institutions=institutions,
+        sources=sources,
+        works=works,
+        beijing_institution_ids=[short_id(r["id"]) for r in institutions if institution_kind(r) == "beijing"],
+        journal_overrides=overrides,
+        traps={kind: [work_ids[i] for i in np.flatnonzero(draws.trap == k)] for k, kind in enumerate(TRAP_KINDS)},
+        eligible_work_ids={work_ids[i] for i in np.flatnonzero(eligible(draws))},
+    )
+
+
+def _work_ids(n: int) -> list[str]:
+    return [f"W{FIRST_WORK_NUMBER + i}" for i in range(n)]
+
+
+def _publication_date(draws: WorkDraws, i: int) -> dt.date:
+    return dt.date(int(draws.year[i]), 1, 1) + dt.timedelta(days=int(draws.day_of_year[i]))
+
+
+def _work_json(i: int, seed: int, draws: WorkDraws, topics: Topics, institutions: list[dict], sources: list[dict]) -> dict:
+    doi_url = f"https://doi.org/{DOI_PREFIX}{seed}.{i}" if draws.has_doi[i] else None
+    title = " ".join(WORDS[w] for w in draws.title_words[i]).capitalize()
+    trap = TRAP_KINDS[draws.trap[i]] if draws.trap[i] >= 0 else None
+    source = sources[draws.source[i]] if draws.source[i] >= 0 else None
+    return {
+        "id": f"{OPENALEX}W{FIRST_WORK_NUMBER + i}",
+        "doi": doi_url,
+        "title": title,
+        "display_name": title,
+        "publication_year": int(draws.year[i]),
+        "publication_date": _publication_date(draws, i).isoformat(),
+        "type": ("article", "review", *OTHER_TYPES)[draws.type_index[i]],
+        "language": "zh" if draws.language_zh[i] else "en",
+        "primary_location": {
+            "is_oa": False,
+            "landing_page_url": doi_url,
+            "source": None if source is None else {
+                key: source[key] for key in ("id", "display_name", "issn_l", "issn", "type", "host_organization_name")
+            },
+        },
+        "authorships": _authorships_json(i, draws, institutions),
+        "cited_by_count": int(draws.citations[i]),
+        "counts_by_year": [
+            {"year": draws.reference_year - j, "cited_by_count": int(count)}
+            for j, count in enumerate(draws.counts_by_year[i]) if count
+        ],
+        "fwci": None if np.isnan(draws.fwci[i]) else float(draws.fwci[i]),
+        "citation_normalized_percentile": _percentile_json(draws.percentile[i]),
+        "primary_topic": _topic_json(topics, int(draws.topic[i])) if draws.has_topic[i] else None,
+        "referenced_works_count": int(draws.references[i]),
+        "is_retracted": trap == "retracted",
+        "is_paratext": trap == "paratext",
+        "abstract_inverted_index": _inverted_index(draws.abstract_words[i]) if draws.has_abstract[i] else None,
+        "updated_date": (dt.datetime(draws.reference_year, 1, 1, 3) + dt.timedelta(days=int(draws.updated_day[i]))).isoformat(),
+        "created_date": f"{int(draws.year[i])}-01-01T00:00:00",
+    }
+
+
+def _authorships_json(i: int, draws: WorkDraws, institutions: list[dict]) -> list[dict]:
+    first, end = draws.author_offsets[i], draws.author_offsets[i + 1]
+    authorships = []
+    for author in range(first, end):
+        affiliated = [
+            institutions[k]
+            for k in draws.affiliation_institution[draws.affiliation_offsets[author]:draws.affiliation_offsets[author + 1]]
+        ]
+        name_index = int(draws.author_name[author])
+        name = f"{GIVEN_NAMES[name_index % len(GIVEN_NAMES)]} {FAMILY_NAMES[name_index // len(GIVEN_NAMES)]}"
+        home = int(draws.affiliation_institution[draws.affiliation_offsets[author]]) if affiliated else 99
+        position = "first" if author == first else "last" if author == end - 1 else "middle"
+        authorships.append(
+            {
+                "author_position": position,
+                "author": {"id": f"{OPENALEX}A{9300000000 + name_index * 100 + home}", "display_name": name, "orcid": None},
+                "institutions": [
+                    {key: record[key] for key in ("id", "display_name", "ror", "country_code", "type", "lineage")}
+                    for record in affiliated
+                ],
+                "countries": sorted({record["country_code"] for record in affiliated}),
+                "is_corresponding": bool(draws.corresponding[author]),
+                "raw_author_name": name,
+                "raw_affiliation_strings": [
+                    f"{r['display_name']}, {r['geo']['city']}, {r['geo']['country']}" for r in affiliated
+                ],
+            }
+        )
+    return authorships
+
+
+def _percentile_json(value: float) -> dict | None:
+    if np.isnan(value):
+        return None
+    return {"value": float(value), "is_in_top_1_percent": bool(value >= 0.99), "is_in_top_10_percent": bool(value >= 0.9)}
+
+
+def _topic_json(topics: Topics, t: int) -> dict:
+    field_id = int(topics.field_ids[t])
+    field_name, domain_id, _ = FIELDS[field_id]
+    return {
+        "id": f"{OPENALEX}{topics.topic_ids[t]}",
+        "display_name": topics.names[t],
+        "score": 0.99,
+        "subfield": {"id": f"{OPENALEX}subfields/{int(topics.subfield_ids[t])}", "display_name": topics.subfield_names[t]},
+        "field": {"id": f"{OPENALEX}fields/{field_id}", "display_name": field_name},
+        "domain": {"id": f"{OPENALEX}domains/{domain_id}", "display_name": DOMAINS[domain_id]},
+    }
+
+
+def _inverted_index(word_indices: np.ndarray) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for position, word in enumerate(word_indices):
+        index.setdefault(WORDS[word], []).append(position)
+    return index
+
+
