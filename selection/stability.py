@@ -73,10 +73,11 @@ def ranks_per_round(list_code: np.ndarray, scores: np.ndarray, tie_order: np.nda
 
 
 def rank_intervals(ranks: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
-    """The central ``interval`` share of each row's ranks: (lowest, highest) rank numbers."""
+    """The central ``interval`` share of each row's ranks: the ranks at the lower and upper
+    tail quantiles (empirical, so always ranks that occurred)."""
     tail = (1 - interval) / 2
-    low = np.quantile(ranks, tail, axis=1, method="lower").astype("int64")
-    high = np.quantile(ranks, 1 - tail, axis=1, method="higher").astype("int64")
+    low = np.quantile(ranks, tail, axis=1, method="inverted_cdf").astype("int64")
+    high = np.quantile(ranks, 1 - tail, axis=1, method="inverted_cdf").astype("int64")
     return low, high
 
 

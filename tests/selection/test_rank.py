@@ -1,0 +1,266 @@
+"""rank_works on hand-made works: strata, the domestic baseline, quotas, shortfalls, the
+topic cap, the universe rules, and scores recomputed from the columns beside them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from selection.errors import SelectionError
+from selection.rank import CANDIDATE_COLUMNS, rank_works
+from selection.ranking_settings import INDICATORS, load_rank_settings
+from selection.schema import WORKS_SCHEMA
+from tests.selection.rank_helpers import work, works_frame_of
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_rank_settings().with_overrides(per_group=200, bootstrap_rounds=20)
+
+
+def candidate(result, work_id: str) -> pd.Series:
+    rows = result.candidates.loc[result.candidates["work_id"] == work_id]
+    assert len(rows) == 1, f"{work_id} is not a candidate"
+    return rows.iloc[0]
+
+
+def list_entry(result, discipline: str, group: str) -> dict:
+    return next(e for e in result.lists if e["discipline"] == discipline and e["journal_group"] == group)
+
+
+def assert_scores_recompute(candidates: pd.DataFrame) -> None:
+    recomputed = sum(candidates[f"{name}_weight"] * candidates[f"{name}_percentile"] for name in INDICATORS)
+    assert np.allclose(recomputed, candidates["score"], rtol=0, atol=1e-12)
+    weight_sums = sum(candidates[f"{name}_weight"] for name in INDICATORS)
+    assert np.allclose(weight_sums, 1.0)
+
+
+def test_domestic_journals_are_compared_with_domestic_journals_only(settings):
+    # same subfield and year; every domestic work is cited less than every international one
+    rows = [work(i, journal_group="domestic", citation_normalized_percentile=i / 100, topic_id="T1") for i in range(1, 11)]
+    rows += [work(i, citation_normalized_percentile=0.9 + (i - 100) / 1000, topic_id="T1") for i in range(101, 111)]
+    result = rank_works(works_frame_of(rows), settings)
+    best_domestic, best_international = candidate(result, "W10"), candidate(result, "W110")
+    # each is the best of its own 10-work stratum: mid-rank percentile (9 + 0.5) / 10
+    assert best_domestic["influence_percentile"] == pytest.approx(0.95)
+    assert best_international["influence_percentile"] == pytest.approx(0.95)
+    assert best_domestic["stratum_works"] == 10 and best_domestic["rank"] == 1
+    assert best_domestic["journal_group"] == "domestic"
+    assert best_domestic["score"] == pytest.approx(best_international["score"])
+
+
+def test_percentiles_are_taken_within_subfield_year_and_group(settings):
+    rows = [work(i, citation_normalized_percentile=i / 10, topic_id="T1") for i in range(1, 11)]
+    rows += [work(i, publication_year=2023, publication_date=dt.date(2023, 5, 1),
+                  citation_normalized_percentile=i / 100, topic_id="T1") for i in range(11, 21)]
+    result = rank_works(works_frame_of(rows), settings)
+    # W20 has a lower raw value than most 2024 works but tops its own 2023 stratum
+    assert candidate(result, "W20")["influence_percentile"] == pytest.approx(0.95)
+    assert candidate(result, "W10")["influence_percentile"] == pytest.approx(0.95)
+
+
+def test_top_paper_of_a_small_subfield_outranks_a_middling_paper_of_a_large_one(settings):
+    small = [work(i, subfield_id=2605, citation_normalized_percentile=i / 40, topic_id="T1") for i in range(1, 11)]
+    large = [work(i, citation_normalized_percentile=(i - 100) / 100, topic_id="T1") for i in range(101, 201)]
+    small[-1]["beijing_first"] = True  # W10: the best of the small subfield, raw value 0.25
+    large[49]["beijing_first"] = True  # W150: the middle of the large subfield, raw value 0.50
+    result = rank_works(works_frame_of(small + large), settings)
+    top_small, middling_large = candidate(result, "W10"), candidate(result, "W150")
+    assert top_small["influence_value"] < middling_large["influence_value"]
+    assert top_small["influence_percentile"] == pytest.approx(0.95)
+    assert middling_large["influence_percentile"] == pytest.approx(0.495)
+    assert top_small["score"] > middling_large["score"]
+    assert top_small["rank"] < middling_large["rank"]
+
+
+def wide_pool(count: int, **fields) -> list[dict]:
+    """``count`` works of one stratum with distinct topics and citation percentiles."""
+    return [work(i, citation_normalized_percentile=i / count, **fields) for i in range(1, count + 1)]
+
+
+def test_the_quota_is_filled_exactly_when_the_pool_allows(settings):
+    result = rank_works(works_frame_of(wide_pool(6000)), settings)
+    entry = list_entry(result, "mathematics", "international")
+    assert entry["eligible"] == 600 and entry["selected"] == 200 and entry["shortfall"] == 0
+    assert len(result.candidates) == 200
+    assert result.candidates["rank"].tolist() == list(range(1, 201))
+    assert result.candidates["score"].is_monotonic_decreasing
+    bigger = rank_works(works_frame_of(wide_pool(6000)), settings.with_overrides(per_group=500))
+    assert len(bigger.candidates) == 500
+
+
+def test_a_thin_pool_takes_every_eligible_work_and_reports_the_shortfall(settings):
+    result = rank_works(works_frame_of(wide_pool(500)), settings)
+    entry = list_entry(result, "mathematics", "international")
+    assert entry["pool"] == 500 and entry["eligible"] == 50
+    assert entry["selected"] == 50 and entry["shortfall"] == 150
+    assert entry in result.shortfalls
+    # no padding: every candidate passed the eligibility gate
+    best = result.candidates[[f"{name}_percentile" for name in INDICATORS]].max(axis=1)
+    assert (best >= 0.9 - 1e-9).all()
+    empty = list_entry(result, "physics", "domestic")
+    assert empty["selected"] == 0 and empty["shortfall"] == 200
+
+
+def capped_topic_rows(other_hot_works: int) -> list[dict]:
+    """300 works of topic TBIG with the best citations, 1,700 others with distinct topics,
+    of which ``other_hot_works`` are recently cited (eligible through the hot indicator)."""
+    rows = [work(i, topic_id="TBIG", citation_normalized_percentile=0.7 + i / 1000, counts_by_year=[],
+                 cited_by_count=0) for i in range(1, 301)]
+    for i in range(301, 2001):
+        hot = i - 300 <= other_hot_works
+        rows.append(work(i, citation_normalized_percentile=(i - 300) / 2500,
+                         counts_by_year=[{"year": 2024, "cited_by_count": i}] if hot else [],
+                         cited_by_count=i if hot else 0))
+    return rows
+
+
+def test_no_topic_takes_more_than_its_cap_while_other_eligible_work_remains(settings):
+    result = rank_works(works_frame_of(capped_topic_rows(other_hot_works=400)), settings)
+    topics = result.candidates["topic_id"]
+    assert len(result.candidates) == 200
+    assert (topics == "TBIG").sum() == 20  # 10% of 200 seats
+    assert not result.candidates["over_topic_cap"].any()
+    big = result.candidates.loc[topics == "TBIG"]
+    assert big["topic_rank"].tolist() == list(range(1, 21))
+    # the capped topic's best works are the ones seated
+    assert set(big["work_id"]) == {f"W{i}" for i in range(281, 301)}
+
+
+def test_a_capped_topic_fills_seats_nobody_else_can_take(settings):
+    result = rank_works(works_frame_of(capped_topic_rows(other_hot_works=100)), settings)
+    entry = list_entry(result, "mathematics", "international")
+    assert entry["selected"] == 200
+    big = result.candidates.loc[result.candidates["topic_id"] == "TBIG"]
+    others = result.candidates.loc[result.candidates["topic_id"] != "TBIG"]
+    assert len(others) == 100  # every other eligible work is seated first
+    assert len(big) == 100
+    assert big["over_topic_cap"].sum() == 80
+
+
+def test_clusters_and_ranks_inside_them_are_recorded(settings):
+    rows = wide_pool(3000)
+    for row in rows:
+        theme = ("quantum photon qubit", "tumour immune therapy")[int(row["work_id"][1:]) % 2]
+        row["title"] = f"{theme} study"
+    result = rank_works(works_frame_of(rows), settings)
+    candidates = result.candidates
+    assert candidates["cluster"].min() >= 1
+    for _, members in candidates.groupby("cluster"):
+        assert members["cluster_rank"].tolist() == list(range(1, len(members) + 1))
+        assert members["cluster_terms"].nunique() == 1
+    assert candidates.loc[candidates["rank"] == 1, "cluster"].item() == 1
+
+
+def test_universe_rules(settings):
+    excluded = [
+        work(1, publication_year=2019, publication_date=dt.date(2019, 1, 1)),  # outside the window
+        work(2, issn_l=None, issns=[]),  # no ISSN
+        work(3, is_retracted=True),
+        work(4, discipline=None),
+        work(5, type="preprint"),
+        work(6, beijing_any=False),
+        work(7, type="review"),  # reviews are not ranked by default
+        work(8, journal_group=None),
+    ]
+    kept = wide_pool(100)
+    for row in kept:
+        row["work_id"] = "K" + row["work_id"]
+        row["doi"] = "10.9/" + row["work_id"]
+    result = rank_works(works_frame_of(excluded + kept), settings)
+    assert result.funnel["input"] == 108
+    assert result.funnel["ranked_type"] == 100
+    assert result.candidates["work_id"].str.startswith("K").all()
+    assert result.as_of == dt.date(2024, 6, 1)
+    assert result.summary()["window"] == [2020, 2024]
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("any", {"W1", "W2", "W3", "W4"}),
+        ("first", {"W2", "W4"}),
+        ("corresponding", {"W3", "W4"}),
+        ("first_or_corresponding", {"W2", "W3", "W4"}),
+    ],
+)
+def test_author_rules(settings, rule, expected):
+    flags = {1: (False, False), 2: (True, False), 3: (False, True), 4: (True, True)}
+    rows = [work(i, beijing_first=first, beijing_corresponding=corresponding, citation_normalized_percentile=0.99)
+            for i, (first, corresponding) in flags.items()]
+    rows += [work(i, beijing_any=False, beijing_first=False) for i in range(5, 40)]  # never in the universe
+    result = rank_works(works_frame_of(rows), settings.with_overrides(author_rule=rule))
+    assert result.funnel[f"author_rule_{rule}"] == len(expected)
+    # with so few works per stratum nobody reaches the top 10%: check the universe, not the picks
+    assert set(result.candidates["work_id"]) <= expected
+    assert (result.candidates["author_rule"] == rule).all()
+
+
+def test_records_of_one_doi_are_merged(settings):
+    rows = wide_pool(100)
+    rows.append(work(1000, doi=rows[-1]["doi"], cited_by_count=1, citation_normalized_percentile=1.0))
+    result = rank_works(works_frame_of(rows), settings)
+    assert result.funnel["distinct_doi"] == 100
+    best = candidate(result, "W100")  # the more cited record is kept
+    assert best["merged_work_ids"].tolist() == ["W1000"]
+    assert "W1000" not in set(result.candidates["work_id"])
+
+
+def test_reviews_can_be_ranked_with_articles_by_setting(settings):
+    rows = wide_pool(100)
+    rows[-1]["type"] = "review"
+    assert "W100" not in set(rank_works(works_frame_of(rows), settings).candidates["work_id"])
+    with_reviews = rank_works(works_frame_of(rows), settings.with_overrides(rank_reviews=True))
+    assert candidate(with_reviews, "W100")["type"] == "review"
+
+
+def test_every_score_recomputes_from_its_row_with_discipline_weights(settings):
+    rows = wide_pool(3000)
+    rows += [work(i, discipline="physics", subfield_id=3104, citation_normalized_percentile=(i - 5000) / 3000,
+                  journal_group="domestic") for i in range(5001, 8001)]
+    tuned = replace(settings, discipline_weights={"physics": {"hot": 0.0}})
+    result = rank_works(works_frame_of(rows), tuned)
+    assert_scores_recompute(result.candidates)
+    physics = result.candidates.loc[result.candidates["discipline"] == "physics"]
+    assert (physics["hot_weight"] == 0).all()
+    assert list(result.candidates.columns) == list(CANDIDATE_COLUMNS)
+
+
+def test_stability_columns(settings):
+    result = rank_works(works_frame_of(wide_pool(6000)), settings)
+    candidates = result.candidates
+    assert (candidates["rank_interval_low"] <= candidates["rank_interval_high"]).all()
+    assert set(candidates["stability"]) <= {"secure", "borderline"}
+    assert (candidates.loc[candidates["stability"] == "secure", "rank_interval_high"] <= 200).all()
+    assert candidates.iloc[0]["stability"] == "secure"
+
+
+def test_identical_input_gives_identical_candidates(settings):
+    frame = works_frame_of(capped_topic_rows(other_hot_works=400))
+    first, second = rank_works(frame, settings), rank_works(frame.copy(), settings)
+    pd.testing.assert_frame_equal(first.candidates, second.candidates)
+
+
+def test_arrow_backed_frames_rank_the_same(settings):
+    frame = works_frame_of(wide_pool(3000))
+    arrow_frame = pa.Table.from_pandas(frame, schema=WORKS_SCHEMA, preserve_index=False).to_pandas(
+        types_mapper=pd.ArrowDtype
+    )
+    plain, arrow = rank_works(frame, settings), rank_works(arrow_frame, settings)
+    pd.testing.assert_frame_equal(plain.candidates, arrow.candidates)
+
+
+def test_bad_frames_raise_selection_errors(settings):
+    frame = works_frame_of(wide_pool(10))
+    with pytest.raises(SelectionError, match="lacks column.*fwci"):
+        rank_works(frame.drop(columns=["fwci"]), settings)
+    with pytest.raises(SelectionError, match="no rows"):
+        rank_works(frame.iloc[:0], settings)
+    unknown = replace(settings, discipline_weights={"alchemy": {"hot": 1.0}})
+    with pytest.raises(SelectionError, match="unknown discipline.*alchemy"):
+        rank_works(frame, unknown)

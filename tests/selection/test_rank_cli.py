@@ -1,0 +1,145 @@
+"""``python -m selection rank``: the files it writes, byte-identical reruns, and bad input
+that ends with one clear line, exit 2 and nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from selection.cli import main
+from selection.schema import WORKS_SCHEMA
+from tests.selection.rank_helpers import work
+from tests.selection.test_rank import assert_scores_recompute, wide_pool
+
+
+def write_works(path, rows) -> None:
+    pq.write_table(pa.Table.from_pylist(rows, schema=WORKS_SCHEMA), path)
+
+
+@pytest.fixture(scope="module")
+def works_file(tmp_path_factory):
+    rows = wide_pool(2500)
+    rows += [work(i, journal_group="domestic", discipline="physics", subfield_id=3104,
+                  title=f"光学 晶体 研究 {i}", citation_normalized_percentile=(i - 10000) / 2500)
+             for i in range(10001, 12501)]
+    path = tmp_path_factory.mktemp("input") / "works.parquet"
+    write_works(path, rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ranked(works_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "first"
+    assert main(["rank", "--works", str(works_file), "--out", str(out), "--per-group", "200"]) == 0
+    return out
+
+
+def test_writes_every_output(ranked, works_file):
+    names = {path.name for path in ranked.iterdir()}
+    assert names == {"candidates.parquet", "candidates.xlsx", "summary.json", "score_distributions.png",
+                     "topic_shares.png", "indicator_correlations.png"}
+    for chart in ranked.glob("*.png"):
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((ranked / "summary.json").read_text(encoding="utf-8"))
+    assert summary["input"]["sha256"] == hashlib.sha256(works_file.read_bytes()).hexdigest()
+    assert summary["input"]["rows"] == 5000
+    assert summary["settings"]["per_group"] == 200
+    lists = {(e["discipline"], e["journal_group"]): e for e in summary["lists"]}
+    assert lists[("mathematics", "international")]["selected"] == 200
+    assert lists[("physics", "domestic")]["selected"] == 200
+    assert lists[("physics", "domestic")]["discipline_zh"] == "物理学"
+    assert lists[("chemistry", "domestic")]["shortfall"] == 200
+    assert summary["shortfalls"]
+
+
+def test_candidates_parquet_recomputes(ranked):
+    candidates = pq.read_table(ranked / "candidates.parquet").to_pandas()
+    assert len(candidates) == 400
+    assert_scores_recompute(candidates)
+
+
+def test_workbook_has_chinese_headers_links_and_explanations(ranked):
+    workbook = openpyxl.load_workbook(ranked / "candidates.xlsx")
+    assert workbook.sheetnames == ["概览", "数学-国际", "物理学-国内"]
+    sheet = workbook["物理学-国内"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["排名", "综合得分", "稳定性", "排名区间"]
+    first = dict(zip(header, [cell.value for cell in sheet[2]]))
+    assert first["DOI"].startswith('=HYPERLINK("https://doi.org/10.1000/w')
+    assert first["OpenAlex"].startswith('=HYPERLINK("https://openalex.org/W')
+    assert "子领域-年份-国内期刊" in first["得分说明"] and "前 " in first["得分说明"]
+    assert sheet.max_row == 201
+
+
+def test_identical_runs_write_identical_candidates_parquet(ranked, works_file, tmp_path):
+    again = tmp_path / "second"
+    assert main(["rank", "--works", str(works_file), "--out", str(again), "--per-group", "200"]) == 0
+    assert (again / "candidates.parquet").read_bytes() == (ranked / "candidates.parquet").read_bytes()
+
+
+def test_a_rerun_replaces_the_files_of_an_existing_folder(works_file, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("kept")
+    assert main(["rank", "--works", str(works_file), "--out", str(out), "--per-group", "250"]) == 0
+    assert json.loads((out / "summary.json").read_text())["settings"]["per_group"] == 250
+    assert (out / "notes.txt").read_text() == "kept"
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]  # no staging folder left
+
+
+def run_failing(capsys, arguments, out) -> str:
+    assert main(["rank", *arguments, "--out", str(out)]) == 2
+    assert not out.exists()
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")] == []
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1
+    return error
+
+
+def test_missing_columns(tmp_path, capsys):
+    path = tmp_path / "works.parquet"
+    table = pa.Table.from_pylist([work(1)], schema=WORKS_SCHEMA).drop_columns(["fwci", "topic_id"])
+    pq.write_table(table, path)
+    error = run_failing(capsys, ["--works", str(path)], tmp_path / "out")
+    assert "lacks column(s) topic_id, fwci" in error
+
+
+def test_empty_file(tmp_path, capsys):
+    path = tmp_path / "works.parquet"
+    pq.write_table(WORKS_SCHEMA.empty_table(), path)
+    assert "no rows" in run_failing(capsys, ["--works", str(path)], tmp_path / "out")
+
+
+def test_not_a_parquet_file_and_a_missing_one(tmp_path, capsys):
+    path = tmp_path / "works.parquet"
+    path.write_text("work_id,title\n")
+    assert "not a Parquet file" in run_failing(capsys, ["--works", str(path)], tmp_path / "out")
+    assert "not found" in run_failing(capsys, ["--works", str(tmp_path / "absent.parquet")], tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("settings_text", "message"),
+    [
+        ("[weights]\nhot = \"lots\"\n", "must be a number"),
+        ("[weights]\nfrontier = -0.2\n", "negative"),
+        ("[weights\n", "not valid TOML"),
+        ("[selection]\nper_group = 100\n", "outside [200, 500]"),
+        ("[discipline_weights.alchemy]\nhot = 1\n", "unknown discipline"),
+    ],
+)
+def test_bad_settings(works_file, tmp_path, capsys, settings_text, message):
+    settings = tmp_path / "settings.toml"
+    settings.write_text(settings_text)
+    error = run_failing(capsys, ["--works", str(works_file), "--settings", str(settings)], tmp_path / "out")
+    assert message in error
+
+
+@pytest.mark.parametrize("quota", ["199", "501"])
+def test_quota_outside_bounds(works_file, tmp_path, capsys, quota):
+    error = run_failing(capsys, ["--works", str(works_file), "--per-group", quota], tmp_path / "out")
+    assert "outside [200, 500]" in error

@@ -1,0 +1,66 @@
+"""Bootstrap of the stratum baselines, weight jitter and rank intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from selection import stability
+from selection.indicators import stratum_percentile
+
+
+def test_stratum_position_counts_below_equal_and_size():
+    values = pd.Series([1.0, 2.0, 2.0, 3.0, np.nan, 9.0])
+    strata = np.array([1, 1, 1, 1, 1, 2])
+    percentile = stratum_percentile(values, pd.Series(strata)).to_numpy()
+    below, equal, count = stability.stratum_position(strata, percentile, values.notna().to_numpy(), np.array([0, 1, 3, 5]))
+    assert below.tolist() == [0, 1, 3, 0]
+    assert equal.tolist() == [1, 2, 1, 1]
+    assert count.tolist() == [4, 4, 4, 1]
+
+
+def test_bootstrap_percentiles_centre_on_the_observed_percentile():
+    rng = np.random.default_rng(0)
+    below, equal, count = np.array([0, 5, 9]), np.array([1, 1, 1]), np.array([10, 10, 10])
+    draws = stability.bootstrap_percentiles(below, equal, count, np.array([True, True, False]), 4000, rng)
+    assert draws.shape == (3, 4000)
+    assert abs(draws[0].mean() - 0.05) < 0.01
+    assert abs(draws[1].mean() - 0.55) < 0.01
+    assert (draws[2] == 0).all()  # no value, no credit
+    assert ((draws >= 0) & (draws <= 1)).all()
+
+
+def test_jittered_weights_are_positive_and_normalised():
+    weights = stability.jittered_weights(np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]), 0.3, 7, np.random.default_rng(1))
+    assert weights.shape == (2, 3, 7)
+    assert np.allclose(weights.sum(axis=1), 1.0)
+    assert (weights[0, 2] == 0).all()
+
+
+def test_ranks_per_round_rank_inside_each_list_with_ties_by_order():
+    lists = np.array([0, 0, 0, 1, 1])
+    scores = np.array([[0.9, 0.1], [0.5, 0.5], [0.5, 0.9], [0.2, 0.2], [0.3, 0.2]])
+    ranks = stability.ranks_per_round(lists, scores, tie_order=np.arange(5))
+    assert ranks[:, 0].tolist() == [1, 2, 3, 2, 1]
+    assert ranks[:, 1].tolist() == [3, 2, 1, 1, 2]
+
+
+def test_intervals_and_labels():
+    ranks = np.array([[1] * 19 + [50], list(range(290, 310))])
+    low, high = stability.rank_intervals(ranks, 0.90)
+    # 20 rounds: the outer 5% at each end is one round
+    assert low.tolist() == [1, 290] and high.tolist() == [1, 308]
+    assert stability.stability_labels(high, 300).tolist() == ["secure", "borderline"]
+
+
+def test_without_noise_the_interval_is_the_rank_itself():
+    parts = {
+        "a": pd.DataFrame({"below": [9, 5, 0], "equal": [1, 1, 1], "count": [10, 10, 10], "has_value": [True] * 3}),
+    }
+    # count 10**9: the binomial draws are (nearly) exact, and no jitter
+    parts["a"]["count"] = 10**9
+    parts["a"]["below"] = [9 * 10**8, 5 * 10**8, 0]
+    low, high = stability.rank_stability(
+        np.zeros(3, dtype=int), np.arange(3), parts, np.ones((3, 1)), rounds=20, jitter=0.0, interval=0.9, seed=0
+    )
+    assert low.tolist() == [1, 2, 3] and high.tolist() == [1, 2, 3]
