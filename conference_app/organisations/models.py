@@ -94,7 +94,7 @@ class Organisation(TimestampMixin, db.Model):
         String(20), default=OrganisationStatus.PENDING.value, nullable=False, index=True
     )
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True, ondelete="SET NULL"))
     review_comment: Mapped[str | None] = mapped_column(Text)
 
     users = relationship("User", back_populates="organisation", foreign_keys="User.organisation_id")

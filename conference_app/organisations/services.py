@@ -211,7 +211,7 @@ def register_society(fields: Mapping[str, Any], *, user_name: str, email: str, p
     user.set_password(password)
     db.session.add_all([organisation, user])
     _flush()
-    record("organisation.registered", organisation, to_state=organisation.status)
+    record("organisation.registered", organisation, to_state=organisation.status, actor=user)
     return user
 
 

@@ -60,7 +60,7 @@ def test_registration_is_pending_and_cannot_log_in(client, auth, registered):
     assert (user.email, user.role, user.is_org_admin, user.is_enabled) == (
         "zhou@acoustics.example.cn", Role.SOCIETY.value, True, False
     )
-    assert [entry.to_state for entry in entries("organisation.registered")] == ["pending"]
+    assert [(entry.to_state, entry.actor_id) for entry in entries("organisation.registered")] == [("pending", user.id)]
     assert log_in(auth, client) != 200
 
 

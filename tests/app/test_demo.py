@@ -1,0 +1,61 @@
+"""`flask demo load`: a believable world, safe to run twice, whose printed logins all work."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from conference_app.accounts.models import User
+from conference_app.core.permissions import Role
+from conference_app.extensions import db
+from conference_app.organisations import services
+from conference_app.organisations.models import Organisation, OrganisationType, PastEvent
+from tests.app.org_support import fresh_g, log_out  # noqa: F401
+
+LOGIN_LINE = re.compile(r"^\s+(staff|analyst|expert|society)\s+(\S+@\S+)\s+(\S+)\s+(\S+)", re.MULTILINE)
+
+
+def counts() -> tuple[int, int, int]:
+    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Organisation, User, PastEvent))
+
+
+def load(app) -> str:
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_twice_gives_the_same_world_of_every_kind(app):
+    first = load(app)
+    after_first = counts()
+    second = load(app)
+    assert counts() == after_first
+    assert LOGIN_LINE.findall(first) == LOGIN_LINE.findall(second)
+    assert "http://127.0.0.1:5000" in first
+    organisations = db.session.scalars(select(Organisation)).all()
+    assert {organisation.org_type for organisation in organisations} == {kind.value for kind in OrganisationType}
+    assert {organisation.status for organisation in organisations} == {"approved", "pending", "rejected"}
+    eligible = [organisation for organisation in organisations if services.is_eligible_applicant(organisation)]
+    assert any(o.in_journal_excellence_plan and not o.is_bast_member for o in eligible)
+    assert any(o.status == "approved" and not services.is_eligible_applicant(o) for o in organisations)
+    assert {user.role for user in db.session.scalars(select(User))} == {role.value for role in Role}
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.EXPERT.value)) >= 3
+    mechanics = db.session.scalar(select(Organisation).where(Organisation.name_zh == "北京力学会"))
+    assert services.past_events(mechanics, kinds=["international"], since_year=mechanics.created_at.year - 3)
+
+
+def test_each_printed_login_reaches_its_home_page(app, client, auth):
+    logins = LOGIN_LINE.findall(load(app))
+    assert {role for role, *_ in logins} == {role.value for role in Role}
+    for role, email, password, name in logins:
+        response = auth.login(email, password)
+        assert response.status_code == 302, email
+        home = client.get("/home")
+        html = home.get_data(as_text=True)
+        assert home.status_code == 200, email
+        assert name in html and Role(role).title in html, email
+        if role == Role.SOCIETY:
+            user = db.session.scalar(select(User).where(User.email == email))
+            assert user.organisation.name_zh in html
+        log_out(client)
