@@ -1,15 +1,15 @@
-"""Initial schema: organisations, users, login failures, audit log.
+"""Initial schema: organisations and their past events, users, login failures, audit log.
 
-Revision ID: 15666163f1c9
+Revision ID: 5856713ad4d9
 Revises: -
-Create Date: 2026-11-24 04:17:16.038025
+Create Date: 2026-11-24 04:22:58.451972
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '15666163f1c9'
+revision = '5856713ad4d9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -98,7 +98,7 @@ def upgrade():
     # organisations and users refer to each other: this key can only be added once both exist.
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.create_foreign_key(
-            batch_op.f('fk_organisations_reviewed_by_id_users'), 'users', ['reviewed_by_id'], ['id']
+            batch_op.f('fk_organisations_reviewed_by_id_users'), 'users', ['reviewed_by_id'], ['id'], ondelete='SET NULL'
         )
 
     op.create_table('audit_entries',

@@ -1,0 +1,122 @@
+"""Acceptance 3: every route is public or guarded, for every role, by walking the URL map.
+
+For each rule and method: anonymous visitors are sent to the login page unless the view is
+public; a role outside the permission's ``route_roles`` gets 403; a role inside never gets
+403 or 500. A route added without ``@requires``/``@public`` is denied, and the walk flags it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
+
+from conference_app import create_app
+from conference_app.core.permissions import PERMISSIONS, Role, view_requirement
+from conference_app.extensions import db
+from tests.app.conftest import FreshGlobalsClient, app_settings, log_in_session
+
+MISSING_ID = 987654
+ANONYMOUS = None
+
+
+def dummy_value(converter):
+    """A value the converter accepts that names no existing record."""
+    if isinstance(converter, IntegerConverter):
+        return MISSING_ID
+    if isinstance(converter, FloatConverter):
+        return 1.5
+    if isinstance(converter, UUIDConverter):
+        return uuid.uuid4()
+    if isinstance(converter, AnyConverter):
+        return next(iter(converter.items))
+    return "x"
+
+
+def walk_requests(app):
+    """(endpoint, method, url) for every routed method except static files; ids name no record."""
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        values = {name: dummy_value(converter) for name, converter in rule._converters.items()}
+        url = adapter.build(rule.endpoint, values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, url
+
+
+def valid_csrf_token(app, client) -> str:
+    """Give the client's session a CSRF secret and return the token Flask-WTF will accept."""
+    with client.session_transaction() as session:
+        session["csrf_token"] = "url-map-walk"
+    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps("url-map-walk")
+
+
+def problems_for(app, client, users: dict) -> list[str]:
+    """What breaks the rules above; empty when every route is guarded as declared."""
+    found = []
+    for endpoint, method, url in walk_requests(app):
+        is_public, permission_name = view_requirement(app.view_functions[endpoint])
+        if not is_public and permission_name not in PERMISSIONS:
+            found.append(f"{endpoint}: no @requires/@public (or unknown permission {permission_name!r})")
+            continue
+        for role, user in users.items():
+            if user is None:
+                with client.session_transaction() as session:
+                    session.clear()
+            else:
+                log_in_session(client, user)
+            data = {"csrf_token": valid_csrf_token(app, client)} if method != "GET" else None
+            response = client.open(url, method=method, data=data)
+            who = "anonymous" if role is ANONYMOUS else role.value
+            status = response.status_code
+            if status >= 500:
+                found.append(f"{method} {url} as {who}: {status}")
+            elif is_public:
+                if status == 403 or (response.location or "").startswith("/auth/login?"):
+                    found.append(f"{method} {url} (public) as {who}: {status}")
+            elif role is ANONYMOUS:
+                if status != 302 or not response.location.startswith("/auth/login"):
+                    found.append(f"{method} {url} as anonymous: {status}, not sent to the login page")
+            elif role in PERMISSIONS[permission_name].route_roles:
+                if status == 403:
+                    found.append(f"{method} {url} as {who}: 403 although {permission_name} allows the role")
+            elif status != 403:
+                found.append(f"{method} {url} as {who}: {status}, expected 403 ({permission_name})")
+    return found
+
+
+@pytest.fixture()
+def users(make_user) -> dict:
+    return {ANONYMOUS: None} | {role: make_user(role) for role in Role}
+
+
+def test_every_route_is_guarded_for_every_role(app, client, users):
+    assert problems_for(app, client, users) == []
+
+
+def test_the_walk_covers_the_platform_routes(app):
+    endpoints = {endpoint for endpoint, _method, _url in walk_requests(app)}
+    assert {"core.home", "accounts.users", "accounts.disable_user", "audit.index", "audit.export"} <= endpoints
+
+
+def test_a_route_without_a_declaration_is_denied_and_flagged(database_url, tmp_path, make_user):
+    fresh = create_app(app_settings(database_url, tmp_path / "instance"))
+    fresh.test_client_class = FreshGlobalsClient
+
+    @fresh.get("/forgotten")
+    def forgotten():
+        return "secret"
+
+    staff = make_user(Role.STAFF)
+    client = fresh.test_client()
+    with fresh.app_context():
+        assert client.get("/forgotten").location.startswith("/auth/login")
+        log_in_session(client, staff)
+        response = client.get("/forgotten")
+        assert response.status_code == 403 and "secret" not in response.get_data(as_text=True)
+        problems = problems_for(fresh, client, {ANONYMOUS: None, Role.STAFF: staff})
+        db.session.remove()
+    assert problems == ["forgotten: no @requires/@public (or unknown permission None)"]
