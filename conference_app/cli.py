@@ -18,6 +18,7 @@ from conference_app.extensions import db
 
 users = AppGroup("users", help="Create, list, disable and enable user accounts.")
 demo = AppGroup("demo", help="Demonstration data.")
+translate = AppGroup("translate", help="Maintain the translation catalogs.")
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
@@ -97,6 +98,20 @@ def load_demo():
     click.echo("demo data loaded")
 
 
+@translate.command("update")
+@click.argument("domains", nargs=-1, required=True)
+def update_translations(domains):
+    """Refresh each DOMAIN's zh_CN catalog from its code and templates (e.g. core accounts)."""
+    from conference_app.core.i18n import PACKAGE_DIR, update_catalog
+
+    for domain in domains:
+        if not (PACKAGE_DIR / domain).is_dir():
+            _fail(f"no domain package conference_app/{domain}")
+        path, count, untranslated = update_catalog(domain)
+        click.echo(f"{path}: {count} messages, {untranslated} untranslated")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    app.cli.add_command(translate)

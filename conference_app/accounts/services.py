@@ -12,12 +12,13 @@ from functools import cache
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from conference_app.accounts.models import LoginFailure, User
-from conference_app.audit.services import record
+from conference_app.audit.services import record, register_action_titles
 from conference_app.core import mail
 from conference_app.core.db import utcnow
 from conference_app.core.permissions import Role
@@ -26,6 +27,21 @@ from conference_app.extensions import db
 
 PASSWORD_MIN_LENGTH = 10
 RESET_SALT = "password-reset"
+
+register_action_titles({
+    "user.login": _l("Logged in"),
+    "user.login_failed": _l("Login failed"),
+    "user.login_refused": _l("Login refused"),
+    "user.locked": _l("Account locked"),
+    "user.password_changed": _l("Password changed"),
+    "user.password_reset_requested": _l("Password reset requested"),
+    "user.password_reset": _l("Password reset"),
+    "user.created": _l("User created"),
+    "user.updated": _l("User edited"),
+    "user.role_changed": _l("Role changed"),
+    "user.disabled": _l("User disabled"),
+    "user.enabled": _l("User enabled"),
+})
 
 
 # --- logging in ---------------------------------------------------------------------------

@@ -12,8 +12,10 @@ import tempfile
 from pathlib import Path
 
 from babel import Locale
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from flask import Flask, current_app, has_request_context, session
 from flask_login import current_user
 
@@ -77,3 +79,53 @@ def init_app(app: Flask) -> None:
     directories = compile_catalogs(Path(app.config["INSTANCE_DIR"]) / "translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(path) for path in directories)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+# --- maintaining the catalogs (flask --app conference_app translate update DOMAIN) -------
+
+EXTRACT_KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# The shared layout's files belong to the core catalog; every other domain owns its package
+# and its templates folder.
+CORE_FILES = ("conference_app/*.py", "templates/*.html", "templates/errors/**/*.html", "templates/macros/**/*.html")
+
+
+def domain_files(domain: str) -> list[Path]:
+    """The Python files and templates whose strings go into ``domain``'s catalog."""
+    root = PACKAGE_DIR.parent
+    patterns = [f"conference_app/{domain}/**/*.py", f"templates/{domain}/**/*.html"]
+    if domain == "core":
+        patterns += CORE_FILES
+    return sorted({path for pattern in patterns for path in root.glob(pattern)})
+
+
+def update_catalog(domain: str, language: str = "zh_CN") -> tuple[Path, int, int]:
+    """Rewrite the domain's catalog from its source: new msgids added (empty), unused ones
+    dropped, translations kept. Returns (path, messages, untranslated)."""
+    root = PACKAGE_DIR.parent
+    po_path = PACKAGE_DIR / domain / "translations" / language / "LC_MESSAGES" / "messages.po"
+    old = Catalog(locale=language)
+    if po_path.exists():
+        with po_path.open("rb") as source:
+            old = read_po(source)
+    catalog = Catalog(locale=language, project="Capital Academic Platform", fuzzy=False,
+                      copyright_holder="Beijing Association for Science and Technology")
+    for path in domain_files(domain):
+        method = "python" if path.suffix == ".py" else "jinja2"
+        relative = path.relative_to(root).as_posix()
+        for lineno, msgid, comments, context in extract_from_file(method, str(path), keywords=EXTRACT_KEYWORDS):
+            previous = old.get(msgid, context)
+            string = previous.string if previous is not None and not previous.fuzzy else ""
+            if isinstance(msgid, tuple) and not isinstance(string, tuple):
+                string = (string, string) if string else ("", "")
+            existing = catalog.get(msgid, context)
+            if existing is not None:
+                existing.locations.append((relative, lineno))
+            else:
+                catalog.add(msgid, string, locations=[(relative, lineno)], context=context)
+    po_path.parent.mkdir(parents=True, exist_ok=True)
+    with po_path.open("wb") as target:
+        write_po(target, catalog, width=100)
+    messages = [message for message in catalog if message.id]
+    untranslated = sum(1 for message in messages if not (message.string if isinstance(message.string, str)
+                                                          else all(message.string)))
+    return po_path, len(messages), untranslated

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 from flask import render_template_string
 
 from conference_app.accounts.models import User
-from conference_app.core.i18n import source_catalogs
+from conference_app.core.i18n import domain_files, source_catalogs
 from conference_app.core.permissions import Role
 from conference_app.extensions import db
 from tests.app.conftest import log_in_session
@@ -118,3 +118,11 @@ def test_translations_keep_their_placeholders():
         for message, errors in catalog.check():
             problems += [f"{path}: {message.id!r}: {error}" for error in errors]
     assert problems == []
+
+
+def test_catalog_maintenance_covers_the_shared_layout():
+    core = {path.relative_to(REPO_ROOT).as_posix() for path in domain_files("core")}
+    assert {"templates/base.html", "templates/macros/forms.html", "conference_app/cli.py",
+            "conference_app/core/errors.py", "templates/core/index.html"} <= core
+    accounts = {path.relative_to(REPO_ROOT).as_posix() for path in domain_files("accounts")}
+    assert "templates/accounts/login.html" in accounts and "templates/base.html" not in accounts
