@@ -21,6 +21,7 @@ from conference_app.accounts import services as accounts
 from conference_app.accounts.models import User
 from conference_app.audit.models import AuditEntry
 from conference_app.audit.services import record, register_action_titles
+from conference_app.core import mail
 from conference_app.core.db import utcnow
 from conference_app.core.permissions import Role
 from conference_app.core.services import ServiceError
@@ -90,6 +91,8 @@ def _cleaned(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, An
         values[name] = value
     if "name_zh" in values and not values["name_zh"]:
         raise ServiceError(_("Please enter the Chinese name of the organisation."))
+    if values.get("contact_email") and "@" not in values["contact_email"]:
+        raise ServiceError(_("Please enter a valid e-mail address."))
     if "org_type" in values and values["org_type"] not in set(OrganisationType):
         raise ServiceError(_("Please choose the organisation type."))
     if "credit_code" in values:
@@ -231,6 +234,13 @@ def _review(organisation: Organisation, reviewer: User, to_state: OrganisationSt
     )
 
 
+def _notify_users(organisation: Organisation, subject: str, body: str) -> None:
+    """Tell the organisation's users of a decision, once it is committed."""
+    recipients = [user.email for user in organisation.users]
+    if recipients:
+        mail.send(recipients, subject, body)
+
+
 def approve_organisation(organisation: Organisation, reviewer: User, comment: str | None = None) -> None:
     """Staff: approve a pending (or earlier rejected) organisation and enable its waiting users."""
     if organisation.status == OrganisationStatus.APPROVED:
@@ -240,6 +250,15 @@ def approve_organisation(organisation: Organisation, reviewer: User, comment: st
     for user in organisation.users:
         accounts.set_enabled(user, True)
     _flush()
+    _notify_users(
+        organisation,
+        _("Your organisation's registration is approved"),
+        _(
+            "Hello,\n\n%(name)s is approved on the Capital Academic Platform of the Beijing Association for "
+            "Science and Technology. You can now log in with your e-mail address and password.\n",
+            name=organisation.name_zh,
+        ),
+    )
 
 
 def reject_organisation(organisation: Organisation, reviewer: User, comment: str | None) -> None:
@@ -251,6 +270,17 @@ def reject_organisation(organisation: Organisation, reviewer: User, comment: str
         raise ServiceError(_("Please give the reason for the rejection."))
     _review(organisation, reviewer, OrganisationStatus.REJECTED, comment)
     _flush()
+    _notify_users(
+        organisation,
+        _("Your organisation's registration was not approved"),
+        _(
+            "Hello,\n\nthe registration of %(name)s on the Capital Academic Platform was not approved, for this "
+            "reason:\n\n%(comment)s\n\nPlease contact program staff of the Beijing Association for Science and "
+            "Technology.\n",
+            name=organisation.name_zh,
+            comment=comment,
+        ),
+    )
 
 
 def review_history(organisation: Organisation) -> list[AuditEntry]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from conference_app.audit.services import action_title
+from conference_app.core.forms import form_status, submit
 from conference_app.core.layout import register_nav_item
 from conference_app.core.permissions import (
     Role,
@@ -21,7 +20,6 @@ from conference_app.core.permissions import (
     same_organisation_admin,
     user_can,
 )
-from conference_app.core.forms import form_status, submit
 from conference_app.extensions import db
 from conference_app.organisations import services
 from conference_app.organisations.forms import (
@@ -42,6 +40,8 @@ PER_PAGE = 20
 register("organisations.list", _l("List all organisations"), {Role.STAFF})
 register("organisations.create", _l("Add organisations"), {Role.STAFF})
 register("organisations.review", _l("Approve or reject registrations"), {Role.STAFF})
+# Not a route: decides which edit form a user gets (identity and BAST-verified facts).
+register("organisations.edit_all", _l("Edit every field of an organisation"), {Role.STAFF})
 register(
     "organisations.view",
     _l("View an organisation"),
@@ -57,8 +57,6 @@ register(
     owner_roles={Role.SOCIETY},
     owner_check=same_organisation_admin,
 )
-
-
 register_nav_item(_l("Organisations"), "organisations.index", "organisations.list", order=20)
 register_nav_item(_l("My organisation"), "organisations.mine", "organisations.own", order=20)
 
@@ -82,7 +80,7 @@ def _render_detail(organisation: Organisation, status: int = 200, **forms):
             review_form=forms.get("review_form") or ReviewForm(formdata=None),
             history=services.review_history(organisation) if can_review else [],
             action_title=action_title,
-            status_titles={status.value: status.title for status in OrganisationStatus},
+            status_titles={state.value: state.title for state in OrganisationStatus},
         ),
         status,
     )
@@ -139,7 +137,7 @@ def detail(org_id: int):
 def edit(org_id: int):
     """Staff edit every field; a society's administrator only its contacts."""
     organisation = _organisation(org_id, "organisations.edit")
-    if user_can(current_user, "organisations.review", organisation):
+    if user_can(current_user, "organisations.edit_all", organisation):
         form, allowed = StaffOrganisationForm(obj=organisation), services.ORGANISATION_FIELDS
     else:
         form, allowed = SocietyOrganisationForm(obj=organisation), services.SOCIETY_EDITABLE_FIELDS

@@ -11,7 +11,6 @@ from conference_app.core.permissions import Role
 from conference_app.extensions import db
 from conference_app.organisations import services
 from conference_app.organisations.models import Organisation, OrganisationType, PastEvent
-from tests.app.org_support import fresh_g, log_out  # noqa: F401
 
 LOGIN_LINE = re.compile(r"^\s+(staff|analyst|expert|society)\s+(\S+@\S+)\s+(\S+)\s+(\S+)", re.MULTILINE)
 
@@ -58,4 +57,4 @@ def test_each_printed_login_reaches_its_home_page(app, client, auth):
         if role == Role.SOCIETY:
             user = db.session.scalar(select(User).where(User.email == email))
             assert user.organisation.name_zh in html
-        log_out(client)
+        auth.logout()

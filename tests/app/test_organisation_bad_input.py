@@ -12,7 +12,6 @@ from conference_app.core.permissions import Role
 from conference_app.extensions import db
 from conference_app.organisations.credit_code import make_credit_code
 from conference_app.organisations.models import Organisation, PastEvent
-from tests.app.org_support import fresh_g  # noqa: F401
 from tests.app.helpers import csrf_token
 
 GOOD_CODE = make_credit_code("51110000500007777")

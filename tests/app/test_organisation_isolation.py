@@ -8,7 +8,6 @@ import pytest
 from conference_app.core.permissions import Role
 from conference_app.extensions import db
 from conference_app.organisations import services
-from tests.app.org_support import fresh_g, log_out  # noqa: F401
 from tests.app.helpers import csrf_token
 
 
@@ -102,7 +101,7 @@ def test_organisation_id_added_to_the_event_form_is_ignored(client, world):
 
 def test_plain_member_cannot_change_its_own_organisation(client, auth, world, make_user):
     member = make_user(Role.SOCIETY, organisation=world["ours"])
-    log_out(client)
+    auth.logout()
     auth.login(member.email)
     url = f"/organisations/{world['ours'].id}"
     token = csrf_token(client, url)

@@ -12,7 +12,6 @@ from conference_app.extensions import db
 from conference_app.organisations import services
 from conference_app.organisations.credit_code import make_credit_code
 from conference_app.organisations.models import Organisation, PastEvent
-from tests.app.org_support import fresh_g  # noqa: F401
 from tests.app.helpers import csrf_token
 
 
@@ -45,6 +44,22 @@ def test_create_normalises_and_records(app):
     assert organisation.credit_code == organisation.credit_code.upper()
     assert organisation.contact_email == "office@bstam.example.cn"
     assert audit_actions(organisation) == ["organisation.created"]
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"name_zh": "  "}, "请填写单位中文名称"),
+        ({"credit_code": "91350100M000100Y44"}, "校验位不正确"),
+        ({"contact_phone": "1" * 31}, "联系电话最多 30 个字符"),
+        ({"contact_email": "office"}, "有效的电子邮箱"),
+        ({"org_type": "club"}, "请选择单位类型"),
+    ],
+)
+def test_service_refuses_bad_input(app, overrides, message):
+    with pytest.raises(ServiceError, match=message):
+        services.create_organisation(org_fields(**overrides))
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 0
 
 
 @pytest.mark.parametrize("field", ["name_zh", "credit_code"])

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -11,7 +16,6 @@ from conference_app.core.permissions import Role
 from conference_app.extensions import db
 from conference_app.organisations.credit_code import make_credit_code
 from conference_app.organisations.models import Organisation
-from tests.app.org_support import fresh_g, log_out  # noqa: F401
 from tests.app.helpers import csrf_token
 
 PASSWORD = "Sound-Wave-2026"
@@ -50,6 +54,16 @@ def review(client, organisation, action: str, comment: str = ""):
     return client.post(f"{url}/{action}", data={"comment": comment, "csrf_token": csrf_token(client, url)})
 
 
+def last_mail(app, before: set[Path]) -> EmailMessage:
+    """The one message written to the outbox since ``before``."""
+    (path,) = set(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml")) - before
+    return message_from_bytes(path.read_bytes(), policy=default)
+
+
+def outbox(app) -> set[Path]:
+    return set(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
+
+
 def entries(action: str) -> list[AuditEntry]:
     return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
 
@@ -64,12 +78,16 @@ def test_registration_is_pending_and_cannot_log_in(client, auth, registered):
     assert log_in(auth, client) != 200
 
 
-def test_staff_approval_enables_the_user(client, auth, registered, make_user):
+def test_staff_approval_enables_the_user(app, client, auth, registered, make_user):
     staff = make_user(Role.STAFF, name="王审核")
     auth.login(staff.email)
     pending = client.get("/organisations/?status=pending").get_data(as_text=True)
     assert "北京声学学会" in pending
+    before = outbox(app)
     assert review(client, registered, "approve", "材料齐全").status_code == 302
+    notice = last_mail(app, before)
+    assert notice["To"] == "zhou@acoustics.example.cn" and "审核通过" in notice["Subject"]
+    assert "北京声学学会" in notice.get_content()
     db.session.expire_all()
     assert registered.status == "approved" and registered.reviewed_by_id == staff.id
     assert registered.users[0].is_enabled
@@ -80,23 +98,25 @@ def test_staff_approval_enables_the_user(client, auth, registered, make_user):
     assert entries("user.enabled")[0].object_id == str(registered.users[0].id)
     assert "王审核" in client.get(f"/organisations/{registered.id}").get_data(as_text=True)
     assert review(client, registered, "approve").status_code == 400  # not twice
-    log_out(client)
+    auth.logout()
     assert log_in(auth, client) == 200
     assert client.get("/organisations/mine").status_code == 302
 
 
-def test_rejection_needs_a_reason_and_keeps_the_user_out(client, auth, registered, make_user):
+def test_rejection_needs_a_reason_and_keeps_the_user_out(app, client, auth, registered, make_user):
     auth.login(make_user(Role.STAFF).email)
     response = review(client, registered, "reject", "  ")
     assert response.status_code == 400 and "请填写不予通过的理由" in response.get_data(as_text=True)
     db.session.expire_all()
     assert registered.status == "pending" and not entries("organisation.rejected")
+    before = outbox(app)
     assert review(client, registered, "reject", "信用代码与名称不符").status_code == 302
+    assert "信用代码与名称不符" in last_mail(app, before).get_content()
     db.session.expire_all()
     assert registered.status == "rejected" and registered.review_comment == "信用代码与名称不符"
     (rejection,) = entries("organisation.rejected")
     assert (rejection.from_state, rejection.to_state, rejection.comment) == ("pending", "rejected", "信用代码与名称不符")
-    log_out(client)
+    auth.logout()
     assert log_in(auth, client) != 200
     assert not db.session.get(User, registered.users[0].id).is_enabled
 
