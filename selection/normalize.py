@@ -28,6 +28,7 @@ from selection.journal_groups import JournalGroupResolver
 from selection.schema import WORKS_SCHEMA
 
 HARVESTED_TYPES = frozenset({"article", "review"})
+OPENALEX_PREFIX = "https://openalex.org/"
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
 
 
@@ -57,18 +58,22 @@ class WorkNormalizer:
         disciplines: DisciplineMap,
     ):
         self.beijing_institution_ids = frozenset(short_id(i) for i in beijing_institution_ids)
+        # full and short forms -> short id, so only matches are shortened
+        self._beijing_by_id = {f"{OPENALEX_PREFIX}{i}": i for i in self.beijing_institution_ids}
+        self._beijing_by_id.update((i, i) for i in self.beijing_institution_ids)
         self.journal_groups = journal_groups
         self.disciplines = disciplines
         self.missing: Counter[str] = Counter()
 
     def row(self, work: dict) -> dict:
-        """One row with exactly the ``WORKS_COLUMNS`` keys."""
-        source = (work.get("primary_location") or {}).get("source")
+        """One row with exactly the ``WORKS_COLUMNS`` keys, in schema order."""
+        get = work.get
+        source = (get("primary_location") or {}).get("source")
         if not source:
             self.missing["primary_location.source: absent"] += 1
             source = {}
         journal_group, journal_group_rule = self.journal_groups.resolve(source)
-        topic = work.get("primary_topic")
+        topic = get("primary_topic")
         if topic:
             subfield_id = _subfield_id(topic)
             discipline = self.disciplines.for_subfield(subfield_id)
@@ -77,14 +82,16 @@ class WorkNormalizer:
         else:
             self.missing["primary_topic: absent"] += 1
             subfield_id = discipline = None
-        row = {
-            "work_id": self._counted("id", short_id(work.get("id"))),
-            "doi": self._counted("doi", _doi(work.get("doi"))),
-            "title": self._counted("title", work.get("title") or work.get("display_name")),
-            "publication_year": self._counted("publication_year", _integer(work.get("publication_year"))),
-            "publication_date": self._date(work.get("publication_date")),
-            "type": self._counted("type", work.get("type")),
-            "language": self._counted("language", work.get("language")),
+        beijing_ids, beijing_first, beijing_corresponding, countries, authors = self._authorships(get("authorships"))
+        counted = self._counted
+        return {
+            "work_id": counted("id", short_id(get("id"))),
+            "doi": counted("doi", _doi(get("doi"))),
+            "title": counted("title", get("title") or get("display_name")),
+            "publication_year": counted("publication_year", _integer(get("publication_year"))),
+            "publication_date": self._date(get("publication_date")),
+            "type": counted("type", get("type")),
+            "language": counted("language", get("language")),
             "source_id": short_id(source.get("id")),
             "source_name": source.get("display_name"),
             "issn_l": source.get("issn_l"),
@@ -94,21 +101,22 @@ class WorkNormalizer:
             "discipline": discipline,
             "subfield_id": subfield_id,
             "topic_id": short_id(topic.get("id")) if topic else None,
-            "cited_by_count": self._counted("cited_by_count", _integer(work.get("cited_by_count"))),
-            "counts_by_year": self._counts_by_year(work.get("counts_by_year")),
-            "fwci": self._counted("fwci", _number(work.get("fwci"))),
-            "citation_normalized_percentile": self._counted(
-                "citation_normalized_percentile",
-                _number((work.get("citation_normalized_percentile") or {}).get("value")),
+            "beijing_any": bool(beijing_ids),
+            "beijing_first": beijing_first,
+            "beijing_corresponding": beijing_corresponding,
+            "beijing_institution_ids": beijing_ids,
+            "countries": countries,
+            "authors_count": authors,
+            "cited_by_count": counted("cited_by_count", _integer(get("cited_by_count"))),
+            "counts_by_year": self._counts_by_year(get("counts_by_year")),
+            "fwci": counted("fwci", _number(get("fwci"))),
+            "citation_normalized_percentile": counted(
+                "citation_normalized_percentile", _number((get("citation_normalized_percentile") or {}).get("value"))
             ),
-            "referenced_works_count": self._counted(
-                "referenced_works_count", _integer(work.get("referenced_works_count"))
-            ),
-            "is_retracted": self._counted("is_retracted", work.get("is_retracted")),
-            "abstract": self._counted("abstract", rebuild_abstract(work.get("abstract_inverted_index"))),
+            "referenced_works_count": counted("referenced_works_count", _integer(get("referenced_works_count"))),
+            "is_retracted": counted("is_retracted", get("is_retracted")),
+            "abstract": counted("abstract", rebuild_abstract(get("abstract_inverted_index"))),
         }
-        row.update(self._authorship_columns(work.get("authorships")))
-        return {column: row[column] for column in WORKS_SCHEMA.names}
 
     def _counted(self, name: str, value):
         if value is None:
@@ -131,25 +139,25 @@ class WorkNormalizer:
             return None
         return [{"year": c.get("year"), "cited_by_count": c.get("cited_by_count")} for c in counts]
 
-    def _authorship_columns(self, authorships) -> dict:
+    def _authorships(self, authorships) -> tuple[list[str], bool, bool, list[str], int]:
+        """Beijing institution ids, Beijing first author, Beijing corresponding author,
+        countries and the number of authorships."""
         if authorships is None:
             self.missing["authorships: absent"] += 1
             authorships = ()
         elif not authorships:
             self.missing["authorships: empty"] += 1
+        beijing_by_id = self._beijing_by_id
         beijing_ids: set[str] = set()
         countries: set[str] = set()
-        beijing_first = beijing_corresponding = False
-        any_corresponding = False
+        beijing_first = beijing_corresponding = any_corresponding = False
         for authorship in authorships:
-            here = set()
-            for institution in authorship.get("institutions") or ():
-                institution_id = short_id(institution.get("id"))
-                if institution_id in self.beijing_institution_ids:
-                    here.add(institution_id)
-                if "countries" not in authorship and institution.get("country_code"):
-                    countries.add(institution["country_code"])
-            countries.update(authorship.get("countries") or ())
+            institutions = authorship.get("institutions") or ()
+            here = {beijing_by_id[i["id"]] for i in institutions if i.get("id") in beijing_by_id}
+            if "countries" in authorship:
+                countries.update(authorship["countries"] or ())
+            else:
+                countries.update(i["country_code"] for i in institutions if i.get("country_code"))
             beijing_ids |= here
             if authorship.get("author_position") == "first":
                 beijing_first = bool(here)
@@ -159,14 +167,7 @@ class WorkNormalizer:
         if authorships and not any_corresponding:
             self.missing["is_corresponding: none flagged, first author used"] += 1
             beijing_corresponding = beijing_first
-        return {
-            "beijing_any": bool(beijing_ids),
-            "beijing_first": beijing_first,
-            "beijing_corresponding": beijing_corresponding,
-            "beijing_institution_ids": sorted(beijing_ids),
-            "countries": sorted(countries),
-            "authors_count": len(authorships),
-        }
+        return sorted(beijing_ids), beijing_first, beijing_corresponding, sorted(countries), len(authorships)
 
 
 def rows_to_table(rows: list[dict]) -> pa.Table:
