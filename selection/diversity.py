@@ -74,10 +74,15 @@ def cluster_texts(
     )
     try:
         fit_matrix = vectorizer.fit_transform(fit_texts)
-    except ValueError:  # no text at all: one cluster
-        cluster_count = 0
-    if cluster_count < 2:
+    except ValueError:  # no text at all: one cluster without terms
         return np.ones(len(fit_texts), dtype="int64"), np.ones(len(other_texts), dtype="int64"), {1: ""}
+    vocabulary = vectorizer.get_feature_names_out()
+    if cluster_count < 2:  # too few texts to split: one cluster described by the mean vector
+        centre = np.asarray(fit_matrix.mean(axis=0)).ravel()
+        return (
+            np.ones(len(fit_texts), dtype="int64"), np.ones(len(other_texts), dtype="int64"),
+            {1: _heaviest_terms(centre, vocabulary)},
+        )
     model = KMeans(n_clusters=cluster_count, n_init=_KMEANS_STARTS, random_state=seed)
     # A list is small (about a thousand texts): one thread on a dense matrix is fastest, and
     # the OpenMP pool waking for every list would cost more than the clustering itself.
@@ -92,12 +97,14 @@ def cluster_texts(
     renumber[first_seen] = np.arange(1, len(first_seen) + 1)
     unused = np.setdiff1d(np.arange(cluster_count), first_seen)
     renumber[unused] = np.arange(len(first_seen) + 1, cluster_count + 1)
-    vocabulary = vectorizer.get_feature_names_out()
     descriptions = {
-        int(renumber[raw]): ", ".join(vocabulary[np.argsort(-centre, kind="stable")[:LABEL_TERMS]])
-        for raw, centre in enumerate(model.cluster_centers_)
+        int(renumber[raw]): _heaviest_terms(centre, vocabulary) for raw, centre in enumerate(model.cluster_centers_)
     }
     return renumber[raw_fit], renumber[raw_other], descriptions
+
+
+def _heaviest_terms(centre: np.ndarray, vocabulary: np.ndarray) -> str:
+    return ", ".join(vocabulary[np.argsort(-centre, kind="stable")[:LABEL_TERMS]])
 
 
 def work_text(titles: pd.Series, abstracts: pd.Series) -> list[str]:

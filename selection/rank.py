@@ -83,8 +83,8 @@ class RankResult:
     """What a ranking run produces.
 
     ``candidates``: one row per selected work, ``CANDIDATE_COLUMNS``, ordered by discipline,
-    group and rank. ``pool``: every ranked work's discipline, group, score and whether it
-    was eligible and selected (for the charts). ``lists``: one dict per discipline x group
+    group and rank. ``pool``: every ranked work's id, discipline, group, score and whether
+    it was eligible and selected (for the charts and checks). ``lists``: one dict per discipline x group
     with pool, eligible and selected counts and the shortfall. ``funnel``: how many works
     each universe rule kept. ``as_of``: the date used for "now".
     """
@@ -270,8 +270,9 @@ def indicator_values(
 
 
 def _weights_per_work(disciplines: pd.Series, settings: RankSettings) -> pd.DataFrame:
-    table = pd.DataFrame({key: settings.weights_for(key) for key in disciplines.unique()}).T
-    return table.reindex(disciplines.to_numpy())[list(INDICATORS)].set_axis(disciplines.index)
+    keys = list(disciplines.unique())
+    table = pd.DataFrame([settings.weights_for(key) for key in keys], index=keys, columns=list(INDICATORS))
+    return table.reindex(disciplines.to_numpy()).set_axis(disciplines.index)
 
 
 def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: DisciplineMap | None = None) -> RankResult:
@@ -346,7 +347,7 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
     )
     candidates = _candidate_frame(picks, works, universe, merged_dois, strata, values, percentiles, weights, settings)
     lists = _list_counts(scored, disciplines, settings)
-    pool = scored[["discipline", "journal_group", "score", "eligible", "selected"]]
+    pool = scored[["work_id", "discipline", "journal_group", "score", "eligible", "selected"]]
     return RankResult(candidates, pool, lists, funnel, as_of, settings)
 
 
