@@ -1,5 +1,6 @@
 """Acceptance 6 and 7 in Chromium: a society registers itself, staff approve it and see the
-approval in the audit log, the society user logs in and opens its organisation page."""
+approval in the audit log, the society user logs in, opens its organisation page and records a
+past event. Screenshots of each step go to test-artifacts/journey-*.png."""
 
 from __future__ import annotations
 
@@ -103,3 +104,14 @@ def test_register_approve_audit_and_open_organisation(live_server, page):
     expect(page.get_by_test_id("status")).to_have_text("已通过")
     expect(page.locator("main")).to_contain_text("周会长")
     screenshot(page, "journey-09-society-organisation-page")
+
+    # 6. As its administrator, the society records a past event (used later for eligibility).
+    page.locator("summary", has_text="添加既往学术活动").click()
+    page.fill("#year", "2025")
+    page.select_option("#kind", "international")
+    page.fill("#title", "国际声学前沿研讨会")
+    page.select_option("#role", "host")
+    page.get_by_role("button", name="添加", exact=True).click()
+    expect(page.get_by_test_id("past-events")).to_contain_text("国际声学前沿研讨会")
+    expect(page.get_by_test_id("past-events")).to_contain_text("国际学术会议")
+    screenshot(page, "journey-10-society-past-event-added")
