@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from conference_app.audit.services import action_title
+from conference_app.audit.services import action_title, actor_title
 
 COLUMN_WIDTHS = (20, 36, 16, 24, 26, 16, 10, 30, 14, 14, 40)
 
@@ -31,7 +31,7 @@ def workbook_bytes(entries) -> bytes:
         for entry in entries:
             sheet.append([
                 entry.created_at.astimezone(zone).replace(tzinfo=None),
-                entry.actor_label,
+                actor_title(entry.actor_label),
                 entry.ip_address or "",
                 action_title(entry.action),
                 entry.action,

@@ -7,11 +7,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from conference_app.audit.models import AuditEntry
 from conference_app.extensions import db
+
+
+SYSTEM_ACTOR = "system (command line)"
+ANONYMOUS_ACTOR = "anonymous"
+ACTOR_TITLES = {SYSTEM_ACTOR: _l("System (command line)"), ANONYMOUS_ACTOR: _l("Anonymous visitor")}
+
+
+def actor_title(label: str) -> str:
+    """An entry's actor for display: a person as recorded, the system or a visitor translated."""
+    title = ACTOR_TITLES.get(label)
+    return str(title) if title is not None else label
 
 
 def client_ip() -> str | None:
@@ -27,11 +39,11 @@ def client_ip() -> str | None:
 
 def _current_actor() -> tuple[int | None, str, str | None]:
     if not has_request_context():
-        return None, "system (command line)", None
+        return None, SYSTEM_ACTOR, None
     ip_address = client_ip()
     if current_user and current_user.is_authenticated:
         return current_user.id, f"{current_user.name} <{current_user.email}>", ip_address
-    return None, "anonymous", ip_address
+    return None, ANONYMOUS_ACTOR, ip_address
 
 
 def record(

@@ -22,6 +22,7 @@ blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 register("audit.view", _l("View and export the audit log"), {Role.STAFF})
 register_nav_item(_l("Audit log"), "audit.index", "audit.view", order=90)
 blueprint.add_app_template_global(services.action_title, "action_title")
+blueprint.add_app_template_global(services.actor_title, "actor_title")
 ENTRIES_PER_PAGE = 50
 EXPORT_MAX_ROWS = 100_000
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
