@@ -70,9 +70,12 @@ def column_length(model: type, name: str) -> int | None:
 # --- organisations ---------------------------------------------------------------------
 
 
-def _too_long(label: Any, value: str, limit: int | None) -> None:
+def _check_text(label: Any, value: str, limit: int | None = None) -> None:
+    """Refuse text longer than its column, or with a NUL character (PostgreSQL cannot store it)."""
     if limit is not None and len(value) > limit:
         raise ServiceError(_("%(field)s must be at most %(max)d characters.", field=label, max=limit))
+    if "\x00" in value:
+        raise ServiceError(_("%(field)s contains characters that are not allowed.", field=label))
 
 
 def _cleaned(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
@@ -87,7 +90,7 @@ def _cleaned(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, An
         elif isinstance(value, str):
             value = value.strip() or None
             if value is not None:
-                _too_long(ORGANISATION_FIELD_LABELS[name], value, column_length(Organisation, name))
+                _check_text(ORGANISATION_FIELD_LABELS[name], value, column_length(Organisation, name))
         values[name] = value
     if "name_zh" in values and not values["name_zh"]:
         raise ServiceError(_("Please enter the Chinese name of the organisation."))
@@ -183,10 +186,10 @@ def _clean_user_fields(name: str, email: str, password: str) -> tuple[str, str]:
     email = accounts.normalise_email(email)
     if not name:
         raise ServiceError(_("Please enter your name."))
-    _too_long(_("Name"), name, column_length(User, "name"))
+    _check_text(_("Name"), name, column_length(User, "name"))
     if "@" not in email:
         raise ServiceError(_("Please enter a valid e-mail address."))
-    _too_long(_("E-mail"), email, column_length(User, "email"))
+    _check_text(_("E-mail"), email, column_length(User, "email"))
     problem = accounts.password_problem(password)
     if problem:
         raise ServiceError(problem)
@@ -246,6 +249,8 @@ def approve_organisation(organisation: Organisation, reviewer: User, comment: st
     if organisation.status == OrganisationStatus.APPROVED:
         raise ServiceError(_("This organisation is already approved."))
     comment = (comment or "").strip() or None
+    if comment:
+        _check_text(_("Comment"), comment)
     _review(organisation, reviewer, OrganisationStatus.APPROVED, comment)
     for user in organisation.users:
         accounts.set_enabled(user, True)
@@ -268,6 +273,7 @@ def reject_organisation(organisation: Organisation, reviewer: User, comment: str
     comment = (comment or "").strip()
     if not comment:
         raise ServiceError(_("Please give the reason for the rejection."))
+    _check_text(_("Comment"), comment)
     _review(organisation, reviewer, OrganisationStatus.REJECTED, comment)
     _flush()
     _notify_users(
@@ -304,7 +310,7 @@ def organisation_query(
         query = query.where(Organisation.org_type == org_type)
     if bast_member is not None:
         query = query.where(Organisation.is_bast_member.is_(bast_member))
-    search = (search or "").strip()
+    search = (search or "").replace("\x00", "").strip()
     if search:
         pattern = f"%{search}%"
         query = query.where(
@@ -333,7 +339,7 @@ def add_past_event(
     title = (title or "").strip()
     if not title:
         raise ServiceError(_("Please enter the title of the event."))
-    _too_long(_("Title"), title, column_length(PastEvent, "title"))
+    _check_text(_("Title"), title, column_length(PastEvent, "title"))
     this_year = datetime.now(BEIJING).year
     if year is None or not EARLIEST_EVENT_YEAR <= year <= this_year:
         raise ServiceError(

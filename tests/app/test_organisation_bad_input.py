@@ -54,6 +54,7 @@ CASES = {
     "duplicate name": ({"name_zh": "北京计算机学会"}, "该中文名称的单位已注册"),
     "duplicate credit code": ({"credit_code": make_credit_code("51110000500008888").lower()}, "该统一社会信用代码的单位已注册"),
     "bad organisation type": ({"org_type": "club"}, "请选择"),
+    "NUL character": ({"contact_name": "周\x00会长"}, "联系人含有不允许的字符"),
 }
 
 
@@ -125,13 +126,37 @@ def test_tampered_csrf_token_is_400_and_writes_nothing(client, token):
     assert row_counts() == before
 
 
-def test_past_event_bad_year_is_400_with_message(client, auth, make_user, make_organisation):
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"year": "1800"}, "年份须在 1949 至"),
+        ({"year": "二〇二四"}, "不是有效的整数"),
+        ({"title": ""}, "请填写活动名称"),
+        ({"title": "会" * 301}, "最多 300 个字符"),
+        ({"title": "会\x00议"}, "含有不允许的字符"),
+        ({"kind": "galactic"}, "请选择活动类别"),
+    ],
+)
+def test_past_event_bad_input_is_400_with_message(client, auth, make_user, make_organisation, overrides, message):
     organisation = make_organisation()
     auth.login(make_user(Role.SOCIETY, organisation=organisation, is_org_admin=True).email)
     url = f"/organisations/{organisation.id}"
     before = row_counts()
-    data = {"year": "1800", "kind": "national", "title": "会议", "role": "host", "csrf_token": csrf_token(client, url)}
-    response = client.post(f"{url}/events", data=data)
+    data = {"year": "2024", "kind": "national", "title": "会议", "role": "host"} | overrides
+    response = client.post(f"{url}/events", data=data | {"csrf_token": csrf_token(client, url)})
     assert response.status_code == 400
-    assert "年份须在 1949 至" in response.get_data(as_text=True)
+    assert message in response.get_data(as_text=True)
+    assert row_counts() == before
+
+
+def test_review_comment_and_search_with_odd_input_never_fail(client, auth, make_user, make_organisation):
+    organisation = make_organisation(status="pending")
+    auth.login(make_user(Role.STAFF).email)
+    assert client.get("/organisations/?q=%00&status=bogus&org_type=x&bast_member=maybe&page=-3").status_code == 200
+    url = f"/organisations/{organisation.id}"
+    before = row_counts()
+    response = client.post(f"{url}/reject", data={"comment": "不\x00行", "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 400 and "含有不允许的字符" in response.get_data(as_text=True)
+    response = client.post(f"{url}/approve", data={"comment": "好" * 2001, "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 400 and "最多 2000 个字符" in response.get_data(as_text=True)
     assert row_counts() == before
