@@ -71,6 +71,8 @@ def test_citations_are_skewed_and_fwci_and_percentile_agree(world):
         for w in world.works
         if w["fwci"] is not None and w["citation_normalized_percentile"] is not None
     ]
+    fwcis = [f for f, _ in pairs]
+    assert 0.9 < sum(fwcis) / len(fwcis) < 1.1  # citations over the field-year mean
     high = [p for f, p in pairs if f >= 3]
     low = [p for f, p in pairs if f <= 0.2]
     assert min(high) > max(low)
