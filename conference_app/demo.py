@@ -205,5 +205,6 @@ def _print(logins: list[DemoLogin], pending: list[DemoOrganisation], echo) -> No
     for login in logins:
         where = f" ({login.organisation})" if login.organisation else ""
         echo(f"  {login.role.value:<8} {login.email:<28} {login.password:<18} {login.name}{where}")
-    names = "、".join(spec.name_zh for spec in pending)
-    echo(f"Waiting for review (log in as staff, open {DEMO_URL}/organisations/?status=pending): {names}")
+    echo(f"Waiting for review (log in as staff, open {DEMO_URL}/organisations/?status=pending):")
+    for spec in pending:
+        echo(f"  - {spec.name_zh}: once approved, applicant@{spec.key}.demo.cn logs in with {PASSWORDS[Role.SOCIETY]}")

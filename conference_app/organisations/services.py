@@ -382,8 +382,10 @@ def past_events(
     kinds: Iterable[str] | None = None,
     since_year: int | None = None,
     roles: Iterable[str] | None = None,
+    in_beijing: bool | None = None,
 ) -> list[PastEvent]:
-    """The organisation's past events of ``kinds`` in one of ``roles`` from ``since_year`` on."""
+    """The organisation's past events of ``kinds``, in one of ``roles``, from ``since_year`` on,
+    held in Beijing or not (None: either); newest first. Each filter left as None applies no limit."""
     query = select(PastEvent).where(PastEvent.organisation_id == organisation.id)
     if kinds is not None:
         query = query.where(PastEvent.kind.in_([str(kind) for kind in kinds]))
@@ -391,6 +393,8 @@ def past_events(
         query = query.where(PastEvent.role.in_([str(role) for role in roles]))
     if since_year is not None:
         query = query.where(PastEvent.year >= since_year)
+    if in_beijing is not None:
+        query = query.where(PastEvent.held_in_beijing.is_(in_beijing))
     return list(db.session.scalars(query.order_by(PastEvent.year.desc(), PastEvent.id)))
 
 

@@ -58,3 +58,16 @@ def test_each_printed_login_reaches_its_home_page(app, client, auth):
             user = db.session.scalar(select(User).where(User.email == email))
             assert user.organisation.name_zh in html
         auth.logout()
+
+
+def test_pending_demo_applicants_log_in_once_approved(app, client, auth):
+    output = load(app)
+    line = re.search(r"- (\S+): once approved, (\S+@\S+) logs in with (\S+)", output)
+    name, email, password = line.groups()
+    assert auth.login(email, password).status_code != 302
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name_zh == name))
+    reviewer = db.session.scalar(select(User).where(User.role == Role.STAFF.value))
+    services.approve_organisation(organisation, reviewer)
+    db.session.commit()
+    assert auth.login(email, password).status_code == 302
+    assert client.get("/home").status_code == 200

@@ -115,7 +115,9 @@ def test_past_events_add_filter_and_remove(app, make_organisation):
         organisation, year=2024, kind="international", title=" 国际力学大会 ", role="host"
     )
     services.add_past_event(organisation, year=2021, kind="regional", title="京津冀力学论坛", role="co_host")
-    services.add_past_event(organisation, year=2025, kind="international", title="国际青年论坛", role="co_host")
+    services.add_past_event(
+        organisation, year=2025, kind="international", title="国际青年论坛", role="co_host", held_in_beijing=False
+    )
     db.session.commit()
     assert conference.title == "国际力学大会"
     titles = lambda events: [event.title for event in events]  # noqa: E731
@@ -123,6 +125,7 @@ def test_past_events_add_filter_and_remove(app, make_organisation):
     assert titles(services.past_events(organisation, since_year=2022, roles=["host", "main_organiser"])) == [
         "国际力学大会"
     ]
+    assert titles(services.past_events(organisation, kinds=["international"], in_beijing=True)) == ["国际力学大会"]
     services.remove_past_event(conference)
     db.session.commit()
     assert titles(services.past_events(organisation)) == ["国际青年论坛", "京津冀力学论坛"]
