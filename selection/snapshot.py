@@ -9,7 +9,8 @@ by line, so memory holds only the kept works, never a whole file.
   newest first and the version with the latest ``updated_date`` wins, before the harvest
   rules (``normalize.passes_harvest_rules``) are applied to it. A version that no longer
   names any Beijing institution is not seen by the pre-filter, so in that rare case an
-  older version would be kept.
+  older version would be kept; and when a later-read partition holds a newer version
+  (its own ``updated_date`` is later), the missing-field counts include the replaced one.
 - Journal groups use ``SNAPSHOT_DIR/data/sources/...`` country codes when present.
 
 Writes ``DIR/works.parquet`` and ``DIR/manifest.json``, each atomically.
@@ -66,8 +67,7 @@ def read_source_countries(parts: list[tuple[str, Path]]) -> dict[str, str | None
     """Short source id -> country code from the sources part files (newest version wins)."""
     countries: dict[str, str | None] = {}
     for _, path in parts:
-        for line in _lines(path):
-            source = json.loads(line)
+        for source in _records(path):
             countries.setdefault(short_id(source.get("id")), source.get("country_code"))
     return countries
 
@@ -80,6 +80,18 @@ def _lines(path: Path) -> Iterator[bytes]:
                     yield line
     except (OSError, EOFError) as exc:
         raise SelectionError(f"cannot read {path}: {exc}; re-download that part file") from None
+
+
+def _records(path: Path) -> Iterator[dict]:
+    for number, line in enumerate(_lines(path), start=1):
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise _not_json(path, number, exc) from None
+
+
+def _not_json(path: Path, number: int, exc: json.JSONDecodeError) -> SelectionError:
+    return SelectionError(f"{path}: record {number} is not JSON ({exc}); re-download that part file")
 
 
 class _VersionPicker:
@@ -168,8 +180,11 @@ def import_snapshot(
     )
     picker = _VersionPicker(normalizer, normalizer.beijing_institution_ids, from_year, to_year)
     for partition_date, path in work_parts:
-        for line in _lines(path):
-            picker.offer(line, partition_date)
+        for number, line in enumerate(_lines(path), start=1):
+            try:
+                picker.offer(line, partition_date)
+            except json.JSONDecodeError as exc:
+                raise _not_json(path, number, exc) from None
     table = picker.table()
 
     out_dir.mkdir(parents=True, exist_ok=True)

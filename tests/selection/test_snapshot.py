@@ -150,6 +150,7 @@ def test_the_works_folder_may_sit_directly_under_the_snapshot(tmp_path):
         ("empty", "no works part files"),
         ("no_parts", "no works part files"),
         ("broken", "cannot read .*part_000.gz"),
+        ("not_json", "part_000.gz: record 2 is not JSON"),
     ],
 )
 def test_bad_snapshot_folders(tmp_path, layout, message):
@@ -162,6 +163,10 @@ def test_bad_snapshot_folders(tmp_path, layout, message):
         part = folder / "data" / "works" / f"updated_date={LATEST}" / "part_000.gz"
         part.parent.mkdir(parents=True)
         part.write_bytes(b"not gzip")
+    if layout == "not_json":
+        part = folder / "data" / "works" / f"updated_date={LATEST}" / "part_000.gz"
+        part.parent.mkdir(parents=True)
+        part.write_bytes(gzip.compress(b'{"id": "W1"}\n{"id": "https://openalex.org/I1", \n'))
     with pytest.raises(SelectionError, match=message):
         snapshot.import_snapshot(folder, tmp_path / "out", 2021, 2025, {"I1"}, {})
     assert not (tmp_path / "out" / "works.parquet").exists()
