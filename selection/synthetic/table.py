@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 
 from selection.disciplines import load_disciplines
 from selection.journal_groups import JournalGroupResolver
-from selection.schema import COUNTS_BY_YEAR_TYPE, WORKS_SCHEMA
 from selection.normalize import short_id
+from selection.schema import COUNTS_BY_YEAR_TYPE, WORKS_SCHEMA
 from selection.synthetic.catalogue import (
     DOI_PREFIX,
     FIRST_WORK_NUMBER,
@@ -29,11 +29,15 @@ from selection.synthetic.catalogue import (
 )
 from selection.synthetic.draw import WorkDraws, beijing_flags, draw_works, eligible
 
+
 def works_table(
     n_works: int, seed: int = 0, from_year: int = 2021, to_year: int = 2025, topics_path: str | Path | None = None
 ) -> pa.Table:
     """The harvest-eligible works of ``generate_world(n_works, seed, ...)`` as a table of
-    exactly ``WORKS_SCHEMA``, built with numpy and pyarrow (no JSON)."""
+    exactly ``WORKS_SCHEMA``, built with numpy and pyarrow (no JSON).
+
+    ``n_works`` works are drawn, traps included; about 86 % of them are eligible and
+    become rows, sorted by work id."""
     topics = load_topics(Path(topics_path) if topics_path else default_topics_path())
     draws = draw_works(n_works, seed, from_year, to_year, True, topics)
     keep = np.flatnonzero(eligible(draws))

@@ -29,6 +29,7 @@ from selection.synthetic.catalogue import (
 )
 from selection.synthetic.draw import TRAP_KINDS, WorkDraws, draw_works, eligible
 
+
 @dataclass
 class SyntheticWorld:
     """OpenAlex-shaped records of one seeded draw.
