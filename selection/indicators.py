@@ -118,8 +118,8 @@ def topic_year_rates(
 
     Recent: the year before the as-of year counts 1, the as-of year ``current_year_weight``
     times, its count taken pro rata; the rate is their weighted mean. Earlier: the mean
-    over ``earlier_years`` years (as many of the three before the recent window as the
-    harvest window holds). Indexed by topic id.
+    over the ``earlier_years`` (1 to 3) years before the recent window; the ranking passes
+    as many as its window holds. Indexed by topic id.
     """
     frame = pd.DataFrame({"topic": topic_ids.to_numpy(), "year": years.to_numpy(dtype="int64")})
     counts = frame.dropna(subset=["topic"]).groupby(["topic", "year"]).size().unstack(fill_value=0)
@@ -130,7 +130,7 @@ def topic_year_rates(
 
     current = column(0) / year_fraction(as_of)
     recent = (column(1) + current_year_weight * current) / (1 + current_year_weight)
-    earlier = sum(column(RECENT_YEARS + offset) for offset in range(EARLIER_YEARS)) / max(earlier_years, 1)
+    earlier = sum(column(RECENT_YEARS + offset) for offset in range(earlier_years)) / earlier_years
     total = counts.sum(axis=1)
     return pd.DataFrame({"recent_rate": recent, "earlier_rate": earlier, "recent_share": (column(0) + column(1)) / total})
 

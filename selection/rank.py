@@ -206,7 +206,7 @@ def select_universe(
     kept_rows = kept_rows[~np.isin(kept_rows, duplicate_rows)]
     funnel["distinct_doi"] = len(kept_rows)
     columns = [name for name in RANK_INPUT_COLUMNS if name not in TEXT_COLUMNS]
-    universe = works.iloc[kept_rows][columns].reset_index(drop=True)
+    universe = works[columns].iloc[kept_rows].reset_index(drop=True)
     universe["source_row"] = kept_rows
     return universe, merged, funnel
 

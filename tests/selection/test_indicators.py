@@ -92,6 +92,12 @@ def test_topic_growth_weighs_recent_years():
     assert np.isnan(frontier[11])
 
 
+def test_a_three_year_window_compares_with_one_earlier_year():
+    topics, years = topic_frame()
+    rates = indicators.topic_year_rates(topics, years, dt.date(2025, 12, 31), current_year_weight=2.0, earlier_years=1)
+    assert rates.loc["T1", "earlier_rate"] == pytest.approx(3.0)  # 2023 only; 2022 and 2021 are outside
+
+
 def test_topic_growth_takes_the_current_year_pro_rata():
     topics, years = pd.Series(["T1", "T1"]), pd.Series([2025, 2025])
     rates = indicators.topic_year_rates(topics, years, dt.date(2025, 7, 2), current_year_weight=1.0, earlier_years=3)
