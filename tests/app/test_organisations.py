@@ -54,6 +54,7 @@ def test_create_normalises_and_records(app):
         ({"contact_phone": "1" * 31}, "联系电话最多 30 个字符"),
         ({"contact_email": "office"}, "有效的电子邮箱"),
         ({"org_type": "club"}, "请选择单位类型"),
+        ({"contact_name": "周\x00会长"}, "联系人含有不允许的字符"),
     ],
 )
 def test_service_refuses_bad_input(app, overrides, message):
