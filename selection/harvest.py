@@ -9,7 +9,8 @@ one OR filter; a work under two batches is kept once.
 The work is cut into partitions, one per year and institution batch; a partition whose
 first page reports more than ``split_above`` works is split into publication-date
 ranges, again and again if needed, so that no cursor chain dominates the wall time.
-Worker threads run partitions under one shared rate limit. After every page the
+Worker threads fetch pages under one shared rate limit, one page of a partition at a
+time, always the next page of the partition with the most pages left. After every page the
 partition's checkpoint (cursor, pages written) is replaced atomically, the page itself
 having been written before as ``raw/<partition>.p<NNNNN>.jsonl.gz``; ``--resume`` after
 a kill at any point continues each partition from its checkpoint.
@@ -265,6 +266,7 @@ class Harvester:
         self._error: BaseException | None = None
         self._lock = threading.Lock()
         self._states: dict[str, PartitionState] = {}
+        self._paginators: dict[str, object] = {}
         self._expected_pages: dict[str, int] = {}
         self._progress: tqdm | None = None
         self._started = time.monotonic()
@@ -313,9 +315,17 @@ class Harvester:
                 path.unlink()
 
     def _enqueue(self, partition: Partition, state: PartitionState) -> None:
-        # Partitions of unknown size first (their first page tells whether to split),
-        # then the biggest, so that the longest chains start early.
-        remaining = math.inf if state.count is None else state.count - state.works
+        """Queue the partition's next page.
+
+        The queue holds one page per unfinished partition. Partitions of unknown size come
+        first (their first page tells whether to split), then those with the most pages
+        left: the shared rate limit goes to the longest chains, so chains end together
+        and the run does not trail off with a few chains at one page per round trip.
+        """
+        if state.count is None:
+            remaining = math.inf
+        else:
+            remaining = math.ceil((state.count - state.works) / PER_PAGE_MAX)
         with self._done:
             self._outstanding += 1
         self._queue.put((-remaining, state.key, partition))
@@ -371,7 +381,9 @@ class Harvester:
             except queue.Empty:
                 continue
             try:
-                self._run_partition(partition, self._states[key])
+                state = self._states[key]
+                if self._fetch_page(partition, state) and not self._stop.is_set():
+                    self._enqueue(partition, state)
             except BaseException as exc:  # noqa: BLE001 (any failure stops the whole run)
                 with self._lock:
                     self._error = self._error or exc
@@ -381,30 +393,40 @@ class Harvester:
                     self._outstanding -= 1
                     self._done.notify_all()
 
-    def _run_partition(self, partition: Partition, state: PartitionState) -> None:
-        institution_ids = self.batches[partition.batch]
-        query = works_query(self.client, institution_ids, partition)
-        for listing in query.paginate(per_page=PER_PAGE_MAX, cursor=state.cursor, n_max=None):
-            page = listing.page
-            state.charge(page)
-            if state.count is None:
-                state.count = int(page.meta.get("count") or 0)
-                if self._should_split(partition, state.count):
-                    self._split(partition, state)
-                    return
-                self._expect_pages(state)
-            if page.results:
-                write_atomic(self.out.raw_page(state.key, state.pages), _one_line_gzip(page))
-                state.pages += 1
-                state.works += len(page.results)
-                state.source_ids = sorted(set(state.source_ids).union(_source_ids(page.results)))
-            state.cursor = page.meta.get("next_cursor")
-            finished = not page.results or state.cursor is None or state.works >= state.count
-            state.status = "done" if finished else "running"
-            write_json(self.out.checkpoint(state.key), asdict(state))
-            self._advance()
-            if finished or self._stop.is_set():
-                return
+    def _fetch_page(self, partition: Partition, state: PartitionState) -> bool:
+        """Fetch the partition's next page, write it, checkpoint; True while pages remain.
+
+        Each partition keeps its pyalex cursor paginator between pages; only one page
+        of a partition is ever queued or in flight.
+        """
+        paginator = self._paginators.get(state.key)
+        if paginator is None:
+            query = works_query(self.client, self.batches[partition.batch], partition)
+            paginator = query.paginate(per_page=PER_PAGE_MAX, cursor=state.cursor, n_max=None)
+            self._paginators[state.key] = paginator
+        page = next(paginator).page
+        state.charge(page)
+        if state.count is None:
+            state.count = int(page.meta.get("count") or 0)
+            if self._should_split(partition, state.count):
+                del self._paginators[state.key]
+                self._split(partition, state)
+                return False
+            self._expect_pages(state)
+        if page.results:
+            write_atomic(self.out.raw_page(state.key, state.pages), _one_line_gzip(page))
+            state.pages += 1
+            state.works += len(page.results)
+            state.source_ids = sorted(set(state.source_ids).union(_source_ids(page.results)))
+        state.cursor = page.meta.get("next_cursor")
+        # OpenAlex ends a chain with an empty page; the count spares that request.
+        finished = not page.results or state.cursor is None or state.works >= state.count
+        state.status = "done" if finished else "running"
+        write_json(self.out.checkpoint(state.key), asdict(state))
+        self._advance()
+        if finished:
+            del self._paginators[state.key]
+        return not finished
 
     def _should_split(self, partition: Partition, count: int) -> bool:
         return count > self.settings.split_above and partition.days() > 1
@@ -668,7 +690,10 @@ def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, re
         harvester.plan(list(institutions), resume)
         manifest["query"] = query_description(harvester)
         harvester.run(on_tick=lambda: _close_session(out, manifest, client, clock, "running"))
+        fetched = time.monotonic()
         counts = finalise(harvester, settings, set(institutions))
+        manifest["sessions"][-1]["fetch_seconds"] = round(fetched - clock, 3)
+        manifest["sessions"][-1]["finalise_seconds"] = round(time.monotonic() - fetched, 3)
     except KeyboardInterrupt:
         _close_session(out, manifest, client, clock, "interrupted", "interrupted; run again with --resume")
         raise
