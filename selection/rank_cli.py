@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from selection.disciplines import load_disciplines
-from selection.rank import load_works, rank_works
-from selection.rank_report import file_sha256, write_report
 from selection.ranking_settings import AUTHOR_RULES, load_rank_settings
 
 
@@ -32,6 +29,11 @@ def register(subparsers) -> None:
 
 def run_rank(args: argparse.Namespace) -> int:
     """Check settings and input, rank, write the outputs, print one line."""
+    # Imported here: scikit-learn, matplotlib and openpyxl would slow every other subcommand.
+    from selection.disciplines import load_disciplines
+    from selection.rank import load_works, rank_works
+    from selection.rank_report import file_sha256, write_report
+
     settings = load_rank_settings(args.settings).with_overrides(per_group=args.per_group, author_rule=args.author_rule)
     disciplines = load_disciplines()
     works = load_works(args.works)

@@ -12,23 +12,19 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from matplotlib.figure import Figure
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
-matplotlib.use("Agg")  # no display; must precede pyplot
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-from openpyxl import Workbook  # noqa: E402
-from openpyxl.cell import WriteOnlyCell  # noqa: E402
-from openpyxl.styles import Font  # noqa: E402
-
-from selection.disciplines import DisciplineMap  # noqa: E402
-from selection.errors import SelectionError  # noqa: E402
-from selection.rank import CANDIDATES_SCHEMA, RankResult  # noqa: E402
-from selection.ranking_settings import INDICATORS  # noqa: E402
+from selection.disciplines import DisciplineMap
+from selection.errors import SelectionError
+from selection.rank import CANDIDATES_SCHEMA, RankResult
+from selection.ranking_settings import INDICATORS
 
 GROUP_NAMES_ZH = {"domestic": "国内期刊", "international": "国际期刊"}
 INDICATOR_NAMES_ZH = {"influence": "国际影响力", "hot": "热度", "frontier": "前沿性", "originality": "原创性"}
@@ -176,7 +172,9 @@ def _discipline_name(disciplines: DisciplineMap, key: str) -> str:
 def write_charts(result: RankResult, folder: Path) -> None:
     """Score distributions, the largest topic share per list, and indicator correlations, as PNG."""
     pool = result.pool
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    # Figure objects rather than pyplot: no global backend state, safe inside the web app.
+    figure = Figure(figsize=(11, 4))
+    axes = figure.subplots(1, 2, sharey=True)
     for axis, group in zip(axes, ("domestic", "international")):
         scores = pool.loc[pool["journal_group"] == group]
         bins = np.linspace(0, 1, 41)
@@ -194,7 +192,8 @@ def write_charts(result: RankResult, folder: Path) -> None:
         .groupby(level=[0, 1]).max()
         / result.settings.per_group
     ) if len(candidates) else pd.Series(dtype=float)
-    figure, axis = plt.subplots(figsize=(8, max(3, 0.28 * len(shares) + 1)))
+    figure = Figure(figsize=(8, max(3, 0.28 * len(shares) + 1)))
+    axis = figure.subplots()
     labels = [f"{discipline} / {group}" for discipline, group in shares.index]
     axis.barh(labels, shares.to_numpy())
     axis.axvline(result.settings.topic_cap_share, color="red", linestyle="--", label="topic cap")
@@ -208,7 +207,8 @@ def write_charts(result: RankResult, folder: Path) -> None:
         candidates[columns].corr(method="spearman").fillna(0).to_numpy() if len(candidates) > 1
         else np.eye(len(columns))
     )
-    figure, axis = plt.subplots(figsize=(5.5, 4.5))
+    figure = Figure(figsize=(5.5, 4.5))
+    axis = figure.subplots()
     image = axis.imshow(correlation, vmin=-1, vmax=1, cmap="coolwarm")
     axis.set_xticks(range(len(INDICATORS)), INDICATORS, rotation=30)
     axis.set_yticks(range(len(INDICATORS)), INDICATORS)
@@ -219,10 +219,9 @@ def write_charts(result: RankResult, folder: Path) -> None:
     _save(figure, folder / "indicator_correlations.png")
 
 
-def _save(figure, path: Path) -> None:
+def _save(figure: Figure, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def summary_document(result: RankResult, disciplines: DisciplineMap, input_info: dict) -> dict:
