@@ -48,7 +48,8 @@ register_action_titles({
 
 
 def normalise_email(email: str | None) -> str:
-    return (email or "").strip().lower()
+    """Lower case, no surrounding blanks, no NUL (which PostgreSQL cannot compare)."""
+    return (email or "").replace("\x00", "").strip().lower()
 
 
 def find_user(email: str) -> User | None:
@@ -227,6 +228,11 @@ def _send_password_link(user: User, subject: str) -> None:
 # --- user administration ------------------------------------------------------------------
 
 
+def _check_text(*values: str | None) -> None:
+    if any("\x00" in (value or "") for value in values):
+        raise ServiceError(_("The name or phone number contains characters that are not allowed."))
+
+
 def _check_membership(role: str, organisation_id: int | None, is_org_admin: bool) -> None:
     from conference_app.organisations.models import Organisation
 
@@ -258,6 +264,7 @@ def create_user(
         raise ServiceError(_("Enter a valid e-mail address."))
     if not name:
         raise ServiceError(_("Enter the user's name."))
+    _check_text(name, phone)
     if find_user(email) is not None:
         raise ServiceError(_("A user with this e-mail address already exists."))
     _check_membership(role, organisation_id, is_org_admin)
@@ -290,11 +297,15 @@ def update_user(
     organisation_id: int | None,
     is_org_admin: bool,
     phone: str | None = None,
+    acting_user: User | None = None,
 ) -> None:
     """Change a user's name, contact, role or organisation; a role change is logged as such."""
     name = (name or "").strip()
     if not name:
         raise ServiceError(_("Enter the user's name."))
+    if acting_user is not None and acting_user.id == user.id and role != user.role:
+        raise ServiceError(_("You cannot change your own role."))
+    _check_text(name, phone)
     _check_membership(role, organisation_id, is_org_admin)
     before = {"name": user.name, "phone": user.phone, "organisation_id": user.organisation_id,
               "is_org_admin": user.is_org_admin}
@@ -332,8 +343,9 @@ def set_enabled(user: User, enabled: bool, acting_user: User | None = None, comm
 def users_query(search: str | None = None, role: str | None = None, enabled: bool | None = None):
     """The statement behind the staff user list: a name/e-mail search and filters."""
     query = select(User).order_by(User.email)
+    search = (search or "").replace("\x00", "").strip()
     if search:
-        pattern = f"%{search.strip().lower()}%"
+        pattern = f"%{search.lower()}%"
         query = query.where(func.lower(User.email).like(pattern) | func.lower(User.name).like(pattern))
     if role:
         query = query.where(User.role == role)

@@ -218,6 +218,7 @@ def edit_user(user_id: int):
             organisation_id=form.organisation_id.data or None,
             is_org_admin=form.is_org_admin.data,
             phone=form.phone.data,
+            acting_user=current_user,
         )
 
     if not submit(form, operation):

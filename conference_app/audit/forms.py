@@ -8,6 +8,11 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 
+def _plausible_year(field) -> None:
+    if field.data and not 2000 <= field.data.year <= 2100:
+        raise ValidationError(_l("Enter a date between the years 2000 and 2100."))
+
+
 class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
@@ -25,7 +30,11 @@ class AuditFilterForm(FlaskForm):
         render_kw={"type": "date"},
     )
 
+    def validate_date_from(self, field) -> None:
+        _plausible_year(field)
+
     def validate_date_to(self, field) -> None:
+        _plausible_year(field)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
 

@@ -116,14 +116,18 @@ def entries_query(
 ):
     """Newest first; ``actor`` matches part of the name or e-mail; dates are Beijing days, inclusive."""
     query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    # NUL cannot be compared by PostgreSQL and is never stored: drop it from the criteria.
+    actor, action, object_type, object_id = (
+        (value or "").replace("\x00", "").strip() for value in (actor, action, object_type, object_id)
+    )
     if actor:
-        query = query.where(func.lower(AuditEntry.actor_label).like(f"%{actor.strip().lower()}%"))
+        query = query.where(func.lower(AuditEntry.actor_label).like(f"%{actor.lower()}%"))
     if action:
         query = query.where(AuditEntry.action == action)
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     if object_id:
-        query = query.where(AuditEntry.object_id == object_id.strip())
+        query = query.where(AuditEntry.object_id == object_id)
     if date_from:
         query = query.where(AuditEntry.created_at >= local_day_start(date_from))
     if date_to:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -42,7 +42,12 @@ def _service_error(error: ServiceError):
 
 def _server_error(error: Exception):
     db.session.rollback()
-    return render_error(500)
+    try:
+        return render_error(500)
+    except Exception:  # the page itself failed (database down ...): plain text, still no details
+        current_app.logger.exception("the error page could not be rendered")
+        title, message = ERROR_TEXTS[500]
+        return f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message}</p>", 500
 
 
 def init_app(app: Flask) -> None:

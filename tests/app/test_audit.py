@@ -85,6 +85,10 @@ def test_filters(staff_client, entries, query, expected):
     assert sorted(listed_actions(staff_client, query)) == sorted(expected)
 
 
+def test_nul_in_filters_is_ignored(staff_client, entries):
+    assert listed_actions(staff_client, "actor=l%00i&object_id=%00&action=user.disabled%00") == ["user.disabled"]
+
+
 def test_filter_by_object_id(staff_client, entries):
     assert sorted(listed_actions(staff_client, f"object_type=User&object_id={entries['li'].id}")) == [
         "user.created", "user.disabled"
@@ -96,6 +100,7 @@ def test_filter_by_object_id(staff_client, entries):
     [
         ("date_from=2026-13-45", "不是有效的日期值"),
         ("date_from=2026-03-05&date_to=2026-03-01", "结束日期早于开始日期"),
+        ("date_to=9999-12-31", "请输入 2000 年至 2100 年之间的日期"),
     ],
 )
 def test_bad_filters_are_refused_in_chinese(staff_client, entries, query, message):

@@ -211,6 +211,8 @@ def test_staff_creates_a_society_user_who_gets_a_link(staff_client, make_organis
         ({"email": "a@b.cn", "name": "X", "role": "emperor"}, "不是有效的选择"),
         ({"email": "a@b.cn", "name": "X", "organisation_id": "abc"}, "选择无效"),
         ({"email": "a@b.cn", "name": "X", "password": "weak"}, "密码至少需要"),
+        ({"email": "a@b.cn", "name": "X\x00Y"}, "含有不允许的字符"),
+        ({"email": "a\x00@b.cn", "name": "X"}, "请输入有效的电子邮箱地址"),
     ],
 )
 def test_bad_user_input_is_refused_in_chinese_and_nothing_is_written(staff_client, fields, message):
@@ -260,6 +262,15 @@ def test_staff_cannot_disable_themselves(staff_client):
     assert db.session.get(User, staff_client.staff.id).is_enabled
 
 
+def test_staff_cannot_change_their_own_role(staff_client):
+    staff = staff_client.staff
+    response = _user_form(staff_client, f"/admin/users/{staff.id}/edit", name=staff.name, role="expert")
+    assert response.status_code == 400
+    assert "不能修改自己的角色" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).role == "staff"
+
+
 def test_missing_user_is_404(staff_client):
     assert staff_client.get("/admin/users/999999/edit").status_code == 404
 
@@ -275,3 +286,12 @@ def test_user_list_filters_search_and_pages(staff_client, make_user):
     found = staff_client.get("/admin/users?q=zhao&status=disabled").get_data(as_text=True)
     assert "Analyst Zhao" in found and "共 1 个用户" in found
     assert staff_client.get("/admin/users?role=emperor").status_code == 400
+    assert staff_client.get("/admin/users?q=%00zhao").status_code == 200
+
+
+def test_nul_in_the_login_form_never_reaches_the_database(client, auth, make_user):
+    user = make_user(Role.EXPERT)
+    assert auth.login(user.email + "\x00").location == "/home"  # dropped, like surrounding blanks
+    auth.logout()
+    response = auth.login("\x00" + user.email, "Wrong\x00password-1")
+    assert response.status_code == 400 and "电子邮箱或密码错误" in response.get_data(as_text=True)

@@ -79,3 +79,4 @@ def test_413_in_chinese(fragile_app):
     response = fragile_app.test_client().post("/upload", data={"blob": "x" * 5000})
     assert response.status_code == 413
     assert "上传的文件超过了允许的大小" in response.get_data(as_text=True)
+
