@@ -128,7 +128,7 @@ def _sheet_name(discipline_name: str, group: str, used: set[str]) -> str:
 
 
 def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: Path) -> None:
-    """candidates.xlsx: an overview sheet, then one sheet per discipline x group with candidates."""
+    """candidates.xlsx: an overview sheet, then one sheet per discipline x group list."""
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
 
@@ -156,11 +156,14 @@ def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: 
         overview.append((f"{_discipline_name(disciplines, discipline)}权重调整", json.dumps(overrides)))
 
     used_names: set[str] = set()
-    for (discipline, group), rows in result.candidates.groupby(["discipline", "journal_group"], sort=True):
+    per_list = dict(tuple(result.candidates.groupby(["discipline", "journal_group"], sort=False)))
+    for entry in result.lists:  # every list gets its sheet, an empty one only headers
+        discipline, group = entry["discipline"], entry["journal_group"]
         sheet = workbook.create_sheet(_sheet_name(_discipline_name(disciplines, discipline), group, used_names))
         sheet.freeze_panes = "B2"
         header_row(sheet, [title for title, _ in _XLSX_COLUMNS])
-        for row in rows.to_dict("records"):
+        rows = per_list.get((discipline, group))
+        for row in rows.to_dict("records") if rows is not None else ():
             sheet.append([cell(row) for _, cell in _XLSX_COLUMNS])
     workbook.save(path)
 
