@@ -34,13 +34,16 @@ demo: install
 test: install-dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Browser tests drive Debian's Chromium; install it when we are root and it is missing.
+# Browser tests drive Debian's Chromium (and need a Chinese font for readable screenshots);
+# install them when we are root and they are missing.
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
+	@missing=""; for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			(apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; \
+			(apt-get update -qq && apt-get install -y -qq $$missing) >/dev/null; \
 		else \
-			echo "Chromium is missing: browser tests will be skipped (sudo apt-get install -y chromium)"; \
+			echo "Missing:$$missing; browser tests may be skipped (sudo apt-get install -y$$missing)"; \
 		fi; \
 	fi
 
