@@ -60,7 +60,7 @@ from selection.schema import WORKS_SCHEMA
 
 log = logging.getLogger(__name__)
 
-MIN_WINDOW_YEARS = 1
+MIN_WINDOW_YEARS = 3  # SPEC section 4: a window of 3 to 5 years
 MAX_WINDOW_YEARS = 5
 BATCH_SIZE_MAX = 50  # ids in one OR filter (an OpenAlex limit)
 SOURCE_BATCH_SIZE = 50
@@ -267,6 +267,7 @@ class Harvester:
         self._lock = threading.Lock()
         self._states: dict[str, PartitionState] = {}
         self._paginators: dict[str, object] = {}
+        self._works_fetched = 0
         self._expected_pages: dict[str, int] = {}
         self._progress: tqdm | None = None
         self._started = time.monotonic()
@@ -290,6 +291,7 @@ class Harvester:
         for year in range(self.settings.from_year, self.settings.to_year + 1):
             for batch in range(len(self.batches)):
                 self._load(Partition(year, batch, f"{year}-01-01", f"{year}-12-31"))
+        self._works_fetched = sum(state.works for state in self._states.values())
 
     def _load(self, partition: Partition) -> None:
         path = self.out.checkpoint(partition.key)
@@ -345,6 +347,7 @@ class Harvester:
             unit="page",
             disable=self.quiet,
             dynamic_ncols=True,
+            leave=False,
         )
         workers = [
             threading.Thread(target=self._work, name=f"harvest-{i}", daemon=True)
@@ -423,7 +426,7 @@ class Harvester:
         finished = not page.results or state.cursor is None or state.works >= state.count
         state.status = "done" if finished else "running"
         write_json(self.out.checkpoint(state.key), asdict(state))
-        self._advance()
+        self._advance(len(page.results))
         if finished:
             del self._paginators[state.key]
         return not finished
@@ -445,7 +448,8 @@ class Harvester:
         write_json(self.out.checkpoint(state.key), asdict(state))
         log.debug("split %s (%d works) into %d date ranges", state.key, state.count, len(children))
         for child, child_state in zip(children, child_states):
-            self._states[child.key] = child_state
+            with self._lock:
+                self._states[child.key] = child_state
             self._enqueue(child, child_state)
 
     def _expect_pages(self, state: PartitionState) -> None:
@@ -453,15 +457,15 @@ class Harvester:
             self._expected_pages[state.key] = max(1, math.ceil(state.count / PER_PAGE_MAX))
             self._progress.total = sum(self._expected_pages.values())
 
-    def _advance(self) -> None:
+    def _advance(self, works: int) -> None:
         with self._lock:
+            self._works_fetched += works
             self._progress.update(1)
             self._progress.set_postfix_str(self._progress_text(), refresh=False)
 
     def _progress_text(self) -> str:
-        works = sum(s.works for s in self._states.values())
         elapsed = max(1e-9, time.monotonic() - self._started)
-        return f"{works} works, {self.client.stats.requests / elapsed:.1f} req/s"
+        return f"{self._works_fetched} works, {self.client.stats.requests / elapsed:.1f} req/s"
 
     # -- finishing ------------------------------------------------------------------
 
@@ -595,10 +599,10 @@ def register(subparsers) -> None:
         description=__doc__.split("\n\n")[0],
     )
     parser.add_argument("--from-year", type=int, required=True, help="first publication year")
-    parser.add_argument("--to-year", type=int, required=True, help="last publication year (window of 1 to 5 years)")
+    parser.add_argument("--to-year", type=int, required=True, help="last publication year (a window of 3 to 5 years)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted harvest in --out")
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"concurrent partitions (default {DEFAULT_WORKERS})")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"worker threads, each with one page request at a time (default {DEFAULT_WORKERS})")
     parser.add_argument("--split-above", type=int, default=DEFAULT_SPLIT_ABOVE,
                         help=f"split a partition with more works into date ranges (default {DEFAULT_SPLIT_ABOVE})")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE_MAX, help="institution ids per OR filter (at most 50)")
@@ -698,8 +702,9 @@ def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, re
         _close_session(out, manifest, client, clock, "interrupted", "interrupted; run again with --resume")
         raise
     except SelectionError as exc:
+        # The messages say what to fix, and "--resume" where waiting is the fix.
         _close_session(out, manifest, client, clock, "failed", str(exc))
-        raise SelectionError(f"{exc} (progress saved in {out.root}; run again with --resume)") from None
+        raise
     partitions = harvester.partition_summary()
     manifest["counts"] = counts
     manifest["partitions"] = partitions

@@ -305,7 +305,8 @@ class Faults:
     retry_after: float = 0.0  # Retry-After seconds sent with a 429
     truncate_rate: float = 0.0  # 200 responses whose body is cut short
     latency: tuple[float, float] = (0.0, 0.0)  # seconds slept before answering, uniform
-    # Faults for the next requests, in order ("429", "500", "truncate" or None for none),
+    slow_seconds: float = 1.0  # extra wait of a "slow" scripted request
+    # Faults for the next requests, in order ("429", "500", "truncate", "slow" or None),
     # before the random ones: for tests that need an exact sequence.
     script: list = field(default_factory=list)
 
@@ -394,6 +395,8 @@ class MockOpenAlexServer:
     def respond(self, path: str, query: dict[str, list[str]], headers) -> tuple[int, dict, bytes, str | None]:
         """Status, headers, body and fault for one GET; also used directly by tests."""
         fault, latency = self._draw()
+        if fault == "slow":
+            latency += self.faults.slow_seconds
         if latency:
             time.sleep(latency)
         if self.api_key is not None and self.api_key not in _keys_sent(query, headers):

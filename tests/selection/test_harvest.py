@@ -160,7 +160,8 @@ def cli(capsys, *args) -> tuple[int, list[str]]:
     [
         (("2025", "2021"), "swap them"),
         (("2021", str(dt.date.today().year + 1)), "is in the future"),
-        (("2015", "2025"), "choose 1 to 5"),
+        (("2015", "2025"), "choose 3 to 5"),
+        (("2024", "2025"), "choose 3 to 5"),
     ],
 )
 def test_bad_year_ranges_are_one_line_errors_and_leave_no_output(capsys, tmp_path, years, fix):

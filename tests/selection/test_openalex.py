@@ -93,6 +93,14 @@ def test_a_failed_attempt_is_retried_over_http(mock_server, fault):
     assert client.stats.retries == 1
 
 
+def test_a_timeout_is_retried(mock_server):
+    mock_server.faults.script = ["slow"]
+    mock_server.faults.slow_seconds = 1.0
+    client = client_for(mock_server, timeout=(2.0, 0.3))
+    assert len(client.works().get(per_page=2)) == 2
+    assert client.stats.failures == {"timeout": 1}
+
+
 def test_retry_after_is_honoured_by_all_threads(mock_server):
     mock_server.faults.script = ["429"]
     mock_server.faults.retry_after = 0.6
