@@ -55,7 +55,7 @@ class UserEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=100)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired(REQUIRED)])
-    organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=True)
+    organisation_id = SelectField(_l("Organisation (society users only)"), coerce=int, validate_choice=True)
     is_org_admin = BooleanField(_l("Administers the organisation"))
 
     def set_organisations(self, organisations) -> None:

@@ -68,11 +68,16 @@ def end_idle_session():
     return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
 
 
-def _start_session(user: User) -> None:
+def _clear_session() -> None:
+    """Empty the session (nothing carries over a login or logout) but keep the chosen language."""
     locale = session.get(i18n.SESSION_KEY)
-    session.clear()  # a fresh session at login: nothing carried over from before
+    session.clear()
     if locale:
         session[i18n.SESSION_KEY] = locale
+
+
+def _start_session(user: User) -> None:
+    _clear_session()
     session.permanent = True
     session["last_seen"] = int(time.time())
     login_user(user)
@@ -100,11 +105,8 @@ def login():
 @blueprint.post("/auth/logout")
 @requires("accounts.own_account")
 def logout():
-    locale = session.get(i18n.SESSION_KEY)
     logout_user()
-    session.clear()
-    if locale:
-        session[i18n.SESSION_KEY] = locale
+    _clear_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -177,10 +179,9 @@ def _organisations():
 def create_user():
     form = UserCreateForm()
     form.set_organisations(_organisations())
-    created = []
 
     def operation():
-        created.append(services.create_user(
+        services.create_user(
             form.email.data,
             form.name.data,
             form.role.data,
@@ -188,23 +189,19 @@ def create_user():
             is_org_admin=form.is_org_admin.data,
             phone=form.phone.data,
             password=form.password.data or None,
-        ))
+        )
 
     if not submit(form, operation):
         return render_template("accounts/user_form.html", form=form, user=None), form_status(form)
     db.session.commit()
-    flash(_("User %(email)s was created.", email=created[0].email), "success")
+    flash(_("User %(email)s was created.", email=services.normalise_email(form.email.data)), "success")
     return redirect(url_for("accounts.users"))
-
-
-def _user_or_404(user_id: int) -> User:
-    return db.get_or_404(User, user_id)
 
 
 @blueprint.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
 @requires("accounts.manage_users")
 def edit_user(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=user)
     form.set_organisations(_organisations())
     if request.method == "GET":
@@ -231,13 +228,13 @@ def edit_user(user_id: int):
 @blueprint.post("/admin/users/<int:user_id>/disable")
 @requires("accounts.manage_users")
 def disable_user(user_id: int):
-    return _set_enabled(_user_or_404(user_id), False)
+    return _set_enabled(db.get_or_404(User, user_id), False)
 
 
 @blueprint.post("/admin/users/<int:user_id>/enable")
 @requires("accounts.manage_users")
 def enable_user(user_id: int):
-    return _set_enabled(_user_or_404(user_id), True)
+    return _set_enabled(db.get_or_404(User, user_id), True)
 
 
 def _set_enabled(user: User, enabled: bool):

@@ -22,6 +22,7 @@ register_nav_item(_l("Home"), "core.home", "core.home", order=0)
 SELECTION_COMMANDS = (
     "python -m selection institutions --help",
     "python -m selection harvest --help",
+    "python -m selection import-snapshot --help",
     "python -m selection rank --help",
 )
 
@@ -39,14 +40,8 @@ def index():
 @requires("core.home")
 def home():
     """The home page of the user's role."""
-    role = Role(current_user.role)
-    if role is Role.STAFF:
-        return render_template("core/home_staff.html", **_staff_dashboard())
-    if role is Role.ANALYST:
-        return render_template("core/home_analyst.html", disciplines=_disciplines(), commands=SELECTION_COMMANDS)
-    if role is Role.EXPERT:
-        return render_template("core/home_expert.html")
-    return render_template("core/home_society.html", organisation=current_user.organisation)
+    template, context = HOME_PAGES[Role(current_user.role)]
+    return render_template(template, **context())
 
 
 @blueprint.post("/language")
@@ -87,15 +82,26 @@ def _staff_dashboard() -> dict:
     }
 
 
-def _disciplines() -> list:
-    """The selection's disciplines, or an empty list when that library is not available."""
+def _selection_workspace() -> dict:
+    """The selection's disciplines (none when that library is not available) and its commands."""
+    disciplines = []
     try:
         from selection.disciplines import load_disciplines
         from selection.errors import SelectionError
     except ImportError:
-        return []
-    try:
-        return list(load_disciplines())
-    except SelectionError:
-        current_app.logger.exception("disciplines mapping could not be read")
-        return []
+        current_app.logger.warning("the selection library is not installed")
+    else:
+        try:
+            disciplines = list(load_disciplines())
+        except SelectionError:
+            current_app.logger.exception("disciplines mapping could not be read")
+    return {"disciplines": disciplines, "commands": SELECTION_COMMANDS}
+
+
+# What each role sees at /home: a template and the function giving its context.
+HOME_PAGES = {
+    Role.STAFF: ("core/home_staff.html", _staff_dashboard),
+    Role.ANALYST: ("core/home_analyst.html", _selection_workspace),
+    Role.EXPERT: ("core/home_expert.html", dict),
+    Role.SOCIETY: ("core/home_society.html", lambda: {"organisation": current_user.organisation}),
+}

@@ -63,7 +63,7 @@ def test_disabled_account_cannot_log_in(auth, make_user):
     user = make_user(Role.ANALYST, is_enabled=False)
     response = auth.login(user.email)
     assert response.status_code == 403
-    assert "该账户已停用" in response.get_data(as_text=True)
+    assert "该账号已停用" in response.get_data(as_text=True)
     assert audit_actions() == ["user.login_refused"]
 
 
@@ -207,7 +207,7 @@ def test_staff_creates_a_society_user_who_gets_a_link(staff_client, make_organis
     [
         ({"email": "not-an-address", "name": "X"}, "请输入有效的电子邮箱地址"),
         ({"email": "a@b.cn", "name": ""}, "此项为必填项"),
-        ({"email": "a@b.cn", "name": "X", "role": "society"}, "学会用户必须属于一个已存在的机构"),
+        ({"email": "a@b.cn", "name": "X", "role": "society"}, "学会用户必须属于一个已存在的单位"),
         ({"email": "a@b.cn", "name": "X", "role": "emperor"}, "不是有效的选择"),
         ({"email": "a@b.cn", "name": "X", "organisation_id": "abc"}, "选择无效"),
         ({"email": "a@b.cn", "name": "X", "password": "weak"}, "密码至少需要"),
@@ -257,7 +257,7 @@ def test_staff_cannot_disable_themselves(staff_client):
     token = csrf_token(staff_client, "/admin/users")
     response = staff_client.post(f"/admin/users/{staff_client.staff.id}/disable", data={"csrf_token": token})
     assert response.status_code == 400
-    assert "不能停用自己的账户" in response.get_data(as_text=True)
+    assert "不能停用自己的账号" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, staff_client.staff.id).is_enabled
 
@@ -295,3 +295,22 @@ def test_nul_in_the_login_form_never_reaches_the_database(client, auth, make_use
     auth.logout()
     response = auth.login("\x00" + user.email, "Wrong\x00password-1")
     assert response.status_code == 400 and "电子邮箱或密码错误" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.STAFF, ["工作台", "待审核单位"]),
+        (Role.ANALYST, ["遴选工作台", "python -m selection rank --help", "mathematics", "数学"]),
+        (Role.EXPERT, ["目前尚未给您分配评审任务"]),
+        (Role.SOCIETY, ["本单位", "查看单位信息"]),
+    ],
+)
+def test_each_role_has_its_home_page(client, make_user, role, expected):
+    user = make_user(role)
+    log_in_session(client, user)
+    html = client.get("/home").get_data(as_text=True)
+    for text in expected:
+        assert text in html
+    if role is Role.SOCIETY:
+        assert f'href="/organisations/{user.organisation_id}"' in html

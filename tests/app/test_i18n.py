@@ -126,3 +126,14 @@ def test_catalog_maintenance_covers_the_shared_layout():
             "conference_app/core/errors.py", "templates/core/index.html"} <= core
     accounts = {path.relative_to(REPO_ROOT).as_posix() for path in domain_files("accounts")}
     assert "templates/accounts/login.html" in accounts and "templates/base.html" not in accounts
+
+
+def test_a_msgid_reads_the_same_in_every_catalog():
+    seen: dict[str, dict[str, str]] = {}
+    for path in source_catalogs():
+        with path.open("rb") as source:
+            for message in read_po(source):
+                if message.id and isinstance(message.string, str) and message.string:
+                    seen.setdefault(message.id, {})[str(path.relative_to(REPO_ROOT))] = message.string
+    conflicts = {msgid: where for msgid, where in seen.items() if len(set(where.values())) > 1}
+    assert conflicts == {}

@@ -34,7 +34,7 @@ def test_account_is_locked_after_repeated_failures(app, client, auth, make_user)
         assert auth.login(user.email, WRONG).status_code == 400
     response = auth.login(user.email)  # the right password, but locked now
     assert response.status_code == 429
-    assert "该账户已被临时锁定" in response.get_data(as_text=True)
+    assert "该账号已被临时锁定" in response.get_data(as_text=True)
     db.session.expire_all()
     locked = db.session.get(User, user.id)
     assert locked.locked_until > utcnow() + timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"] - 1)
