@@ -95,7 +95,7 @@ class WorkNormalizer:
             "source_id": short_id(source.get("id")),
             "source_name": source.get("display_name"),
             "issn_l": source.get("issn_l"),
-            "issns": list(source.get("issn") or ()),
+            "issns": source.get("issn") or [],
             "journal_group": journal_group,
             "journal_group_rule": journal_group_rule,
             "discipline": discipline,
@@ -134,10 +134,10 @@ class WorkNormalizer:
             return None
 
     def _counts_by_year(self, counts) -> list[dict] | None:
+        # passed through, not copied: Arrow reads year and cited_by_count, ignores other keys
         if counts is None:
             self.missing["counts_by_year: absent"] += 1
-            return None
-        return [{"year": c.get("year"), "cited_by_count": c.get("cited_by_count")} for c in counts]
+        return counts
 
     def _authorships(self, authorships) -> tuple[list[str], bool, bool, list[str], int]:
         """Beijing institution ids, Beijing first author, Beijing corresponding author,
