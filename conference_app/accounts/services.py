@@ -11,6 +11,7 @@ from datetime import timedelta
 from functools import cache
 
 from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -201,7 +202,7 @@ def request_password_reset(email: str) -> None:
     user = find_user(email)
     if user is None or not user.is_enabled:
         return
-    _send_password_link(user, _("Reset your password"))
+    _send_password_link(user, _l("Reset your password"))
     record("user.password_reset_requested", user)
 
 
@@ -213,16 +214,18 @@ def reset_password(token: str, new_password: str) -> User:
     return user
 
 
-def _send_password_link(user: User, subject: str) -> None:
+def _send_password_link(user: User, subject) -> None:
+    """Mail a set-password link, in the recipient's language rather than the sender's."""
     link = url_for("accounts.reset_password", token=reset_token(user), _external=True)
     hours = current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 3600 or 1
-    body = _(
-        "Hello %(name)s,\n\nopen this link to set the password of your account on the Capital Academic "
-        "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(hours)d hours. If you did not "
-        "ask for it, ignore this message.\n",
-        name=user.name, link=link, hours=hours,
-    )
-    mail.send(user.email, _("Capital Academic Platform") + " - " + subject, body)
+    with force_locale(user.locale):
+        body = _(
+            "Hello %(name)s,\n\nopen this link to set the password of your account on the Capital Academic "
+            "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(hours)d hours. If you did not "
+            "ask for it, ignore this message.\n",
+            name=user.name, link=link, hours=hours,
+        )
+        mail.send(user.email, _("Capital Academic Platform") + " - " + str(subject), body)
 
 
 # --- user administration ------------------------------------------------------------------
@@ -284,7 +287,7 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     if not password:
-        _send_password_link(user, _("Your new account"))
+        _send_password_link(user, _l("Your new account"))
     record("user.created", user, to_state=role)
     return user
 

@@ -27,6 +27,20 @@ SELECTION_COMMANDS = (
 )
 
 
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",  # reset links carry a token: never send it to another site
+}
+
+
+@blueprint.after_app_request
+def add_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 @blueprint.get("/")
 @public
 def index():

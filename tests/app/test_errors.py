@@ -80,3 +80,10 @@ def test_413_in_chinese(fragile_app):
     assert response.status_code == 413
     assert "上传的文件超过了允许的大小" in response.get_data(as_text=True)
 
+
+
+def test_security_headers_on_every_page(client):
+    for response in (client.get("/"), client.get("/no/such/page"), client.get("/auth/reset/some-token")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "same-origin"

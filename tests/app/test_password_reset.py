@@ -117,3 +117,11 @@ def test_mail_goes_out_only_after_commit(app, outbox):
         db.session.commit()
     [message] = outbox()
     assert message["To"] == "b@example.cn"
+
+
+def test_mail_is_in_the_recipients_language(client, make_user, outbox):
+    user = make_user(Role.EXPERT, locale="en")
+    request_reset(client, user.email)  # the visitor browses in Chinese
+    [message] = outbox()
+    assert message["Subject"] == "Capital Academic Platform - Reset your password"
+    assert message.get_content().startswith(f"Hello {user.name},")
