@@ -115,7 +115,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--rate", type=float, default=10.0, help="requests per second")
     parser.add_argument("--workers", type=int, default=20)
-    parser.add_argument("--split-above", type=int, default=4000)
+    # The synthetic world has one institution batch, so 5 root partitions of ~10,000
+    # works: 6000 splits them into ~20 chains, enough to keep 10 requests in flight.
+    parser.add_argument("--split-above", type=int, default=6000)
     parser.add_argument("--latency", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"))
     parser.add_argument("--sequential-seconds", type=float, default=8.0)
     parser.add_argument("--parse-pages", type=int, default=100, help="raw pages timed for parsing")
@@ -147,7 +149,8 @@ def main() -> int:
             print(
                 f"harvest: {fetched:,} works in {session['fetch_seconds']:.1f} s of fetching "
                 f"({manifest['requests']['made']} requests, {manifest['partitions']['total']} partitions, "
-                f"{args.workers} workers); finalise {session['finalise_seconds']:.1f} s"
+                f"{args.workers} workers, split above {args.split_above}, latency {args.latency[0]:g}-{args.latency[1]:g} s); "
+                f"finalise {session['finalise_seconds']:.1f} s"
             )
             print(f"harvest fetch rate: {rate:,.0f} works/s")
             print(f"ratio to the ceiling ({args.rate:g} req/s x {PER_PAGE_MAX} = {ceiling:,.0f} works/s): "
