@@ -16,6 +16,8 @@ from conference_app.core.permissions import user_can
 
 @dataclass(frozen=True)
 class NavItem:
+    """A navbar link, shown to users holding ``permission``."""
+
     label: object
     endpoint: str
     permission: str
@@ -47,6 +49,7 @@ def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str
 
 
 def local_date(value: date | datetime | None, fmt: str = "yyyy-MM-dd") -> str:
+    """A date, or the Beijing calendar day of a datetime."""
     return "" if value is None else format_date(value, fmt)
 
 
