@@ -107,8 +107,10 @@ def update_catalog(domain: str, language: str = "zh_CN") -> tuple[Path, int, int
     if po_path.exists():
         with po_path.open("rb") as source:
             old = read_po(source)
+    # The old creation date is kept, so an update with nothing new leaves the file unchanged.
     catalog = Catalog(locale=language, project="Capital Academic Platform", fuzzy=False,
-                      copyright_holder="Beijing Association for Science and Technology")
+                      copyright_holder="Beijing Association for Science and Technology",
+                      creation_date=old.creation_date)
     for path in domain_files(domain):
         method = "python" if path.suffix == ".py" else "jinja2"
         relative = path.relative_to(root).as_posix()
