@@ -75,7 +75,6 @@ WORK_SELECT = (
     "id",
     "doi",
     "title",
-    "display_name",
     "publication_year",
     "publication_date",
     "type",

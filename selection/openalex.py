@@ -350,13 +350,20 @@ def client_from_args(args: argparse.Namespace) -> OpenAlexClient:
         raise SelectionError("--rate must be a positive number of requests per second")
     if args.max_retries < 0:
         raise SelectionError("--max-retries must be 0 or more")
-    return OpenAlexClient(
+    client = OpenAlexClient(
         base_url=args.base_url or os.environ.get("OPENALEX_BASE_URL"),
         api_key=args.api_key or os.environ.get("OPENALEX_API_KEY"),
         mailto=args.mailto or os.environ.get("OPENALEX_MAILTO"),
         rate=args.rate,
         retry=RetryPolicy(max_retries=args.max_retries),
     )
+    if client.api_key is None and urlsplit(client.base_url).netloc == urlsplit(DEFAULT_BASE_URL).netloc:
+        # Since February 2026 a keyless client gets a budget of a few requests a day.
+        raise SelectionError(
+            "api.openalex.org needs an API key: pass --api-key or set OPENALEX_API_KEY "
+            "(free at openalex.org/settings/api)"
+        )
+    return client
 
 
 def _check_base_url(base_url: str) -> str:

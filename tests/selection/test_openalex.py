@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from selection.errors import SelectionError
 from selection.harvest import Partition, works_query
 from selection.openalex import (
     OpenAlexAuthError,
@@ -14,6 +16,7 @@ from selection.openalex import (
     OpenAlexQueryError,
     OpenAlexUnavailable,
     RetryPolicy,
+    client_from_args,
     short_id,
 )
 
@@ -146,6 +149,16 @@ def test_rate_limit_applies_to_every_attempt(mock_server):
         client.works().get(per_page=1)
     # 5 attempts at 20/s: at least 4 intervals of 50 ms.
     assert time.monotonic() - started >= 0.2
+
+
+def test_the_real_api_is_not_called_without_a_key(monkeypatch):
+    monkeypatch.delenv("OPENALEX_API_KEY", raising=False)
+    monkeypatch.delenv("OPENALEX_BASE_URL", raising=False)
+    args = argparse.Namespace(base_url=None, api_key=None, mailto=None, rate=10.0, max_retries=3)
+    with pytest.raises(SelectionError, match="--api-key or set OPENALEX_API_KEY"):
+        client_from_args(args)
+    monkeypatch.setenv("OPENALEX_API_KEY", "k")
+    assert client_from_args(args).api_key == "k"
 
 
 def test_short_id():
