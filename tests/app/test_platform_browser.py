@@ -62,3 +62,25 @@ def test_narrow_screen_collapses_the_navigation(live_server, browser, staff_emai
     assert page.get_by_role("button", name="English").is_visible()
     screenshot(page, "platform-login-narrow")
     context.close()
+
+
+def test_staff_creates_a_user_through_the_form(live_server, page, staff_email):
+    page.goto(live_server.url + "/auth/login")
+    page.get_by_label("电子邮箱").fill(staff_email)
+    page.get_by_label("密码").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="用户").first.click()
+    page.get_by_role("link", name="新建用户").click()
+    page.get_by_role("button", name="保存").click()
+    assert page.locator(".invalid-feedback").first.inner_text() == "此项为必填项。"
+    screenshot(page, "platform-user-form-errors")
+
+    page.get_by_label("电子邮箱").fill("li.expert@example.cn")
+    page.get_by_label("姓名").fill("李专家")
+    page.get_by_label("角色").select_option("expert")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url("**/admin/users")
+    assert "已创建用户 li.expert@example.cn" in page.locator(".alert-success").inner_text()
+    row = page.get_by_test_id("users-table").locator("tr", has_text="李专家")
+    assert "评审专家" in row.inner_text() and "已启用" in row.inner_text()
+    screenshot(page, "platform-users")
