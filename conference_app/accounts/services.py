@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from conference_app.accounts.models import LoginFailure, User
-from conference_app.audit.services import record, register_action_titles
+from conference_app.audit.services import record, register_action_titles, register_object_type_titles
 from conference_app.core import mail
 from conference_app.core.db import utcnow
 from conference_app.core.permissions import Role
@@ -29,6 +29,7 @@ from conference_app.extensions import db
 PASSWORD_MIN_LENGTH = 10
 RESET_SALT = "password-reset"
 
+register_object_type_titles({"User": _l("User account")})
 register_action_titles({
     "user.login": _l("Logged in"),
     "user.login_failed": _l("Login failed"),

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from conference_app.audit.services import action_title, actor_title
+from conference_app.audit.services import action_title, actor_title, object_type_title
 
 COLUMN_WIDTHS = (20, 36, 16, 24, 26, 16, 10, 30, 14, 14, 40)
 
@@ -35,7 +35,7 @@ def workbook_bytes(entries) -> bytes:
                 entry.ip_address or "",
                 action_title(entry.action),
                 entry.action,
-                entry.object_type,
+                object_type_title(entry.object_type),
                 entry.object_id or "",
                 entry.object_label or "",
                 entry.from_state or "",

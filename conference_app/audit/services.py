@@ -100,6 +100,20 @@ def action_title(action: str) -> str:
     return str(title) if title is not None else action
 
 
+# What the log calls the objects it records (the model class name), readable and translated.
+OBJECT_TYPE_TITLES: dict[str, Any] = {}
+
+
+def register_object_type_titles(titles: dict[str, Any]) -> None:
+    """Readable (translatable) names for model classes that appear in the log."""
+    OBJECT_TYPE_TITLES.update(titles)
+
+
+def object_type_title(name: str) -> str:
+    title = OBJECT_TYPE_TITLES.get(name)
+    return str(title) if title is not None else name
+
+
 def local_day_start(day: date) -> datetime:
     """Midnight of a Beijing calendar day, as an aware datetime."""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])

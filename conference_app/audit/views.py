@@ -23,6 +23,7 @@ register("audit.view", _l("View and export the audit log"), {Role.STAFF})
 register_nav_item(_l("Audit log"), "audit.index", "audit.view", order=90)
 blueprint.add_app_template_global(services.action_title, "action_title")
 blueprint.add_app_template_global(services.actor_title, "actor_title")
+blueprint.add_app_template_global(services.object_type_title, "object_type_title")
 ENTRIES_PER_PAGE = 50
 EXPORT_MAX_ROWS = 100_000
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,7 +35,8 @@ def _filter_form() -> AuditFilterForm:
         SelectChoice(code, services.action_title(code)) for code in services.distinct_values(AuditEntry.action)
     ]
     form.object_type.choices = [SelectChoice("", _l("All types"))] + [
-        SelectChoice(name) for name in services.distinct_values(AuditEntry.object_type)
+        SelectChoice(name, services.object_type_title(name))
+        for name in services.distinct_values(AuditEntry.object_type)
     ]
     return form
 

@@ -90,6 +90,7 @@ def test_nul_in_filters_is_ignored(staff_client, entries):
 
 
 def test_filter_by_object_id(staff_client, entries):
+    assert '<option value="User">用户账号</option>' in staff_client.get("/audit/").get_data(as_text=True)
     assert sorted(listed_actions(staff_client, f"object_type=User&object_id={entries['li'].id}")) == [
         "user.created", "user.disabled"
     ]
