@@ -15,15 +15,30 @@ from conference_app.audit.models import AuditEntry
 from conference_app.extensions import db
 
 
+class Titles(dict):
+    """Codes stored in the log -> readable, translatable names; unknown codes show as they are."""
+
+    def register(self, titles: dict[str, Any]) -> None:
+        self.update(titles)
+
+    def title(self, code: str) -> str:
+        title = self.get(code)
+        return str(title) if title is not None else code
+
+
 SYSTEM_ACTOR = "system (command line)"
 ANONYMOUS_ACTOR = "anonymous"
-ACTOR_TITLES = {SYSTEM_ACTOR: _l("System (command line)"), ANONYMOUS_ACTOR: _l("Anonymous visitor")}
-
-
-def actor_title(label: str) -> str:
-    """An entry's actor for display: a person as recorded, the system or a visitor translated."""
-    title = ACTOR_TITLES.get(label)
-    return str(title) if title is not None else label
+# A person is shown as recorded; the system and anonymous visitors in the reader's language.
+ACTOR_TITLES = Titles({SYSTEM_ACTOR: _l("System (command line)"), ANONYMOUS_ACTOR: _l("Anonymous visitor")})
+actor_title = ACTOR_TITLES.title
+# Each module names its action codes ("user.disabled") ...
+ACTION_TITLES = Titles()
+register_action_titles = ACTION_TITLES.register
+action_title = ACTION_TITLES.title
+# ... and the model classes it logs ("User").
+OBJECT_TYPE_TITLES = Titles()
+register_object_type_titles = OBJECT_TYPE_TITLES.register
+object_type_title = OBJECT_TYPE_TITLES.title
 
 
 def client_ip() -> str | None:
@@ -85,34 +100,6 @@ def record(
 
 
 # --- reading the log ----------------------------------------------------------------------
-
-ACTION_TITLES: dict[str, Any] = {}
-
-
-def register_action_titles(titles: dict[str, Any]) -> None:
-    """Readable (translatable) names for a module's action codes, shown in the log."""
-    ACTION_TITLES.update(titles)
-
-
-def action_title(action: str) -> str:
-    """The readable name of an action code, or the code itself."""
-    title = ACTION_TITLES.get(action)
-    return str(title) if title is not None else action
-
-
-# What the log calls the objects it records (the model class name), readable and translated.
-OBJECT_TYPE_TITLES: dict[str, Any] = {}
-
-
-def register_object_type_titles(titles: dict[str, Any]) -> None:
-    """Readable (translatable) names for model classes that appear in the log."""
-    OBJECT_TYPE_TITLES.update(titles)
-
-
-def object_type_title(name: str) -> str:
-    title = OBJECT_TYPE_TITLES.get(name)
-    return str(title) if title is not None else name
-
 
 def local_day_start(day: date) -> datetime:
     """Midnight of a Beijing calendar day, as an aware datetime."""
