@@ -421,8 +421,15 @@ class Harvester:
             state.works += len(page.results)
             state.source_ids = sorted(set(state.source_ids).union(_source_ids(page.results)))
         state.cursor = page.meta.get("next_cursor")
-        # OpenAlex ends a chain with an empty page; the count spares that request.
-        finished = not page.results or state.cursor is None or state.works >= state.count
+        # OpenAlex ends a chain with an empty page; a short page or the count (as of this
+        # page: it may move while a chain runs) spares that request.
+        latest_count = int(page.meta.get("count") or state.count)
+        finished = (
+            not page.results
+            or state.cursor is None
+            or len(page.results) < PER_PAGE_MAX
+            or state.works >= latest_count
+        )
         state.status = "done" if finished else "running"
         write_json(self.out.checkpoint(state.key), asdict(state))
         self._advance(len(page.results))
