@@ -34,6 +34,7 @@ register_action_titles({
     "user.login": _l("Logged in"),
     "user.login_failed": _l("Login failed"),
     "user.login_refused": _l("Login refused"),
+    "user.login_throttled": _l("Login throttled"),
     "user.locked": _l("Account locked"),
     "user.password_changed": _l("Password changed"),
     "user.password_reset_requested": _l("Password reset requested"),
@@ -64,41 +65,53 @@ def _dummy_hash() -> str:
 
 
 def authenticate(email: str, password: str, ip_address: str | None) -> User:
-    """The user these credentials open, or ServiceError; failures are recorded either way.
+    """The user these credentials open, or ServiceError; every attempt is recorded.
 
     The caller commits in both cases, so a failed attempt counts towards the locks.
     """
-    config = current_app.config
     now = utcnow()
-    window_start = now - timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-    if ip_address and _failures_from(ip_address, window_start) >= config["LOGIN_IP_MAX_FAILURES"]:
-        raise ServiceError(
-            _("Too many failed logins from your network. Please try again in %(minutes)d minutes.",
-              minutes=config["LOGIN_LOCK_MINUTES"]),
-            429,
-        )
+    email = normalise_email(email)
     user = find_user(email)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise ServiceError(
-            _("This account is locked after repeated failed logins. Please try again in %(minutes)d minutes.",
-              minutes=minutes),
-            429,
-        )
+    throttled = _throttle_refusal(user, ip_address, now)
+    if throttled is not None:
+        _record_attempt("user.login_throttled", user, email, comment=throttled)
+        raise ServiceError(throttled, 429)
     if user is None:
         check_password_hash(_dummy_hash(), password or "")  # same time as a real check
     if user is None or not user.check_password(password or ""):
-        _record_failure(user, normalise_email(email), ip_address, now)
+        _record_failure(user, email, ip_address, now)
         raise ServiceError(_("Wrong e-mail address or password."))
     refusal = login_refusal(user)
     if refusal is not None:
-        record("user.login_refused", user, actor=user, comment=str(refusal))
+        _record_attempt("user.login_refused", user, email, comment=refusal)
         raise ServiceError(refusal, 403)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     record("user.login", user, actor=user)
     return user
+
+
+def _throttle_refusal(user: User | None, ip_address: str | None, now) -> str | None:
+    """Why this attempt is refused before its password is even checked, or None."""
+    config = current_app.config
+    window_start = now - timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+    if ip_address and _failures_from(ip_address, window_start) >= config["LOGIN_IP_MAX_FAILURES"]:
+        return _("Too many failed logins from your network. Please try again in %(minutes)d minutes.",
+                 minutes=config["LOGIN_LOCK_MINUTES"])
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return _("This account is locked after repeated failed logins. Please try again in %(minutes)d minutes.",
+                 minutes=minutes)
+    return None
+
+
+def _record_attempt(action: str, user: User | None, email: str, **fields) -> None:
+    """Log a login attempt on the account, or on the typed address when no account has it."""
+    if user is None:
+        record(action, None, object_type="User", object_label=email or "-", **fields)
+    else:
+        record(action, user, actor=user, **fields)
 
 
 def login_refusal(user: User) -> str | None:
@@ -133,10 +146,10 @@ def _record_failure(user: User | None, email: str, ip_address: str | None, now) 
     if ip_address:
         db.session.add(LoginFailure(ip_address=ip_address, email=email[:254], created_at=now))
     if user is None:
-        record("user.login_failed", None, object_type="User", object_label=email or "-")
+        _record_attempt("user.login_failed", None, email)
         return
     user.failed_logins += 1
-    record("user.login_failed", user, actor=user, details={"failed_logins": user.failed_logins})
+    _record_attempt("user.login_failed", user, email, details={"failed_logins": user.failed_logins})
     if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
         user.failed_logins = 0
         user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])

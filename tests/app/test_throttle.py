@@ -39,6 +39,7 @@ def test_account_is_locked_after_repeated_failures(app, client, auth, make_user)
     locked = db.session.get(User, user.id)
     assert locked.locked_until > utcnow() + timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"] - 1)
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "user.locked")) == 1
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "user.login_throttled")) == 1
 
     locked.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
     db.session.commit()
@@ -74,6 +75,8 @@ def test_one_address_trying_many_accounts_is_throttled(app, client, make_user, l
     # Another address is not affected, and the failures were kept across requests in the database.
     assert login_from(client, "198.51.100.7", user.email, DEFAULT_PASSWORD).location == "/home"
     assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == low_ip_limit
+    throttled = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.login_throttled"))
+    assert throttled.ip_address == "203.0.113.9" and "登录失败次数过多" in throttled.comment
 
 
 def test_old_failures_no_longer_count(app, client, make_user, low_ip_limit):
