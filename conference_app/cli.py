@@ -28,7 +28,19 @@ def _fail(message) -> None:
     raise click.ClickException(str(message))
 
 
-@users.command("create")
+class OneLineCommand(click.Command):
+    """A command whose usage errors (unknown role, missing option ...) are one line, exit 2."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            one_line = click.ClickException(error.format_message())
+            one_line.exit_code = error.exit_code
+            raise one_line from None
+
+
+@users.command("create", cls=OneLineCommand)
 @click.argument("email")
 @click.option("--role", type=ROLE_CHOICE, required=True, help="The user's role.")
 @click.option("--org", "organisation_id", type=int, help="Organisation id (society users only).")
@@ -55,7 +67,7 @@ def create_user(email, role, organisation_id, name, org_admin, password_stdin):
     click.echo(f"created user {user.id} {user.email} ({user.role})")
 
 
-@users.command("list")
+@users.command("list", cls=OneLineCommand)
 @click.option("--role", type=ROLE_CHOICE, help="Only users of this role.")
 def list_users(role):
     """One line per user: id, e-mail, role, organisation id, enabled or disabled."""
@@ -65,14 +77,14 @@ def list_users(role):
         click.echo(f"{user.id}\t{user.email}\t{user.role}\t{user.organisation_id or '-'}\t{state}{admin}\t{user.name}")
 
 
-@users.command("disable")
+@users.command("disable", cls=OneLineCommand)
 @click.argument("email")
 def disable_user(email):
     """Stop EMAIL from logging in."""
     _set_enabled(email, False)
 
 
-@users.command("enable")
+@users.command("enable", cls=OneLineCommand)
 @click.argument("email")
 def enable_user(email):
     """Let a disabled EMAIL log in again."""
