@@ -7,7 +7,7 @@ NOT, ``>``/``<`` on years), ``select``, ``per-page`` up to 200, cursor paging
 (``next_cursor`` on every non-empty page, then an empty last page, as OpenAlex does),
 ``page`` paging, ``meta.count``, ``meta.cost_usd`` and the rate-limit headers, a 400
 with OpenAlex-style error JSON for unknown filters or parameters, and a 401 when an API
-key is required and missing or wrong.
+key is required and missing or wrong, and 429s once the daily budget is spent.
 
 Fault switches (``Faults``, changeable while running): a share of requests answered
 429 (with ``Retry-After``) or 500, a latency range per request, a share of bodies cut
@@ -326,10 +326,13 @@ class MockOpenAlexServer:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int = 0,
+        daily_budget_usd: float = DAILY_BUDGET_USD,
     ):
         self.data = data
         self.faults = faults or Faults()
         self.api_key = api_key
+        self.daily_budget_usd = daily_budget_usd
+        self.spent_usd = 0.0
         self.requests: dict[int, int] = {}
         self.request_times: list[float] = []
         self._random = random.Random(seed)
@@ -405,16 +408,21 @@ class MockOpenAlexServer:
             return 429, {"Retry-After": f"{self.faults.retry_after:g}"}, _error_body("Rate limit exceeded", "Too many requests; slow down."), None
         if fault == "500":
             return 500, {}, _error_body("Internal server error", "Please try again."), None
+        with self._lock:
+            within_budget = self.spent_usd + COST_PER_LIST_REQUEST_USD <= self.daily_budget_usd + 1e-12
+            if within_budget:
+                self.spent_usd += COST_PER_LIST_REQUEST_USD
+            limit_headers = {
+                "X-RateLimit-Limit-USD": f"{self.daily_budget_usd:g}",
+                "X-RateLimit-Remaining-USD": f"{max(0.0, self.daily_budget_usd - self.spent_usd):.4f}",
+                "X-RateLimit-Cost-USD": f"{COST_PER_LIST_REQUEST_USD if within_budget else 0:g}",
+            }
+        if not within_budget:
+            return 429, limit_headers, _error_body("Rate limit exceeded", "Daily budget exhausted."), None
         try:
             body = self._body(path, query)
         except QueryRejected as rejected:
             return rejected.status, {}, _error_body(rejected.error, rejected.message), None
-        spent = COST_PER_LIST_REQUEST_USD * (self.total_requests() + 1)
-        limit_headers = {
-            "X-RateLimit-Limit-USD": f"{DAILY_BUDGET_USD:g}",
-            "X-RateLimit-Remaining-USD": f"{max(0.0, DAILY_BUDGET_USD - spent):.4f}",
-            "X-RateLimit-Cost-USD": f"{COST_PER_LIST_REQUEST_USD:g}",
-        }
         return 200, limit_headers, body, fault
 
     def _body(self, path: str, query: dict[str, list[str]]) -> bytes:
@@ -569,6 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to-year", type=int, default=2025)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--api-key", help="require this API key")
+    parser.add_argument("--daily-budget", type=float, default=DAILY_BUDGET_USD, help="USD a day, then 429s")
     parser.add_argument("--failure-rate", type=float, default=0.0, help="share of requests answered 429 or 500")
     parser.add_argument("--retry-after", type=float, default=0.0, help="Retry-After seconds on a 429")
     parser.add_argument("--truncate-rate", type=float, default=0.0, help="share of bodies cut short")
@@ -590,7 +599,9 @@ def main(argv: list[str] | None = None) -> int:
         truncate_rate=args.truncate_rate,
         latency=tuple(args.latency),
     )
-    server = MockOpenAlexServer(data, faults=faults, api_key=args.api_key, port=args.port, seed=args.seed)
+    server = MockOpenAlexServer(
+        data, faults=faults, api_key=args.api_key, port=args.port, seed=args.seed, daily_budget_usd=args.daily_budget
+    )
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop).start())
     print(f"serving on {server.url}", flush=True)
     try:

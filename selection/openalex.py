@@ -239,6 +239,11 @@ class OpenAlexClient:
             self.stats.count_response(data.get("meta") or {}, response.headers)
             return Page(url=url, body=body, data=data, attempts=0), "", None
         if status in (429, 403):
+            if _budget_spent(response):
+                raise OpenAlexUnavailable(
+                    f"the daily OpenAlex budget of this key is spent (HTTP {status}, no credits left); "
+                    "run again with --resume once it resets (midnight UTC)"
+                )
             wait = _retry_after(response)
             if wait is not None and wait > self.retry.max_retry_after:
                 raise OpenAlexUnavailable(
@@ -384,6 +389,18 @@ def _retry_after(response: requests.Response) -> float | None:
     except ValueError:
         # An HTTP date; rare enough that a normal backoff is a fine answer.
         return None
+
+
+def _budget_spent(response: requests.Response) -> bool:
+    """True when the rate-limit headers say no credits are left today."""
+    for name in ("X-RateLimit-Remaining-USD", "X-RateLimit-Remaining"):
+        value = response.headers.get(name)
+        if value is not None:
+            try:
+                return float(value) <= 0
+            except ValueError:
+                return False
+    return False
 
 
 def _error_message(body: bytes) -> str:

@@ -19,6 +19,7 @@ from tests.conftest import shared_data_dir
 
 WORLD_WORKS = 3000
 WORLD_SEED = 7
+SESSION_BUDGET_USD = 1000.0  # all tests together stay far below
 
 
 @dataclass
@@ -47,7 +48,7 @@ def mock_data(world) -> MockData:
 
 @pytest.fixture(scope="session")
 def _running_server(mock_data):
-    with MockOpenAlexServer(mock_data, seed=WORLD_SEED) as server:
+    with MockOpenAlexServer(mock_data, seed=WORLD_SEED, daily_budget_usd=SESSION_BUDGET_USD) as server:
         yield server
 
 

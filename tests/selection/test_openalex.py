@@ -10,6 +10,7 @@ import pytest
 
 from selection.errors import SelectionError
 from selection.harvest import Partition, works_query
+from selection.mockserver import MockOpenAlexServer
 from selection.openalex import (
     OpenAlexAuthError,
     OpenAlexClient,
@@ -119,6 +120,17 @@ def test_a_very_long_retry_after_stops_the_run(mock_server):
     mock_server.faults.retry_after = 3600
     with pytest.raises(OpenAlexUnavailable, match="--resume"):
         client_for(mock_server).works().get()
+
+
+def test_a_spent_daily_budget_stops_at_once(mock_data):
+    with MockOpenAlexServer(mock_data, daily_budget_usd=0.0002) as server:
+        client = client_for(server)
+        client.works().get(per_page=1)
+        client.works().get(per_page=1)
+        with pytest.raises(OpenAlexUnavailable, match="daily OpenAlex budget .* --resume"):
+            client.works().get(per_page=1)
+    assert client.stats.requests == 3
+    assert client.stats.rate_limit_headers["X-RateLimit-Remaining-USD"] == "0.0000"
 
 
 def test_persistent_failures_stop_after_the_retry_limit(mock_server):
