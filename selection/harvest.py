@@ -193,6 +193,11 @@ class HarvestDir:
             for leftover in folder.glob(".*.tmp"):
                 leftover.unlink()
 
+    def owns(self, path: Path) -> bool:
+        """Whether a top-level entry of the folder is one a harvest writes."""
+        own = {self.raw, self.state, self.manifest, self.works}
+        return path in own or (path.name.startswith(".") and path.name.endswith(".tmp"))
+
     def raw_page(self, key: str, page: int) -> Path:
         """Where page ``page`` (0-based) of partition ``key`` is kept."""
         return self.raw / f"{key}.p{page:05d}.jsonl.gz"
@@ -664,12 +669,16 @@ def settings_from_args(args: argparse.Namespace, today: dt.date | None = None) -
 
 
 def prepare_output(out: HarvestDir, resume: bool) -> None:
-    """Refuse to overwrite a finished harvest or to mix a new run into an old one."""
+    """Refuse to overwrite a finished harvest, to mix a new run into an old one or to
+    write into a folder that holds something else."""
+    entries = list(out.root.iterdir()) if out.root.exists() else []
+    foreign = [p.name for p in entries if not out.owns(p)]
+    if foreign:
+        raise SelectionError(f"{out.root} holds other files ({foreign[0]} ...); choose a new or empty --out")
     manifest = out.read_manifest()
-    has_content = out.root.exists() and any(out.root.iterdir())
     if manifest and manifest.get("status") == "complete":
         raise SelectionError(f"{out.root} already holds a complete harvest; choose a new --out or delete it")
-    if has_content and not resume:
+    if entries and not resume:
         raise SelectionError(f"{out.root} holds an unfinished harvest; add --resume to continue it or choose a new --out")
     out.create()
     if out.works.exists():

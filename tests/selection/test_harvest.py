@@ -201,6 +201,10 @@ def test_unreachable_base_url_is_one_line_naming_the_option(capsys, tmp_path):
 
 
 def test_output_folder_rules(tmp_path):
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("not a harvest")
+    with pytest.raises(SelectionError, match="holds other files"):
+        prepare_output(HarvestDir(tmp_path / "other"), resume=True)
     out = HarvestDir(tmp_path / "h")
     prepare_output(out, resume=False)
     (out.root / "manifest.json").write_text(json.dumps({"status": "failed"}))
