@@ -10,6 +10,7 @@ beside the score, so each score can be recomputed from its row.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -328,11 +329,16 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
     else:
         cap_unit = topic_unit
     selected = diversity.capped_selection(list_key, cap_unit, settings.per_group, settings.topic_cap_share)
-    if settings.diversity_unit == "topic":
-        clusters, terms = _cluster_lists(works, universe, ordered, list_key, in_top, selected, settings)
-
     top = in_top | selected
-    interval_low, interval_high = _rank_intervals(strata, percentiles, values, weights, ordered, list_key, top, settings)
+    # The bootstrap (numpy, which releases the GIL) runs on a second core while the text
+    # clustering (mostly Python) runs here; each has its own seed, so the result is the same.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        intervals = background.submit(
+            _rank_intervals, strata, percentiles, values, weights, ordered, list_key, top, settings
+        )
+        if settings.diversity_unit == "topic":
+            clusters, terms = _cluster_lists(works, universe, ordered, list_key, in_top, selected, settings)
+        interval_low, interval_high = intervals.result()
     scored["selected"] = False
     scored.loc[ordered.index[selected], "selected"] = True
 
@@ -375,11 +381,12 @@ def _cluster_lists(works, universe, ordered, list_key, fit_mask, other_mask, set
 def _rank_intervals(strata, percentiles, values, weights, ordered, list_key, top, settings):
     """Rank interval of every top-of-list row (bootstrap of the baselines, jittered weights)."""
     top_rows = ordered["row"].to_numpy()[top]
+    stratum_index = pd.factorize(strata.to_numpy())[0]
     parts = {}
     for name in INDICATORS:
         has_value = values[name].notna().to_numpy()
         below, equal, count = stability.stratum_position(
-            strata.to_numpy(), percentiles[name].to_numpy(), has_value, top_rows
+            stratum_index, percentiles[name].to_numpy(), has_value, top_rows
         )
         parts[name] = pd.DataFrame({"below": below, "equal": equal, "count": count, "has_value": has_value[top_rows]})
     list_code = pd.factorize(list_key.to_numpy()[top], sort=True)[0]

@@ -12,22 +12,23 @@ BORDERLINE = "borderline"
 
 
 def stratum_position(
-    stratum: np.ndarray, percentile: np.ndarray, has_value: np.ndarray, query_rows: np.ndarray
+    stratum_index: np.ndarray, percentile: np.ndarray, has_value: np.ndarray, query_rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For the rows ``query_rows``: how many valued works of their stratum lie strictly
     below them, how many tie with them (themselves included), and how many valued works
     the stratum holds.
 
-    Works of one stratum with equal values share the same mid-rank percentile, so the
-    pair (stratum, percentile) orders and groups them exactly.
+    ``stratum_index`` numbers the strata 0, 1, 2, ... (``pandas.factorize``). Works of one
+    stratum with equal values share the same mid-rank percentile (0 < p < 1), so the key
+    ``2 * stratum + p`` orders and groups them exactly.
     """
-    _, stratum_index = np.unique(stratum, return_inverse=True)
     keys = np.sort(stratum_index[has_value] * 2.0 + percentile[has_value])
-    query_keys = stratum_index[query_rows] * 2.0 + percentile[query_rows]
-    stratum_start = np.searchsorted(keys, stratum_index[query_rows] * 2.0, side="left")
+    query_stratum = stratum_index[query_rows] * 2.0
+    query_keys = query_stratum + percentile[query_rows]
+    stratum_start = np.searchsorted(keys, query_stratum, side="left")
     first_equal = np.searchsorted(keys, query_keys, side="left")
     after_equal = np.searchsorted(keys, query_keys, side="right")
-    stratum_end = np.searchsorted(keys, stratum_index[query_rows] * 2.0 + 1.5, side="right")
+    stratum_end = np.searchsorted(keys, query_stratum + 1.5, side="right")
     return first_equal - stratum_start, after_equal - first_equal, stratum_end - stratum_start
 
 
