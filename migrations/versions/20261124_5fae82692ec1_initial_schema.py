@@ -1,15 +1,15 @@
 """Initial schema: organisations and their past events, users, login failures, audit log.
 
-Revision ID: 5856713ad4d9
+Revision ID: 5fae82692ec1
 Revises: -
-Create Date: 2026-11-24 04:22:58.451972
+Create Date: 2026-11-24 04:39:10.872768
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '5856713ad4d9'
+revision = '5fae82692ec1'
 down_revision = None
 branch_labels = None
 depends_on = None
