@@ -471,8 +471,8 @@ class Harvester:
     def _advance(self, works: int) -> None:
         with self._lock:
             self._works_fetched += works
-            self._progress.update(1)
             self._progress.set_postfix_str(self._progress_text(), refresh=False)
+            self._progress.update(1)
 
     def _progress_text(self) -> str:
         elapsed = max(1e-9, time.monotonic() - self._started)
