@@ -54,8 +54,9 @@ def top_share_text(percentile: float) -> str:
 
 
 def explain_row(row: dict) -> str:
-    """Why a candidate has its score, in Chinese: the weighted sum, then each indicator's
-    standing in its subfield-year-group stratum."""
+    """Why a candidate has its score, in Chinese: the weighted sum, each indicator's
+    standing in its subfield-year-group stratum, and a note when it was seated over the
+    topic cap."""
     terms = " + ".join(
         f"{row[f'{name}_weight']:.2f}×{INDICATOR_NAMES_ZH[name]} {row[f'{name}_percentile']:.3f}" for name in INDICATORS
     )
@@ -66,7 +67,8 @@ def explain_row(row: dict) -> str:
         for name in INDICATORS
     )
     stratum = f"子领域-年份-{GROUP_NAMES_ZH[row['journal_group']]}（{row['stratum_works']} 篇）"
-    return f"综合得分 {row['score']:.3f} = {terms}。在{stratum}中：{standings}。"
+    cap_note = "该主题名额已满，因无其他合格论文而补入。" if row["over_topic_cap"] else ""
+    return f"综合得分 {row['score']:.3f} = {terms}。在{stratum}中：{standings}。{cap_note}"
 
 
 def write_candidates_parquet(candidates: pd.DataFrame, path: Path) -> None:
