@@ -48,7 +48,7 @@ from selection.disciplines import load_disciplines
 from selection.errors import SelectionError
 from selection.institutions import DEFAULT_INSTITUTIONS_PATH, load_institution_list
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.normalize import WorkNormalizer, rows_to_table
+from selection.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
 from selection.openalex import (
     PER_PAGE_MAX,
     OpenAlexClient,
@@ -541,13 +541,17 @@ def finalise(harvester: Harvester, settings: HarvestSettings, beijing_ids: set[s
     resolver = JournalGroupResolver(load_overrides(settings.overrides_path), source_cache["countries"])
     normalizer = WorkNormalizer(beijing_ids, resolver, load_disciplines(settings.disciplines_path))
     tables, rows, seen = [], [], set()
-    records = 0
+    records = rule_failures = 0
     for work in harvester.iter_raw_works():
         records += 1
         work_id = short_id(work.get("id"))
         if work_id in seen:
             continue
         seen.add(work_id)
+        # The server filtered already; a mirror that ignores a filter must not leak works.
+        if not passes_harvest_rules(work, beijing_ids, settings.from_year, settings.to_year):
+            rule_failures += 1
+            continue
         rows.append(normalizer.row(work))
         if len(rows) == ROWS_PER_TABLE:
             tables.append(rows_to_table(rows))
@@ -564,6 +568,7 @@ def finalise(harvester: Harvester, settings: HarvestSettings, beijing_ids: set[s
     return {
         "harvested_records": records,
         "duplicates_removed": records - len(seen),
+        "failing_the_rules_removed": rule_failures,
         "outside_disciplines_removed": before_filter - table.num_rows,
         "works": table.num_rows,
         "by_year": _value_counts(table, "publication_year"),

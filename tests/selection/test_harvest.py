@@ -84,6 +84,7 @@ def test_harvest_returns_exactly_the_works_that_satisfy_the_rules(clean_run, moc
         else:
             assert not set(trap_ids) & set(ids), kind
     assert manifest["counts"]["duplicates_removed"] > 0  # works under two institution batches
+    assert manifest["counts"]["failing_the_rules_removed"] == 0  # the server applied every filter
     assert manifest["partitions"]["split"] > 0
     assert manifest["status"] == "complete"
 
@@ -131,6 +132,22 @@ def test_twenty_percent_failures_give_the_same_result(clean_run, mock_server, ha
     failures = manifest["requests"]["this_session"]["failures"]
     assert failures["HTTP 429"] > 0 and failures["HTTP 500"] > 0
     assert manifest["requests"]["retries"] > 0
+
+
+def test_a_server_ignoring_a_filter_does_not_leak_works(clean_run, mock_server, harvest_inputs, tmp_path, monkeypatch):
+    def without_journal_filter(client, institution_ids, partition):
+        return (
+            client.works()
+            .filter_or(**{"authorships.institutions.id": list(institution_ids), "type": ["article", "review"]})
+            .filter(publication_year=partition.year, from_publication_date=partition.date_from,
+                    to_publication_date=partition.date_to)
+        )
+
+    monkeypatch.setattr("selection.harvest.works_query", without_journal_filter)
+    manifest = run(mock_server, harvest_inputs, tmp_path / "leaky")
+    assert manifest["counts"]["failing_the_rules_removed"] > 0
+    clean = pq.read_table(clean_run[0] / "works.parquet", columns=["work_id"])
+    assert pq.read_table(tmp_path / "leaky" / "works.parquet", columns=["work_id"]).equals(clean)
 
 
 def test_disciplines_option_keeps_only_those(mock_server, harvest_inputs, tmp_path):
