@@ -232,10 +232,10 @@ class MockData:
     def __init__(self, works: list[dict], institutions: list[dict], sources: list[dict]):
         works = _unique(works)
         self.works = _Collection("works", works, _WORK_FILTERS, _WORK_RANGE_FILTERS)
-        self.institutions = _Collection(
-            "institutions", _with_embedded(institutions, _embedded_institutions(works)), _INSTITUTION_FILTERS
-        )
-        self.sources = _Collection("sources", _with_embedded(sources, _embedded_sources(works)), _SOURCE_FILTERS)
+        # Full records first; the summaries embedded in works only fill the gaps.
+        institutions = _unique([*institutions, *_embedded_institutions(works)])
+        self.institutions = _Collection("institutions", institutions, _INSTITUTION_FILTERS)
+        self.sources = _Collection("sources", _unique([*sources, *_embedded_sources(works)]), _SOURCE_FILTERS)
 
     @classmethod
     def from_shared_data(cls, shared_data: str | Path, extra: MockData | None = None) -> MockData:
@@ -271,11 +271,6 @@ def _unique(records: list[dict]) -> list[dict]:
     for record in records:
         seen.setdefault(_short(record["id"]), record)
     return list(seen.values())
-
-
-def _with_embedded(records: list[dict], embedded: list[dict]) -> list[dict]:
-    """Full records first; embedded summaries only for ids with no full record."""
-    return _unique([*records, *embedded])
 
 
 def _embedded_institutions(works: list[dict]) -> list[dict]:
