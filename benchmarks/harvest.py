@@ -110,6 +110,7 @@ def parse_throughput(raw_dir: Path, beijing_ids: set[str], pages: int) -> tuple[
 
 
 def main() -> int:
+    """Run the three measurements and print them; exit 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--works", type=int, default=60_000, help="synthetic works the server holds")
     parser.add_argument("--seed", type=int, default=3)
