@@ -19,10 +19,10 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from conference_app.accounts.models import LoginFailure, User
-from conference_app.audit.services import record, register_action_titles, register_object_type_titles
+from conference_app.audit.services import record, register_action_titles, register_object_type_titles, register_state_titles
 from conference_app.core import mail
 from conference_app.core.db import utcnow
-from conference_app.core.permissions import Role
+from conference_app.core.permissions import ROLE_TITLES, Role
 from conference_app.core.services import ServiceError
 from conference_app.extensions import db
 
@@ -30,6 +30,11 @@ PASSWORD_MIN_LENGTH = 10
 RESET_SALT = "password-reset"
 
 register_object_type_titles({"User": _l("User account")})
+register_state_titles(
+    "User",
+    {"enabled": _l("Enabled"), "disabled": _l("Disabled"), "locked": _l("Locked")}
+    | {role.value: title for role, title in ROLE_TITLES.items()},
+)
 register_action_titles({
     "user.login": _l("Logged in"),
     "user.login_failed": _l("Login failed"),

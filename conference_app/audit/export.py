@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from conference_app.audit.services import action_title, actor_title, object_type_title
+from conference_app.audit.services import action_title, actor_title, object_type_title, state_title
 
 COLUMN_WIDTHS = (20, 36, 16, 24, 26, 16, 10, 30, 14, 14, 40)
 
@@ -38,8 +38,8 @@ def workbook_bytes(entries) -> bytes:
                 object_type_title(entry.object_type),
                 entry.object_id or "",
                 entry.object_label or "",
-                entry.from_state or "",
-                entry.to_state or "",
+                state_title(entry.object_type, entry.from_state),
+                state_title(entry.object_type, entry.to_state),
                 entry.comment or "",
             ])
     for cell in sheet[1]:

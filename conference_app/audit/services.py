@@ -39,6 +39,20 @@ action_title = ACTION_TITLES.title
 OBJECT_TYPE_TITLES = Titles()
 register_object_type_titles = OBJECT_TYPE_TITLES.register
 object_type_title = OBJECT_TYPE_TITLES.title
+# ... and the states its objects move through, per model class ("Organisation": {"pending": ...}).
+STATE_TITLES: dict[str, Titles] = {}
+
+
+def register_state_titles(object_type: str, titles: dict[str, Any]) -> None:
+    """Readable names for the from/to states logged on objects of ``object_type``."""
+    STATE_TITLES.setdefault(object_type, Titles()).register(titles)
+
+
+def state_title(object_type: str, code: str | None) -> str:
+    """A logged state in the reader's language; unknown states show as stored."""
+    if code is None:
+        return ""
+    return STATE_TITLES.get(object_type, Titles()).title(code)
 
 
 def client_ip() -> str | None:

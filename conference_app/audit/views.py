@@ -24,6 +24,7 @@ register_nav_item(_l("Audit log"), "audit.index", "audit.view", order=90)
 blueprint.add_app_template_global(services.action_title, "action_title")
 blueprint.add_app_template_global(services.actor_title, "actor_title")
 blueprint.add_app_template_global(services.object_type_title, "object_type_title")
+blueprint.add_app_template_global(services.state_title, "state_title")
 ENTRIES_PER_PAGE = 50
 EXPORT_MAX_ROWS = 100_000
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -20,7 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from conference_app.accounts import services as accounts
 from conference_app.accounts.models import User
 from conference_app.audit.models import AuditEntry
-from conference_app.audit.services import record, register_action_titles
+from conference_app.audit.services import (
+    record,
+    register_action_titles,
+    register_object_type_titles,
+    register_state_titles,
+)
 from conference_app.core import mail
 from conference_app.core.db import utcnow
 from conference_app.core.permissions import Role
@@ -29,6 +34,7 @@ from conference_app.extensions import db
 from conference_app.organisations.credit_code import credit_code_problem, normalise_credit_code
 from conference_app.organisations.models import (
     ORGANISATION_FIELD_LABELS,
+    ORGANISATION_STATUS_TITLES,
     Organisation,
     OrganisationStatus,
     OrganisationType,
@@ -49,6 +55,8 @@ SOCIETY_EDITABLE_FIELDS = frozenset(
 REGISTRATION_FIELDS = SOCIETY_EDITABLE_FIELDS | {"name_zh", "org_type", "credit_code"}
 _BOOLEAN_FIELDS = frozenset({"is_bast_member", "in_journal_excellence_plan", "publishes_journal"})
 
+register_object_type_titles({"Organisation": _l("Organisation"), "PastEvent": _l("Past academic event")})
+register_state_titles("Organisation", {status.value: title for status, title in ORGANISATION_STATUS_TITLES.items()})
 register_action_titles(
     {
         "organisation.registered": _l("Organisation registered itself"),

@@ -132,7 +132,7 @@ def test_export_has_chinese_headers_and_the_filtered_rows(staff_client, entries)
     newest = rows[1]
     assert newest[0] == datetime(2026, 3, 5, 10, 0)  # Beijing wall-clock time
     assert newest[1] == f"Li Lei <{entries['li'].email}>"
-    assert (newest[4], newest[8], newest[9], newest[10]) == ("organisation.rejected", "pending", "rejected", "信用代码不符")
+    assert (newest[4], newest[8], newest[9], newest[10]) == ("organisation.rejected", "待审核", "未通过", "信用代码不符")
 
 
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.EXPERT, Role.SOCIETY])
