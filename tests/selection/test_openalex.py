@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -113,6 +114,17 @@ def test_retry_after_is_honoured_by_all_threads(mock_server):
     client.works().get(per_page=1)
     assert time.monotonic() - started >= 0.6
     assert client.stats.failures == {"HTTP 429": 1}
+
+    # Another thread's request during the wait is held back too.
+    mock_server.faults.script = ["429"]
+    first = threading.Thread(target=lambda: client.works().get(per_page=1))
+    started = time.monotonic()
+    first.start()
+    time.sleep(0.2)
+    client.works().get(per_page=1)
+    second_done = time.monotonic() - started
+    first.join()
+    assert second_done >= 0.6
 
 
 def test_a_very_long_retry_after_stops_the_run(mock_server):
