@@ -132,7 +132,8 @@ def topic_year_rates(
     recent = (column(1) + current_year_weight * current) / (1 + current_year_weight)
     earlier = sum(column(RECENT_YEARS + offset) for offset in range(earlier_years)) / earlier_years
     total = counts.sum(axis=1)
-    return pd.DataFrame({"recent_rate": recent, "earlier_rate": earlier, "recent_share": (column(0) + column(1)) / total})
+    recent_share = (column(0) + column(1)) / total
+    return pd.DataFrame({"recent_rate": recent, "earlier_rate": earlier, "recent_share": recent_share})
 
 
 def frontier_values(topic_ids: pd.Series, rates: pd.DataFrame, smoothing: float) -> np.ndarray:

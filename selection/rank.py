@@ -24,7 +24,7 @@ from selection import diversity, indicators, stability
 from selection.disciplines import DisciplineMap, load_disciplines
 from selection.errors import SelectionError
 from selection.ranking_settings import INDICATORS, RankSettings
-from selection.schema import JOURNAL_GROUPS, WORKS_SCHEMA
+from selection.schema import JOURNAL_GROUPS
 
 # The works columns the ranking reads (everything else in works.parquet is left on disk).
 RANK_INPUT_COLUMNS = (
@@ -289,7 +289,8 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
     unknown = sorted(set(settings.discipline_weights) - set(disciplines.keys()))
     if unknown:
         raise SelectionError(
-            f"discipline_weights name unknown discipline(s) {', '.join(unknown)}; known: {', '.join(disciplines.keys())}"
+            f"discipline_weights name unknown discipline(s) {', '.join(unknown)}; "
+            f"known: {', '.join(disciplines.keys())}"
         )
     as_of = settings.as_of or latest_publication_date(works)
     works = works.reset_index(drop=True)
@@ -396,7 +397,7 @@ def _rank_intervals(strata, percentiles, values, weights, ordered, list_key, top
     )
 
 
-def _candidate_frame(picks, works, universe, merged_dois, strata, values, percentiles, weights, settings) -> pd.DataFrame:
+def _candidate_frame(picks, works, universe, merged_dois, strata, values, percentiles, weights, settings):
     """The candidates table in CANDIDATE_COLUMNS order, ranks counted inside each list."""
     rows = picks["row"].to_numpy()
     lists = picks["list_key"].to_numpy()

@@ -19,7 +19,9 @@ def register(subparsers) -> None:
             "Everything is checked before anything is written; a failure leaves --out untouched."
         ),
     )
-    parser.add_argument("--works", required=True, type=Path, help="works.parquet of a harvest or of selection.synthetic")
+    parser.add_argument(
+        "--works", required=True, type=Path, help="works.parquet of a harvest or of selection.synthetic"
+    )
     parser.add_argument("--out", required=True, type=Path, help="folder for the outputs (created or updated)")
     parser.add_argument("--settings", type=Path, help="TOML overriding selection/data/ranking_defaults.toml")
     parser.add_argument("--per-group", type=int, help="candidates per discipline and journal group, 200 to 500")

@@ -180,7 +180,7 @@ def write_charts(result: RankResult, folder: Path) -> None:
     # Figure objects rather than pyplot: no global backend state, safe inside the web app.
     figure = Figure(figsize=(11, 4))
     axes = figure.subplots(1, 2, sharey=True)
-    for axis, group in zip(axes, ("domestic", "international")):
+    for axis, group in zip(axes, ("domestic", "international"), strict=True):
         scores = pool.loc[pool["journal_group"] == group]
         bins = np.linspace(0, 1, 41)
         axis.hist(scores.loc[scores["eligible"], "score"], bins=bins, alpha=0.6, label="eligible pool")

@@ -42,7 +42,8 @@ def assert_scores_recompute(candidates: pd.DataFrame) -> None:
 
 def test_domestic_journals_are_compared_with_domestic_journals_only(settings):
     # same subfield and year; every domestic work is cited less than every international one
-    rows = [work(i, journal_group="domestic", citation_normalized_percentile=i / 100, topic_id="T1") for i in range(1, 11)]
+    rows = [work(i, journal_group="domestic", citation_normalized_percentile=i / 100, topic_id="T1")
+            for i in range(1, 11)]
     rows += [work(i, citation_normalized_percentile=0.9 + (i - 100) / 1000, topic_id="T1") for i in range(101, 111)]
     result = rank_works(works_frame_of(rows), settings)
     best_domestic, best_international = candidate(result, "W10"), candidate(result, "W110")

@@ -72,7 +72,7 @@ def test_workbook_has_chinese_headers_links_and_explanations(ranked):
     sheet = workbook["物理学-国内"]
     header = [cell.value for cell in sheet[1]]
     assert header[:4] == ["排名", "综合得分", "稳定性", "排名区间"]
-    first = dict(zip(header, [cell.value for cell in sheet[2]]))
+    first = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
     assert first["DOI"].startswith('=HYPERLINK("https://doi.org/10.1000/w')
     assert first["OpenAlex"].startswith('=HYPERLINK("https://openalex.org/W')
     assert "子领域-年份-国内期刊" in first["得分说明"] and "前 " in first["得分说明"]

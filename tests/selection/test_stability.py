@@ -13,7 +13,8 @@ def test_stratum_position_counts_below_equal_and_size():
     values = pd.Series([1.0, 2.0, 2.0, 3.0, np.nan, 9.0])
     strata = np.array([0, 0, 0, 0, 0, 1])
     percentile = stratum_percentile(values, pd.Series(strata)).to_numpy()
-    below, equal, count = stability.stratum_position(strata, percentile, values.notna().to_numpy(), np.array([0, 1, 3, 5]))
+    has_value = values.notna().to_numpy()
+    below, equal, count = stability.stratum_position(strata, percentile, has_value, np.array([0, 1, 3, 5]))
     assert below.tolist() == [0, 1, 3, 0]
     assert equal.tolist() == [1, 2, 1, 1]
     assert count.tolist() == [4, 4, 4, 1]
