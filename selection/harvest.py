@@ -48,13 +48,12 @@ from selection.disciplines import load_disciplines
 from selection.errors import SelectionError
 from selection.institutions import DEFAULT_INSTITUTIONS_PATH, load_institution_list
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
+from selection.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table, short_id
 from selection.openalex import (
     PER_PAGE_MAX,
     OpenAlexClient,
     add_connection_arguments,
     client_from_args,
-    short_id,
 )
 from selection.schema import WORKS_SCHEMA
 

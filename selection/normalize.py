@@ -33,10 +33,11 @@ _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "
 
 
 def short_id(openalex_id: str | None) -> str | None:
-    """``https://openalex.org/W123`` -> ``W123``; short ids pass through; None stays None."""
+    """``https://openalex.org/W123`` -> ``W123`` (ids are case-insensitive; upper-cased);
+    short ids pass through; None stays None."""
     if not openalex_id:
         return None
-    return openalex_id.rsplit("/", 1)[-1]
+    return openalex_id.rsplit("/", 1)[-1].upper()
 
 
 def rebuild_abstract(inverted_index: dict[str, list[int]] | None) -> str | None:

@@ -333,13 +333,6 @@ class Sources(_ClientBound, pyalex.Sources):
     """pyalex ``Sources`` bound to an OpenAlexClient."""
 
 
-def short_id(openalex_id: str | None) -> str | None:
-    """``https://openalex.org/W123`` -> ``W123``; short ids pass through; None stays None."""
-    if not openalex_id:
-        return None
-    return openalex_id.rsplit("/", 1)[-1].upper()
-
-
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every subcommand that talks to OpenAlex shares."""
     parser.add_argument("--base-url", help=f"OpenAlex API or a mirror (env OPENALEX_BASE_URL; default {DEFAULT_BASE_URL})")

@@ -12,7 +12,8 @@ import pytest
 from selection.cli import main
 from selection.errors import SelectionError
 from selection.harvest import HarvestDir, HarvestSettings, Partition, harvest, prepare_output
-from selection.openalex import OpenAlexClient, RetryPolicy, short_id
+from selection.normalize import short_id
+from selection.openalex import OpenAlexClient, RetryPolicy
 
 FROM_YEAR, TO_YEAR = 2021, 2025
 FAST_RETRY = RetryPolicy(max_retries=10, backoff=0.01, backoff_cap=0.05)

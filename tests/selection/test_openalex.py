@@ -12,6 +12,7 @@ import pytest
 from selection.errors import SelectionError
 from selection.harvest import Partition, works_query
 from selection.mockserver import MockOpenAlexServer
+from selection.normalize import short_id
 from selection.openalex import (
     OpenAlexAuthError,
     OpenAlexClient,
@@ -19,7 +20,6 @@ from selection.openalex import (
     OpenAlexUnavailable,
     RetryPolicy,
     client_from_args,
-    short_id,
 )
 
 FAST_RETRY = RetryPolicy(max_retries=4, backoff=0.01, backoff_cap=0.05)
