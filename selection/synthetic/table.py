@@ -58,7 +58,8 @@ def write_works_parquet(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a works DataFrame as ``works.parquet`` of exactly ``WORKS_SCHEMA``, atomically
     (a temporary file beside it, then a rename)."""
     path = Path(path)
-    table = pa.Table.from_pandas(frame, schema=WORKS_SCHEMA, preserve_index=False)
+    # Without pandas' metadata: it names Arrow-backed dtypes that some pandas readers reject.
+    table = pa.Table.from_pandas(frame, schema=WORKS_SCHEMA, preserve_index=False).replace_schema_metadata(None)
     temporary = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, temporary)
     os.replace(temporary, path)

@@ -7,6 +7,7 @@ import time
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pandas as pd
 import pytest
 
 from selection.disciplines import load_disciplines
@@ -194,6 +195,8 @@ def test_write_works_parquet_round_trips(tmp_path):
     assert table.schema.remove_metadata() == WORKS_SCHEMA
     assert table.equals(works_table(500, seed=3))
     assert [p.name for p in tmp_path.iterdir()] == ["works.parquet"]
+    # Any reader can open it, not only pyarrow with Arrow-backed pandas dtypes.
+    assert len(pd.read_parquet(path)) == len(frame)
 
 
 @pytest.mark.slow
