@@ -36,6 +36,18 @@ class Discipline:
     name_en: str
     branch: str
     subfield_ids: frozenset[int]
+    # The mapping as written in the file, for people to read.
+    fields: tuple[int, ...] = ()
+    added_subfields: tuple[int, ...] = ()
+    excluded_subfields: tuple[int, ...] = ()
+
+    @property
+    def definition(self) -> str:
+        """The mapping as written: whole fields in brackets, then added and excluded subfields."""
+        parts = [f"[{field}]" for field in self.fields]
+        parts += [str(subfield) for subfield in self.added_subfields]
+        parts += [f"-{subfield}" for subfield in self.excluded_subfields]
+        return " ".join(parts)
 
 
 class DisciplineMap:
@@ -126,7 +138,16 @@ def _parse_discipline(path: Path, key: str, table: object) -> Discipline:
     subfield_ids = frozenset((expanded - excluded) | subfields)
     if not subfield_ids:
         raise SelectionError(f"{where}: list at least one of fields or subfields")
-    return Discipline(key, names["name_zh"], names["name_en"], names["branch"], subfield_ids)
+    return Discipline(
+        key,
+        names["name_zh"],
+        names["name_en"],
+        names["branch"],
+        subfield_ids,
+        fields=tuple(sorted(fields)),
+        added_subfields=tuple(sorted(subfields)),
+        excluded_subfields=tuple(sorted(excluded)),
+    )
 
 
 def _id_list(where: str, table: dict, name: str, lowest: int, highest: int) -> set[int]:
