@@ -90,7 +90,8 @@ def test_harvest_returns_exactly_the_works_that_satisfy_the_rules(clean_run, moc
     assert manifest["status"] == "complete"
 
 
-def test_works_reached_only_through_the_cas_lineage_are_left_out(clean_run, mock_data, harvest_inputs):
+def test_works_reached_only_through_the_cas_lineage_are_left_out(clean_run, mock_data, harvest_inputs, shared_data):
+    """Real USTC and Kunming records are linked to CAS (I19820366) only through lineage."""
     out, _ = clean_run
     ids = set(pq.read_table(out / "works.parquet", columns=["work_id"])["work_id"].to_pylist())
     through_lineage_only = []
