@@ -22,7 +22,7 @@ from conference_app.accounts.models import LoginFailure, User
 from conference_app.audit.services import record, register_action_titles, register_object_type_titles, register_state_titles
 from conference_app.core import mail
 from conference_app.core.db import utcnow
-from conference_app.core.permissions import ROLE_TITLES, Role
+from conference_app.core.permissions import Role
 from conference_app.core.services import ServiceError
 from conference_app.extensions import db
 
@@ -33,7 +33,7 @@ register_object_type_titles({"User": _l("User account")})
 register_state_titles(
     "User",
     {"enabled": _l("Enabled"), "disabled": _l("Disabled"), "locked": _l("Locked")}
-    | {role.value: title for role, title in ROLE_TITLES.items()},
+    | Role.titles(),
 )
 register_action_titles({
     "user.login": _l("Logged in"),

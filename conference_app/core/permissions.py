@@ -10,7 +10,6 @@ which asks the permission's ``owner_check`` for roles granted only on their own 
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -18,28 +17,19 @@ from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from conference_app.core.enums import TitledStrEnum
 
-class Role(enum.StrEnum):
+
+class Role(TitledStrEnum):
     """What a user is in the system; each maps to a set of permissions."""
 
-    STAFF = "staff"  # 市科协学会部: everything administrative
-    ANALYST = "analyst"  # 定量筛选团队: runs the selection
-    EXPERT = "expert"  # Expert
-    SOCIETY = "society"  # a society's user, belongs to one organisation
-
-    @property
-    def title(self) -> str:
-        return str(ROLE_TITLES[self])
+    STAFF = "staff", _l("Program staff")  # 市科协学会部: everything administrative
+    ANALYST = "analyst", _l("Selection analyst")  # 定量筛选团队: runs the selection
+    EXPERT = "expert", _l("Expert")  # 评审专家
+    SOCIETY = "society", _l("Society user")  # a society's user, belongs to one organisation
 
 
 ALL_ROLES = frozenset(Role)
-
-ROLE_TITLES = {
-    Role.STAFF: _l("Program staff"),
-    Role.ANALYST: _l("Selection analyst"),
-    Role.EXPERT: _l("Expert"),
-    Role.SOCIETY: _l("Society user"),
-}
 
 
 def same_organisation(user: Any, obj: Any) -> bool:

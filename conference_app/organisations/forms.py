@@ -23,15 +23,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from conference_app.accounts.models import User
+from conference_app.core.enums import TitledStrEnum
 from conference_app.organisations.credit_code import credit_code_problem
 from conference_app.organisations.models import ORGANISATION_FIELD_LABELS as LABELS
 from conference_app.organisations.models import (
-    ORGANISATION_STATUS_TITLES,
-    ORGANISATION_TYPE_TITLES,
-    PAST_EVENT_KIND_TITLES,
-    PAST_EVENT_ROLE_TITLES,
     Organisation,
+    OrganisationStatus,
+    OrganisationType,
     PastEvent,
+    PastEventKind,
+    PastEventRole,
 )
 from conference_app.organisations.services import ORGANISATION_FIELDS, column_length
 
@@ -51,10 +52,10 @@ def _valid_credit_code(form, field) -> None:
         raise ValidationError(gettext(problem))
 
 
-def _choices(titles: dict, *, everything: bool = False) -> list[SelectChoice]:
+def _choices(titled_enum: type[TitledStrEnum], *, everything: bool = False) -> list[SelectChoice]:
     """An option per enum member; first "All" (empty value) for filters when ``everything``."""
     options = [SelectChoice("", _l("All"))] if everything else []
-    return options + [SelectChoice(member.value, title) for member, title in titles.items()]
+    return options + [SelectChoice(value, title) for value, title in titled_enum.titles().items()]
 
 
 class _OrganisationForm(FlaskForm):
@@ -69,7 +70,7 @@ class _IdentityFields(_OrganisationForm):
         LABELS["name_zh"],
         validators=[DataRequired(_l("Please enter the Chinese name of the organisation.")), _length(Organisation, "name_zh")],
     )
-    org_type = SelectField(LABELS["org_type"], choices=_choices(ORGANISATION_TYPE_TITLES), validate_choice=False)
+    org_type = SelectField(LABELS["org_type"], choices=_choices(OrganisationType), validate_choice=False)
     credit_code = StringField(
         LABELS["credit_code"],
         validators=[DataRequired(_l("Please enter the unified social credit code.")), _valid_credit_code],
@@ -145,11 +146,11 @@ class ReviewForm(FlaskForm):
 
 class PastEventForm(FlaskForm):
     year = IntegerField(_l("Year"), validators=[InputRequired(_l("Please enter the year."))])
-    kind = SelectField(_l("Kind"), choices=_choices(PAST_EVENT_KIND_TITLES), validate_choice=False)
+    kind = SelectField(_l("Kind"), choices=_choices(PastEventKind), validate_choice=False)
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please enter the title of the event.")), _length(PastEvent, "title")]
     )
-    role = SelectField(_l("Role"), choices=_choices(PAST_EVENT_ROLE_TITLES), validate_choice=False)
+    role = SelectField(_l("Role"), choices=_choices(PastEventRole), validate_choice=False)
     held_in_beijing = BooleanField(_l("Held in Beijing"), default=True)
 
 
@@ -159,9 +160,9 @@ class OrganisationFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=_choices(ORGANISATION_STATUS_TITLES, everything=True))
+    status = SelectField(_l("Status"), choices=_choices(OrganisationStatus, everything=True))
     org_type = SelectField(
-        LABELS["org_type"], choices=_choices(ORGANISATION_TYPE_TITLES, everything=True)
+        LABELS["org_type"], choices=_choices(OrganisationType, everything=True)
     )
     bast_member = SelectField(
         LABELS["is_bast_member"], choices=[SelectChoice("", _l("All")), SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]

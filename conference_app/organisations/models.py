@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -10,49 +9,24 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conference_app.core.db import TimestampMixin, UTCDateTime
+from conference_app.core.enums import TitledStrEnum
 from conference_app.extensions import db
 
 
-class OrganisationType(enum.StrEnum):
-    SOCIETY = "society"
-    GRASSROOTS = "grassroots"
-    UNIVERSITY_ASSOCIATION = "university_association"
-    ENTERPRISE_ASSOCIATION = "enterprise_association"
-    PARK_ASSOCIATION = "park_association"
-    JOURNAL_PUBLISHER = "journal_publisher"
-    OTHER = "other"
-
-    @property
-    def title(self) -> str:
-        return str(ORGANISATION_TYPE_TITLES[self])
+class OrganisationType(TitledStrEnum):
+    SOCIETY = "society", _l("Society")
+    GRASSROOTS = "grassroots", _l("Grassroots organisation")
+    UNIVERSITY_ASSOCIATION = "university_association", _l("University S&T association")
+    ENTERPRISE_ASSOCIATION = "enterprise_association", _l("Enterprise S&T association")
+    PARK_ASSOCIATION = "park_association", _l("Park S&T association")
+    JOURNAL_PUBLISHER = "journal_publisher", _l("Journal publisher")
+    OTHER = "other", _l("Other")
 
 
-ORGANISATION_TYPE_TITLES = {
-    OrganisationType.SOCIETY: _l("Society"),
-    OrganisationType.GRASSROOTS: _l("Grassroots organisation"),
-    OrganisationType.UNIVERSITY_ASSOCIATION: _l("University S&T association"),
-    OrganisationType.ENTERPRISE_ASSOCIATION: _l("Enterprise S&T association"),
-    OrganisationType.PARK_ASSOCIATION: _l("Park S&T association"),
-    OrganisationType.JOURNAL_PUBLISHER: _l("Journal publisher"),
-    OrganisationType.OTHER: _l("Other"),
-}
-
-
-class OrganisationStatus(enum.StrEnum):
-    PENDING = "pending"  # self-registered, waiting for staff
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-    @property
-    def title(self) -> str:
-        return str(ORGANISATION_STATUS_TITLES[self])
-
-
-ORGANISATION_STATUS_TITLES = {
-    OrganisationStatus.PENDING: _l("Pending review"),
-    OrganisationStatus.APPROVED: _l("Approved"),
-    OrganisationStatus.REJECTED: _l("Rejected"),
-}
+class OrganisationStatus(TitledStrEnum):
+    PENDING = "pending", _l("Pending review")  # self-registered, waiting for staff
+    APPROVED = "approved", _l("Approved")
+    REJECTED = "rejected", _l("Rejected")
 
 
 # Labels of the fields people fill in; forms show them and services name them in messages.
@@ -125,40 +99,17 @@ class Organisation(TimestampMixin, db.Model):
         return f"<Organisation {self.id} {self.name_zh}>"
 
 
-class PastEventKind(enum.StrEnum):
-    INTERNATIONAL = "international"
-    NATIONAL = "national"
-    REGIONAL = "regional"
-    OTHER = "other"
-
-    @property
-    def title(self) -> str:
-        return str(PAST_EVENT_KIND_TITLES[self])
+class PastEventKind(TitledStrEnum):
+    INTERNATIONAL = "international", _l("International conference")
+    NATIONAL = "national", _l("National conference")
+    REGIONAL = "regional", _l("Regional conference")
+    OTHER = "other", _l("Other academic exchange")
 
 
-PAST_EVENT_KIND_TITLES = {
-    PastEventKind.INTERNATIONAL: _l("International conference"),
-    PastEventKind.NATIONAL: _l("National conference"),
-    PastEventKind.REGIONAL: _l("Regional conference"),
-    PastEventKind.OTHER: _l("Other academic exchange"),
-}
-
-
-class PastEventRole(enum.StrEnum):
-    HOST = "host"
-    CO_HOST = "co_host"
-    MAIN_ORGANISER = "main_organiser"
-
-    @property
-    def title(self) -> str:
-        return str(PAST_EVENT_ROLE_TITLES[self])
-
-
-PAST_EVENT_ROLE_TITLES = {
-    PastEventRole.HOST: _l("Host"),
-    PastEventRole.CO_HOST: _l("Co-host"),
-    PastEventRole.MAIN_ORGANISER: _l("Main organiser"),
-}
+class PastEventRole(TitledStrEnum):
+    HOST = "host", _l("Host")
+    CO_HOST = "co_host", _l("Co-host")
+    MAIN_ORGANISER = "main_organiser", _l("Main organiser")
 
 
 class PastEvent(TimestampMixin, db.Model):

@@ -34,7 +34,6 @@ from conference_app.extensions import db
 from conference_app.organisations.credit_code import credit_code_problem, normalise_credit_code
 from conference_app.organisations.models import (
     ORGANISATION_FIELD_LABELS,
-    ORGANISATION_STATUS_TITLES,
     Organisation,
     OrganisationStatus,
     OrganisationType,
@@ -56,7 +55,7 @@ REGISTRATION_FIELDS = SOCIETY_EDITABLE_FIELDS | {"name_zh", "org_type", "credit_
 _BOOLEAN_FIELDS = frozenset({"is_bast_member", "in_journal_excellence_plan", "publishes_journal"})
 
 register_object_type_titles({"Organisation": _l("Organisation"), "PastEvent": _l("Past academic event")})
-register_state_titles("Organisation", {status.value: title for status, title in ORGANISATION_STATUS_TITLES.items()})
+register_state_titles("Organisation", OrganisationStatus.titles())
 register_action_titles(
     {
         "organisation.registered": _l("Organisation registered itself"),

@@ -80,7 +80,6 @@ def _render_detail(organisation: Organisation, status: int = 200, **forms):
             review_form=forms.get("review_form") or ReviewForm(formdata=None),
             history=services.review_history(organisation) if can_review else [],
             action_title=action_title,
-            status_titles={state.value: state.title for state in OrganisationStatus},
         ),
         status,
     )
