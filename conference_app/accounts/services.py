@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from conference_app.accounts.models import LoginFailure, User
@@ -364,7 +365,8 @@ def set_enabled(user: User, enabled: bool, acting_user: User | None = None, comm
 
 def users_query(search: str | None = None, role: str | None = None, enabled: bool | None = None):
     """The statement behind the staff user list: a name/e-mail search and filters."""
-    query = select(User).order_by(User.email)
+    # The list shows each user's organisation: load them with the page, not one query per row.
+    query = select(User).options(joinedload(User.organisation)).order_by(User.email)
     search = (search or "").replace("\x00", "").strip()
     if search:
         pattern = f"%{search.lower()}%"
