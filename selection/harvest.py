@@ -48,7 +48,7 @@ from selection.disciplines import load_disciplines
 from selection.errors import SelectionError
 from selection.institutions import DEFAULT_INSTITUTIONS_PATH, load_institution_list
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table, short_id
+from selection.normalize import WorkNormalizer, check_window, passes_harvest_rules, rows_to_table, short_id
 from selection.openalex import (
     PER_PAGE_MAX,
     OpenAlexClient,
@@ -59,8 +59,6 @@ from selection.schema import WORKS_SCHEMA
 
 log = logging.getLogger(__name__)
 
-MIN_WINDOW_YEARS = 3  # SPEC section 4: a window of 3 to 5 years
-MAX_WINDOW_YEARS = 5
 BATCH_SIZE_MAX = 50  # ids in one OR filter (an OpenAlex limit)
 SOURCE_BATCH_SIZE = 50
 DEFAULT_WORKERS = 16
@@ -632,18 +630,7 @@ def register(subparsers) -> None:
 
 def settings_from_args(args: argparse.Namespace, today: dt.date | None = None) -> HarvestSettings:
     """Check the options (one SelectionError naming the fix per problem)."""
-    today = today or dt.date.today()
-    if args.from_year > args.to_year:
-        raise SelectionError(
-            f"--from-year {args.from_year} is after --to-year {args.to_year}; swap them"
-        )
-    if args.to_year > today.year:
-        raise SelectionError(f"--to-year {args.to_year} is in the future; use {today.year} or earlier")
-    window = args.to_year - args.from_year + 1
-    if not MIN_WINDOW_YEARS <= window <= MAX_WINDOW_YEARS:
-        raise SelectionError(
-            f"the window {args.from_year}-{args.to_year} has {window} years; choose {MIN_WINDOW_YEARS} to {MAX_WINDOW_YEARS}"
-        )
+    check_window(args.from_year, args.to_year, today)
     if not 1 <= args.batch_size <= BATCH_SIZE_MAX:
         raise SelectionError(f"--batch-size must be between 1 and {BATCH_SIZE_MAX}")
     if args.workers < 1:

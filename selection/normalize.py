@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable
 import pyarrow as pa
 
 from selection.disciplines import DisciplineMap
+from selection.errors import SelectionError
 from selection.journal_groups import JournalGroupResolver
 from selection.schema import WORKS_SCHEMA
 
@@ -175,6 +176,25 @@ def rows_to_table(rows: list[dict]) -> pa.Table:
     """Rows from ``WorkNormalizer.row`` as a table of exactly ``WORKS_SCHEMA``."""
     columns = [pa.array([row[f.name] for row in rows], type=f.type) for f in WORKS_SCHEMA]
     return pa.Table.from_arrays(columns, schema=WORKS_SCHEMA)
+
+
+MIN_WINDOW_YEARS = 3  # SPEC section 4: papers of the last 3 to 5 years
+MAX_WINDOW_YEARS = 5
+
+
+def check_window(from_year: int, to_year: int, today: dt.date | None = None) -> None:
+    """SelectionError naming the fix unless ``from_year..to_year`` is a window of 3 to 5
+    publication years that does not reach into the future."""
+    today = today or dt.date.today()
+    if from_year > to_year:
+        raise SelectionError(f"--from-year {from_year} is after --to-year {to_year}; swap them")
+    if to_year > today.year:
+        raise SelectionError(f"--to-year {to_year} is in the future; use {today.year} or earlier")
+    window = to_year - from_year + 1
+    if not MIN_WINDOW_YEARS <= window <= MAX_WINDOW_YEARS:
+        raise SelectionError(
+            f"the window {from_year}-{to_year} has {window} years; choose {MIN_WINDOW_YEARS} to {MAX_WINDOW_YEARS}"
+        )
 
 
 def passes_harvest_rules(

@@ -37,7 +37,7 @@ from selection.disciplines import load_disciplines
 from selection.errors import SelectionError
 from selection.institutions import load_institution_list
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table, short_id
+from selection.normalize import WorkNormalizer, check_window, passes_harvest_rules, rows_to_table, short_id
 from selection.schema import WORKS_SCHEMA
 
 ROWS_PER_CHUNK = 50_000
@@ -164,8 +164,7 @@ def import_snapshot(
     the manifest (also written as ``manifest.json``)."""
     started = time.monotonic()
     snapshot_dir, out_dir = Path(snapshot_dir), Path(out_dir)
-    if from_year > to_year:
-        raise SelectionError(f"--from-year {from_year} is after --to-year {to_year}; swap them")
+    check_window(from_year, to_year)
     if not snapshot_dir.is_dir():
         raise SelectionError(f"snapshot folder {snapshot_dir} not found; pass the folder that holds data/works")
     work_parts = snapshot_part_files(snapshot_dir, "works")
@@ -186,6 +185,11 @@ def import_snapshot(
             except json.JSONDecodeError as exc:
                 raise _not_json(path, number, exc) from None
     table = picker.table()
+    if table.num_rows == 0:
+        raise SelectionError(
+            f"no work in {snapshot_dir} passed the harvest rules for {from_year}-{to_year}; "
+            "check --institutions (the Beijing ids) and the years"
+        )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     _replace_atomically(out_dir / "works.parquet", lambda tmp: pq.write_table(table, tmp))

@@ -172,9 +172,22 @@ def test_bad_snapshot_folders(tmp_path, layout, message):
     assert not (tmp_path / "out" / "works.parquet").exists()
 
 
-def test_years_the_wrong_way_round(tmp_path):
-    with pytest.raises(SelectionError, match="swap them"):
-        snapshot.import_snapshot(tmp_path, tmp_path / "out", 2025, 2021, {"I1"}, {})
+@pytest.mark.parametrize(
+    ("from_year", "to_year", "message"),
+    [(2025, 2021, "swap them"), (2010, 2025, "choose 3 to 5"), (2024, 2025, "choose 3 to 5"), (2028, 2031, "in the future")],
+)
+def test_windows_outside_the_rules(tmp_path, from_year, to_year, message):
+    with pytest.raises(SelectionError, match=message):
+        snapshot.import_snapshot(tmp_path, tmp_path / "out", from_year, to_year, {"I1"}, {})
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_snapshot_with_no_matching_work_writes_nothing(tmp_path):
+    world = generate_world(50, seed=1)
+    _write_part(tmp_path / "works" / f"updated_date={LATEST}" / "part_000.gz", world.works)
+    with pytest.raises(SelectionError, match="check --institutions"):
+        snapshot.import_snapshot(tmp_path, tmp_path / "out", 2021, 2025, {"I404"}, world.journal_overrides)
+    assert not (tmp_path / "out").exists()
 
 
 def test_command_line_reports_a_bad_folder(tmp_path, capsys):
