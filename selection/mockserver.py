@@ -297,7 +297,7 @@ class Faults:
 
     failure_rate: float = 0.0  # answered 429 or 500 instead of the page
     share_429: float = 0.5  # of those failures, how many are 429 (the rest 500)
-    retry_after: float = 0.0  # Retry-After seconds sent with a 429
+    retry_after: float | None = 0.0  # Retry-After seconds sent with a 429; None sends none
     truncate_rate: float = 0.0  # 200 responses whose body is cut short
     latency: tuple[float, float] = (0.0, 0.0)  # seconds slept before answering, uniform
     slow_seconds: float = 1.0  # extra wait of a "slow" scripted request
@@ -400,7 +400,8 @@ class MockOpenAlexServer:
         if self.api_key is not None and self.api_key not in _keys_sent(query, headers):
             return 401, {}, _error_body("Invalid API key", "Pass a valid api_key (get one at openalex.org/settings/api)."), None
         if fault == "429":
-            return 429, {"Retry-After": f"{self.faults.retry_after:g}"}, _error_body("Rate limit exceeded", "Too many requests; slow down."), None
+            retry_after = {} if self.faults.retry_after is None else {"Retry-After": f"{self.faults.retry_after:g}"}
+            return 429, retry_after, _error_body("Rate limit exceeded", "Too many requests; slow down."), None
         if fault == "500":
             return 500, {}, _error_body("Internal server error", "Please try again."), None
         with self._lock:

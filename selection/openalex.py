@@ -202,7 +202,7 @@ class OpenAlexClient:
             attempt += 1
             self.limiter.acquire()
             self.stats.count_request()
-            page, kind, wait = self._attempt(request_url, url)
+            page, kind, wait = self._attempt(request_url, url, attempt)
             if page is not None:
                 page.attempts = attempt
                 return page
@@ -214,9 +214,10 @@ class OpenAlexClient:
                 wait = self.retry.delay(attempt)
             time.sleep(wait)
 
-    def _attempt(self, request_url: str, url: str) -> tuple[Page | None, str, float | None]:
-        """One request: ``(page, "", None)``, or ``(None, kind of failure, seconds the
-        server asks to wait or None)``; raises for failures a retry cannot mend."""
+    def _attempt(self, request_url: str, url: str, attempt: int) -> tuple[Page | None, str, float | None]:
+        """One request (retry number ``attempt``): ``(page, "", None)``, or ``(None, kind of
+        failure, seconds to hold every thread back or None)``; raises for failures a retry
+        cannot mend."""
         try:
             response = self._session().get(request_url, auth=self._auth, timeout=self.timeout)
             body = response.content
@@ -250,7 +251,8 @@ class OpenAlexClient:
                     f"OpenAlex asks to wait {wait:.0f} s (HTTP {status}: daily budget spent?); "
                     "run again later with --resume"
                 )
-            wait = wait if wait is not None else self.retry.delay(1)
+            # Without Retry-After, back off as for other failures, growing with each attempt.
+            wait = wait if wait is not None else self.retry.delay(attempt)
             self.limiter.hold(wait)
             return None, f"HTTP {status}", wait
         if status >= 500:

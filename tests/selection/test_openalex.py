@@ -127,6 +127,17 @@ def test_retry_after_is_honoured_by_all_threads(mock_server):
     assert second_done >= 0.6
 
 
+def test_a_429_without_retry_after_backs_off_more_each_time(mock_server):
+    mock_server.faults.script = ["429", "429", "429"]
+    mock_server.faults.retry_after = None
+    client = client_for(mock_server, retry=RetryPolicy(max_retries=4, backoff=0.1, backoff_cap=1.0))
+    started = time.monotonic()
+    client.works().get(per_page=1)
+    # Jittered waits of at least 0.05, 0.1 and 0.2 s: more than three first-attempt waits (<= 0.3 s).
+    assert time.monotonic() - started >= 0.35
+    assert client.stats.failures == {"HTTP 429": 3}
+
+
 def test_a_very_long_retry_after_stops_the_run(mock_server):
     mock_server.faults.script = ["429"]
     mock_server.faults.retry_after = 3600
