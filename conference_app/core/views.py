@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -73,10 +75,18 @@ def set_language():
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site, never another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only a path on this site, never another host.
+
+    Browsers ignore tabs and newlines in URLs and read a backslash as a slash, and Werkzeug
+    strips control characters when it writes the Location header, so "/<tab>/evil.com" would
+    become ``//evil.com``: any whitespace, control character or backslash is refused outright.
+    """
+    if not target or "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return target
 
 
 def _staff_dashboard() -> dict:

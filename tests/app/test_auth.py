@@ -314,3 +314,51 @@ def test_each_role_has_its_home_page(client, make_user, role, expected):
         assert text in html
     if role is Role.SOCIETY:
         assert f'href="/organisations/{user.organisation_id}"' in html
+
+
+NEXT_TO_ANOTHER_HOST = [
+    "/\t/evil.com",
+    "/\n/evil.com",
+    "/\r/evil.com",
+    "/%09/evil.com",
+    "/%0a/evil.com",
+    "/\\evil.com",
+    "/\\/evil.com",
+    "//evil.com",
+    "https://evil.com",
+    " //evil.com",
+    "/\u3000/evil.com",
+]
+
+
+@pytest.mark.parametrize("target", NEXT_TO_ANOTHER_HOST)
+def test_login_never_redirects_to_another_host(client, make_user, target):
+    from urllib.parse import quote
+
+    user = make_user(Role.STAFF)
+    token = csrf_token(client, "/auth/login")
+    data = {"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": token}
+    # %-escapes in the list are sent as typed (the server decodes them), the rest quoted.
+    query = target if "%" in target else quote(target, safe="")
+    response = client.post("/auth/login?next=" + query, data=data)
+    assert response.status_code == 302
+    assert response.location == "/home"
+
+
+@pytest.mark.parametrize("target", NEXT_TO_ANOTHER_HOST)
+def test_language_switch_never_redirects_to_another_host(client, target):
+    from urllib.parse import unquote
+
+    token = csrf_token(client, "/auth/login")
+    response = client.post("/language", data={"locale": "en", "next": unquote(target), "csrf_token": token})
+    assert response.status_code == 302
+    assert response.location == "/"
+
+
+def test_safe_next_keeps_local_paths_with_query():
+    from conference_app.core.views import safe_next
+
+    assert safe_next("/audit/?page=2&q=a") == "/audit/?page=2&q=a"
+    assert safe_next("/organisations/1") == "/organisations/1"
+    for target in ["", None, "audit/", "javascript:alert(1)", "/\\evil.com", "//evil.com", "/\x00x"]:
+        assert safe_next(target) is None
