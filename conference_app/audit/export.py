@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from conference_app.audit.services import action_title, actor_title, object_type_title, state_title
+from conference_app.core.excel import append_row
 
 COLUMN_WIDTHS = (20, 36, 16, 24, 26, 16, 10, 30, 14, 14, 40)
 
@@ -27,9 +28,9 @@ def workbook_bytes(entries) -> bytes:
             _("Time (Beijing)"), _("Actor"), _("IP address"), _("Action"), _("Action code"),
             _("Object type"), _("Object ID"), _("Object"), _("From"), _("To"), _("Comment"),
         ]
-        sheet.append(headers)
+        append_row(sheet, headers)
         for entry in entries:
-            sheet.append([
+            append_row(sheet, [
                 entry.created_at.astimezone(zone).replace(tzinfo=None),
                 actor_title(entry.actor_label),
                 entry.ip_address or "",

