@@ -30,3 +30,16 @@ def submit(form: FlaskForm, operation: Callable[[], object]) -> bool:
 def form_status(form: FlaskForm) -> int:
     """200 for a first display, 400 for a refused submission."""
     return 400 if form.is_submitted() else 200
+
+
+def filter_args(form: FlaskForm) -> dict[str, str]:
+    """The query arguments of a GET filter form, for links that keep the filters (pager, export).
+
+    Only the form's own fields, as typed, and only those filled in: the rest of the query
+    string never reaches ``url_for`` (``?endpoint=x`` or ``?_method=PUT`` would break it).
+    """
+    return {
+        field.name: field.raw_data[0]
+        for field in form
+        if field.name != "csrf_token" and field.raw_data and field.raw_data[0] != ""
+    }

@@ -10,6 +10,7 @@ from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
 
+from conference_app.core.forms import filter_args
 from conference_app.core.i18n import select_locale
 from conference_app.core.permissions import user_can
 
@@ -75,4 +76,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_date)
     app.add_template_filter(money)
+    app.add_template_global(filter_args)
 
