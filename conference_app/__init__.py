@@ -36,6 +36,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 
+    from conference_app.core.db import IdConverter
+
+    app.url_map.converters["id"] = IdConverter  # before any route uses <id:...>
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_DIR / "migrations"))
     csrf.init_app(app)

@@ -23,6 +23,7 @@ from conference_app.accounts.forms import (
 from conference_app.accounts.models import User
 from conference_app.audit.services import client_ip
 from conference_app.core import i18n
+from conference_app.core.db import paginate
 from conference_app.core.forms import form_status, submit
 from conference_app.core.layout import register_nav_item
 from conference_app.core.permissions import ALL_ROLES, Role, public, register, requires
@@ -164,7 +165,7 @@ def users():
         return render_template("accounts/users.html", filters=filters, page=None), 400
     enabled = {"enabled": True, "disabled": False}.get(filters.status.data)
     query = services.users_query(filters.q.data, filters.role.data or None, enabled)
-    page = db.paginate(query, per_page=USERS_PER_PAGE, error_out=False)
+    page = paginate(query, USERS_PER_PAGE)
     return render_template("accounts/users.html", filters=filters, page=page)
 
 
@@ -198,7 +199,7 @@ def create_user():
     return redirect(url_for("accounts.users"))
 
 
-@blueprint.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+@blueprint.route("/admin/users/<id:user_id>/edit", methods=["GET", "POST"])
 @requires("accounts.manage_users")
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
@@ -225,13 +226,13 @@ def edit_user(user_id: int):
     return redirect(url_for("accounts.users"))
 
 
-@blueprint.post("/admin/users/<int:user_id>/disable")
+@blueprint.post("/admin/users/<id:user_id>/disable")
 @requires("accounts.manage_users")
 def disable_user(user_id: int):
     return _set_enabled(db.get_or_404(User, user_id), False)
 
 
-@blueprint.post("/admin/users/<int:user_id>/enable")
+@blueprint.post("/admin/users/<id:user_id>/enable")
 @requires("accounts.manage_users")
 def enable_user(user_id: int):
     return _set_enabled(db.get_or_404(User, user_id), True)

@@ -12,7 +12,7 @@ from conference_app.audit import services
 from conference_app.audit.export import workbook_bytes
 from conference_app.audit.forms import AuditFilterForm
 from conference_app.audit.models import AuditEntry
-from conference_app.core.db import utcnow
+from conference_app.core.db import paginate, utcnow
 from conference_app.core.layout import register_nav_item
 from conference_app.core.permissions import Role, register, requires
 from conference_app.extensions import db
@@ -48,7 +48,7 @@ def index():
     form = _filter_form()
     if not form.validate():
         return render_template("audit/index.html", form=form, page=None), 400
-    page = db.paginate(services.entries_query(**form.criteria()), per_page=ENTRIES_PER_PAGE, error_out=False)
+    page = paginate(services.entries_query(**form.criteria()), ENTRIES_PER_PAGE)
     return render_template("audit/index.html", form=form, page=page)
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, types
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.routing import IntegerConverter
 
 
 def utcnow() -> datetime:
@@ -43,3 +44,38 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+# The largest value of a PostgreSQL integer column: every primary key of the schema.
+MAX_ID = 2_147_483_647
+# Page numbers past this are read as this one (the offset must stay a valid integer).
+MAX_PAGE = 1_000_000
+
+
+class IdConverter(IntegerConverter):
+    """``<id:thing_id>``: a database id, 1 to MAX_ID; anything else is a 404, never a 500.
+
+    A plain ``<int:...>`` takes any number, and PostgreSQL refuses one past its integer
+    range with an error instead of finding no row.
+    """
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+def page_number(value: str | None) -> int:
+    """The page number a list was asked for: 1 unless a positive integer, at most MAX_PAGE."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def paginate(query, per_page: int):
+    """One page of ``query`` for the ``page`` query argument (clamped, never an error)."""
+    from flask import request
+
+    from conference_app.extensions import db
+
+    return db.paginate(query, page=page_number(request.args.get("page")), per_page=per_page, error_out=False)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from conference_app.audit.services import action_title
+from conference_app.core.db import paginate
 from conference_app.core.forms import form_status, submit
 from conference_app.core.layout import register_nav_item
 from conference_app.core.permissions import (
@@ -90,9 +91,7 @@ def _render_detail(organisation: Organisation, status: int = 200, **forms):
 def index():
     """Staff: every organisation, filtered and paged."""
     filter_form = OrganisationFilterForm(formdata=request.args)
-    pagination = db.paginate(
-        services.organisation_query(**filter_form.filters()), per_page=PER_PAGE, error_out=False
-    )
+    pagination = paginate(services.organisation_query(**filter_form.filters()), PER_PAGE)
     pending_count = services.count_organisations(OrganisationStatus.PENDING)
     return render_template(
         "organisations/index.html", filter_form=filter_form, pagination=pagination, pending_count=pending_count
@@ -125,13 +124,13 @@ def mine():
     return redirect(url_for(".detail", org_id=current_user.organisation_id))
 
 
-@blueprint.get("/organisations/<int:org_id>")
+@blueprint.get("/organisations/<id:org_id>")
 @requires("organisations.view")
 def detail(org_id: int):
     return _render_detail(_organisation(org_id, "organisations.view"))
 
 
-@blueprint.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+@blueprint.route("/organisations/<id:org_id>/edit", methods=["GET", "POST"])
 @requires("organisations.edit")
 def edit(org_id: int):
     """Staff edit every field; a society's administrator only its contacts."""
@@ -158,19 +157,19 @@ def _review(org_id: int, decide, done_message):
     return _render_detail(organisation, 400, review_form=form)
 
 
-@blueprint.post("/organisations/<int:org_id>/approve")
+@blueprint.post("/organisations/<id:org_id>/approve")
 @requires("organisations.review")
 def approve(org_id: int):
     return _review(org_id, services.approve_organisation, _l("%(name)s approved; its users can now log in."))
 
 
-@blueprint.post("/organisations/<int:org_id>/reject")
+@blueprint.post("/organisations/<id:org_id>/reject")
 @requires("organisations.review")
 def reject(org_id: int):
     return _review(org_id, services.reject_organisation, _l("%(name)s rejected."))
 
 
-@blueprint.post("/organisations/<int:org_id>/events")
+@blueprint.post("/organisations/<id:org_id>/events")
 @requires("organisations.edit")
 def add_event(org_id: int):
     organisation = _organisation(org_id, "organisations.edit")
@@ -193,7 +192,7 @@ def add_event(org_id: int):
     return _render_detail(organisation, 400, event_form=form)
 
 
-@blueprint.post("/organisations/<int:org_id>/events/<int:event_id>/delete")
+@blueprint.post("/organisations/<id:org_id>/events/<id:event_id>/delete")
 @requires("organisations.edit")
 def delete_event(org_id: int, event_id: int):
     organisation = _organisation(org_id, "organisations.edit")

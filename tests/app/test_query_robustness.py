@@ -10,6 +10,11 @@ from conference_app.audit.services import record
 from conference_app.core.permissions import Role
 from conference_app.extensions import db
 from tests.app.conftest import log_in_session
+from tests.app.helpers import csrf_token
+
+INT4_MAX = 2_147_483_647
+HUGE_PAGE = "99999999999999999999"
+
 
 @pytest.fixture()
 def staff_client(client, make_user):
@@ -48,3 +53,41 @@ def test_pager_and_export_links_keep_the_filters(staff_client, many_rows):
     assert "/admin/users?role=expert&amp;page=2" in html
     html = staff_client.get("/audit/?action=user.updated&_method=PUT").get_data(as_text=True)
     assert "/audit/export.xlsx?action=user.updated" in html and "/audit/?action=user.updated&amp;page=2" in html
+
+
+@pytest.mark.parametrize("path", LIST_PAGES)
+@pytest.mark.parametrize("page", [HUGE_PAGE, str(INT4_MAX + 1), "-5", "0"])
+def test_out_of_range_page_numbers_show_a_page(staff_client, many_rows, path, page):
+    assert staff_client.get(f"{path}?page={page}").status_code == 200
+
+
+def test_clamp_page_number():
+    from conference_app.core.db import MAX_PAGE, page_number
+
+    assert page_number(None) == 1 and page_number("abc") == 1 and page_number("-3") == 1 and page_number("0") == 1
+    assert page_number("7") == 7 and page_number(HUGE_PAGE) == MAX_PAGE
+
+
+@pytest.mark.parametrize("path", [
+    "/organisations/{id}", "/organisations/{id}/edit", "/admin/users/{id}/edit",
+    "/organisations/{id}/events/1", "/admin/users/{id}/disable",
+])
+@pytest.mark.parametrize("big_id", [INT4_MAX + 1, 99999999999999999999])
+def test_ids_past_int4_are_404(staff_client, make_organisation, path, big_id):
+    organisation = make_organisation()
+    url = path.format(id=big_id)
+    if url.endswith("/events/1"):
+        url = f"/organisations/{organisation.id}/events/{big_id}/delete"
+    method = staff_client.post if url.endswith(("/delete", "/disable")) else staff_client.get
+    data = {"csrf_token": csrf_token(staff_client, "/home")} if method == staff_client.post else None
+    assert method(url, data=data).status_code == 404
+
+
+def test_every_id_route_uses_the_id_converter(app):
+    """No route takes a plain <int:...> that a huge number would carry to the database."""
+    from conference_app.core.db import IdConverter
+
+    for rule in app.url_map.iter_rules():
+        for name, converter in rule._converters.items():
+            if name.endswith("_id"):
+                assert isinstance(converter, IdConverter), f"{rule.rule}: {name} is not an <id:...>"
