@@ -24,7 +24,7 @@ from conference_app.audit.services import record, register_action_titles, regist
 from conference_app.core import mail
 from conference_app.core.db import utcnow
 from conference_app.core.permissions import Role
-from conference_app.core.services import ServiceError
+from conference_app.core.services import ServiceError, flush
 from conference_app.extensions import db
 
 PASSWORD_MIN_LENGTH = 10
@@ -305,7 +305,7 @@ def create_user(
     else:
         user.set_password(secrets.token_urlsafe(32))
     db.session.add(user)
-    db.session.flush()
+    flush({"email": _l("A user with this e-mail address already exists.")})
     if not password:
         _send_password_link(user, _l("Your new account"))
     record("user.created", user, to_state=role)

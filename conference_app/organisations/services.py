@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from conference_app.accounts import services as accounts
 from conference_app.accounts.models import User
@@ -29,7 +28,7 @@ from conference_app.audit.services import (
 from conference_app.core import mail
 from conference_app.core.db import utcnow
 from conference_app.core.permissions import Role
-from conference_app.core.services import ServiceError
+from conference_app.core.services import ServiceError, flush
 from conference_app.extensions import db
 from conference_app.organisations.credit_code import credit_code_problem, normalise_credit_code
 from conference_app.organisations.models import (
@@ -133,21 +132,12 @@ def _ensure_unique(values: Mapping[str, Any], organisation: Organisation | None 
                 raise ServiceError(message)
 
 
-def _flush() -> None:
-    """Flush; a unique constraint that a concurrent request won becomes a ServiceError."""
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        detail = str(error.orig)
-        if "credit_code" in detail:
-            message = _("An organisation with this unified social credit code is already registered.")
-        elif "name_zh" in detail:
-            message = _("An organisation with this Chinese name is already registered.")
-        elif "email" in detail:
-            message = _("An account with this e-mail address already exists.")
-        else:
-            message = _("This record conflicts with an existing one.")
-        raise ServiceError(message) from error
+# What a unique constraint refusing a flush means (see core.services.flush).
+UNIQUE_CONFLICTS = {
+    "credit_code": _l("An organisation with this unified social credit code is already registered."),
+    "name_zh": _l("An organisation with this Chinese name is already registered."),
+    "email": _l("An account with this e-mail address already exists."),
+}
 
 
 def create_organisation(fields: Mapping[str, Any]) -> Organisation:
@@ -159,7 +149,7 @@ def create_organisation(fields: Mapping[str, Any]) -> Organisation:
     _ensure_unique(values)
     organisation = Organisation(**values, status=OrganisationStatus.APPROVED.value)
     db.session.add(organisation)
-    _flush()
+    flush(UNIQUE_CONFLICTS)
     record("organisation.created", organisation, to_state=organisation.status)
     return organisation
 
@@ -183,7 +173,7 @@ def update_organisation(
         return changes
     for name in changes:
         setattr(organisation, name, values[name])
-    _flush()
+    flush(UNIQUE_CONFLICTS)
     record("organisation.updated", organisation, details={"changes": changes})
     return changes
 
@@ -223,7 +213,7 @@ def register_society(fields: Mapping[str, Any], *, user_name: str, email: str, p
     )
     user.set_password(password)
     db.session.add_all([organisation, user])
-    _flush()
+    flush(UNIQUE_CONFLICTS)
     record("organisation.registered", organisation, to_state=organisation.status, actor=user)
     return user
 
@@ -261,7 +251,7 @@ def approve_organisation(organisation: Organisation, reviewer: User, comment: st
     _review(organisation, reviewer, OrganisationStatus.APPROVED, comment)
     for user in organisation.users:
         accounts.set_enabled(user, True)
-    _flush()
+    flush(UNIQUE_CONFLICTS)
     _notify_users(
         organisation,
         _("Your organisation's registration is approved"),
@@ -282,7 +272,7 @@ def reject_organisation(organisation: Organisation, reviewer: User, comment: str
         raise ServiceError(_("Please give the reason for the rejection."))
     _check_text(_("Comment"), comment)
     _review(organisation, reviewer, OrganisationStatus.REJECTED, comment)
-    _flush()
+    flush(UNIQUE_CONFLICTS)
     _notify_users(
         organisation,
         _("Your organisation's registration was not approved"),
@@ -368,7 +358,7 @@ def add_past_event(
         organisation=organisation, year=year, kind=kind, title=title, role=role, held_in_beijing=bool(held_in_beijing)
     )
     db.session.add(event)
-    _flush()
+    flush(UNIQUE_CONFLICTS)
     record("past_event.added", event, details={"organisation_id": organisation.id})
     return event
 
@@ -378,7 +368,7 @@ def remove_past_event(event: PastEvent) -> None:
     record("past_event.removed", event, details={"organisation_id": event.organisation_id})
     organisation = event.organisation
     organisation.past_events.remove(event)
-    _flush()
+    flush(UNIQUE_CONFLICTS)
 
 
 # --- eligibility (used by the program categories) ----------------------------------------

@@ -231,6 +231,19 @@ def test_duplicate_email_is_refused(staff_client, make_user):
     assert "该电子邮箱已被其他用户使用" in response.get_data(as_text=True)
 
 
+def test_duplicate_email_created_at_the_same_time_is_refused_not_a_500(staff_client, make_user, monkeypatch):
+    """Two requests both pass the duplicate check; the unique constraint refuses the second."""
+    from conference_app.accounts import services
+
+    existing = make_user(Role.EXPERT)
+    monkeypatch.setattr(services, "find_user", lambda email: None)  # the winner was not committed yet
+    response = _user_form(staff_client, "/admin/users/new", email=existing.email, name="Again", password="Initial-pass-2024")
+    assert response.status_code == 400
+    assert "该电子邮箱已被其他用户使用" in response.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == 2  # staff and the first one
+    assert audit_actions() == []
+
+
 def test_role_change_is_audited_with_from_and_to(staff_client, make_user):
     user = make_user(Role.EXPERT)
     response = _user_form(staff_client, f"/admin/users/{user.id}/edit", name="New Name", role="analyst")
