@@ -103,6 +103,19 @@ def test_staff_approval_enables_the_user(app, client, auth, registered, make_use
     assert client.get("/organisations/mine").status_code == 302
 
 
+@pytest.mark.parametrize(("action", "message"), [("approve", "该单位已审核通过。"), ("reject", "只有待审核的注册才能不予通过。")])
+def test_a_second_decision_is_refused_with_a_visible_message(client, auth, registered, make_user, action, message):
+    """Once approved the review panel is gone; the refusal must still be shown."""
+    auth.login(make_user(Role.STAFF).email)
+    assert review(client, registered, "approve").status_code == 302
+    response = review(client, registered, action, "再审一次")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'data-testid="form-errors"' in html and message in html
+    db.session.expire_all()
+    assert registered.status == "approved" and len(entries("organisation.approved")) == 1
+
+
 def test_rejection_needs_a_reason_and_keeps_the_user_out(app, client, auth, registered, make_user):
     auth.login(make_user(Role.STAFF).email)
     response = review(client, registered, "reject", "  ")
