@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
@@ -234,11 +235,15 @@ def _review(organisation: Organisation, reviewer: User, to_state: OrganisationSt
     )
 
 
-def _notify_users(organisation: Organisation, subject: str, body: str) -> None:
-    """Tell the organisation's users of a decision, once it is committed."""
-    recipients = [user.email for user in organisation.users]
-    if recipients:
-        mail.send(recipients, subject, body)
+def _notify_users(organisation: Organisation, subject, body) -> None:
+    """Tell the organisation's users of a decision, once it is committed.
+
+    ``subject`` and ``body`` are lazy strings: each user's message is written in that user's
+    language, not in the reviewer's.
+    """
+    for user in organisation.users:
+        with force_locale(user.locale):
+            mail.send(user.email, str(subject), str(body))
 
 
 def approve_organisation(organisation: Organisation, reviewer: User, comment: str | None = None) -> None:
@@ -254,8 +259,8 @@ def approve_organisation(organisation: Organisation, reviewer: User, comment: st
     flush(UNIQUE_CONFLICTS)
     _notify_users(
         organisation,
-        _("Your organisation's registration is approved"),
-        _(
+        _l("Your organisation's registration is approved"),
+        _l(
             "Hello,\n\n%(name)s is approved on the Capital Academic Platform of the Beijing Association for "
             "Science and Technology. You can now log in with your e-mail address and password.\n",
             name=organisation.name_zh,
@@ -275,8 +280,8 @@ def reject_organisation(organisation: Organisation, reviewer: User, comment: str
     flush(UNIQUE_CONFLICTS)
     _notify_users(
         organisation,
-        _("Your organisation's registration was not approved"),
-        _(
+        _l("Your organisation's registration was not approved"),
+        _l(
             "Hello,\n\nthe registration of %(name)s on the Capital Academic Platform was not approved, for this "
             "reason:\n\n%(comment)s\n\nPlease contact program staff of the Beijing Association for Science and "
             "Technology.\n",

@@ -116,6 +116,23 @@ def test_a_second_decision_is_refused_with_a_visible_message(client, auth, regis
     assert registered.status == "approved" and len(entries("organisation.approved")) == 1
 
 
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_decision_mails_are_in_each_recipients_language(app, client, auth, registered, make_user, outbox, action):
+    """Staff reviewing in English write to a Chinese society user in Chinese (and to an English one in English)."""
+    db.session.add(User(email="en@acoustics.example.cn", name="Member", role=Role.SOCIETY.value,
+                        organisation=registered, is_enabled=False, locale="en", password_hash="x"))
+    db.session.commit()
+    staff = make_user(Role.STAFF, locale="en")
+    auth.login(staff.email)
+    client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, "/home")})
+    assert review(client, registered, action, "Papers missing").status_code == 302
+    mails = {message["To"]: message for message in outbox()}
+    chinese, english = mails["zhou@acoustics.example.cn"], mails["en@acoustics.example.cn"]
+    assert ("审核通过" if action == "approve" else "未通过") in chinese["Subject"]
+    assert "首都学术平台" in chinese.get_content() or "北京市科学技术协会" in chinese.get_content()
+    assert "registration" in english["Subject"] and "Hello" in english.get_content()
+
+
 def test_rejection_needs_a_reason_and_keeps_the_user_out(app, client, auth, registered, make_user):
     auth.login(make_user(Role.STAFF).email)
     response = review(client, registered, "reject", "  ")
