@@ -33,6 +33,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     is_org_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # False for a disabled account and for a self-registered one awaiting approval.
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # True for a self-registered account that approval of its organisation will enable; an
+    # account staff disabled (or enabled) themselves is not touched by the approval.
+    awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN", nullable=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -348,9 +348,13 @@ def update_user(
 
 
 def set_enabled(user: User, enabled: bool, acting_user: User | None = None, comment: str | None = None) -> None:
-    """Disable or re-enable an account; nobody disables their own."""
+    """Disable or re-enable an account; nobody disables their own.
+
+    Either way the account no longer waits for its organisation's approval to be enabled.
+    """
     if acting_user is not None and acting_user.id == user.id and not enabled:
         raise ServiceError(_("You cannot disable your own account."))
+    user.awaiting_approval = False  # a decision on the account itself: approval leaves it alone
     if user.is_enabled == enabled:
         return
     user.is_enabled = enabled

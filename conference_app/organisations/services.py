@@ -211,6 +211,7 @@ def register_society(fields: Mapping[str, Any], *, user_name: str, email: str, p
         organisation=organisation,
         is_org_admin=True,
         is_enabled=False,
+        awaiting_approval=True,
     )
     user.set_password(password)
     db.session.add_all([organisation, user])
@@ -255,7 +256,8 @@ def approve_organisation(organisation: Organisation, reviewer: User, comment: st
         _check_text(_("Comment"), comment)
     _review(organisation, reviewer, OrganisationStatus.APPROVED, comment)
     for user in organisation.users:
-        accounts.set_enabled(user, True)
+        if user.awaiting_approval:  # not an account staff disabled on purpose
+            accounts.set_enabled(user, True)
     flush(UNIQUE_CONFLICTS)
     _notify_users(
         organisation,

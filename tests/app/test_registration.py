@@ -133,6 +133,25 @@ def test_decision_mails_are_in_each_recipients_language(app, client, auth, regis
     assert "registration" in english["Subject"] and "Hello" in english.get_content()
 
 
+@pytest.mark.parametrize("first", ["approve", "reject"])
+def test_approval_enables_only_the_users_awaiting_it(client, auth, registered, make_user, first):
+    """Accounts staff disabled on purpose stay disabled when the organisation is approved."""
+    staff = make_user(Role.STAFF)
+    disabled_member = make_user(Role.SOCIETY, organisation=registered, is_enabled=False)
+    second = make_user(Role.SOCIETY, organisation=registered, is_enabled=False, awaiting_approval=True)
+    auth.login(staff.email)
+    url = f"/admin/users/{second.id}/disable"
+    assert client.post(url, data={"csrf_token": csrf_token(client, "/admin/users")}).status_code == 302
+    if first == "reject":
+        assert review(client, registered, "reject", "材料不全").status_code == 302
+    assert review(client, registered, "approve").status_code == 302
+    db.session.expire_all()
+    assert registered.users[0].is_enabled  # the registrant, who was waiting
+    assert not db.session.get(User, disabled_member.id).is_enabled
+    assert not db.session.get(User, second.id).is_enabled
+    assert [entry.object_id for entry in entries("user.enabled")] == [str(registered.users[0].id)]
+
+
 def test_rejection_needs_a_reason_and_keeps_the_user_out(app, client, auth, registered, make_user):
     auth.login(make_user(Role.STAFF).email)
     response = review(client, registered, "reject", "  ")
