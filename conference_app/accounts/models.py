@@ -82,11 +82,11 @@ class User(UserMixin, TimestampMixin, db.Model):
 
 
 class LoginFailure(db.Model):
-    """A failed login, kept for a while so repeated failures from one address are throttled."""
+    """A failed login, kept for a while: repeated failures lock the typed address and the client address."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ip_address: Mapped[str] = mapped_column(String(45), nullable=False, index=True)
-    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    ip_address: Mapped[str] = mapped_column(String(45), nullable=False, index=True)  # "" when unknown
+    email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)  # as typed, normalised
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False, index=True)

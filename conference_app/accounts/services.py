@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -61,8 +61,12 @@ def normalise_email(email: str | None) -> str:
     return (email or "").replace("\x00", "").strip().lower()
 
 
-def find_user(email: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+def find_user(email: str, *, for_update: bool = False) -> User | None:
+    """The account of an address; ``for_update`` locks its row (PostgreSQL) until the commit."""
+    query = select(User).where(func.lower(User.email) == normalise_email(email))
+    if for_update:
+        query = query.with_for_update()
+    return db.session.scalar(query)
 
 
 @cache
@@ -77,8 +81,10 @@ def authenticate(email: str, password: str, ip_address: str | None) -> User:
     """
     now = utcnow()
     email = normalise_email(email)
-    user = find_user(email)
-    throttled = _throttle_refusal(user, ip_address, now)
+    # Parallel attempts on one account wait for each other here, so each sees the failures
+    # of the ones before it (PostgreSQL; SQLite runs one writer at a time anyway).
+    user = find_user(email, for_update=True)
+    throttled = _throttle_refusal(email, ip_address, now)
     if throttled is not None:
         _record_attempt("user.login_throttled", user, email, comment=throttled)
         raise ServiceError(throttled, 429)
@@ -91,25 +97,49 @@ def authenticate(email: str, password: str, ip_address: str | None) -> User:
     if refusal is not None:
         _record_attempt("user.login_refused", user, email, comment=refusal)
         raise ServiceError(refusal, 403)
-    user.failed_logins = 0
-    user.locked_until = None
+    _clear_failures(user)
     user.last_login_at = now
     record("user.login", user, actor=user)
     return user
 
 
-def _throttle_refusal(user: User | None, ip_address: str | None, now) -> str | None:
-    """Why this attempt is refused before its password is even checked, or None."""
+def _throttle_refusal(email: str, ip_address: str | None, now) -> str | None:
+    """Why this attempt is refused before its password is even checked, or None.
+
+    The lock is kept per typed address, whether or not an account has it, so that a locked
+    account and an unknown address give the same answer.
+    """
     config = current_app.config
     window_start = now - timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
     if ip_address and _failures_from(ip_address, window_start) >= config["LOGIN_IP_MAX_FAILURES"]:
         return _("Too many failed logins from your network. Please try again in %(minutes)d minutes.",
                  minutes=config["LOGIN_LOCK_MINUTES"])
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+    locked_until = _address_locked_until(email, now)
+    if locked_until is not None:
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
         return _("This account is locked after repeated failed logins. Please try again in %(minutes)d minutes.",
                  minutes=minutes)
     return None
+
+
+def _address_locked_until(email: str, now):
+    """When the lock of a typed address ends, or None when it is not locked.
+
+    An address is locked while LOGIN_MAX_FAILURES of its failures fall within the last
+    LOGIN_LOCK_MINUTES (a success or a new password clears them); the lock ends when the
+    oldest of the latest LOGIN_MAX_FAILURES leaves that window.
+    """
+    config = current_app.config
+    latest = db.session.scalars(
+        select(LoginFailure.created_at)
+        .where(LoginFailure.email == email[:254],
+               LoginFailure.created_at >= now - timedelta(minutes=config["LOGIN_LOCK_MINUTES"]))
+        .order_by(LoginFailure.created_at.desc())
+        .limit(config["LOGIN_MAX_FAILURES"])
+    ).all()
+    if len(latest) < config["LOGIN_MAX_FAILURES"]:
+        return None
+    return latest[-1] + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
 
 
 def _record_attempt(action: str, user: User | None, email: str, **fields) -> None:
@@ -144,22 +174,40 @@ def _failures_from(ip_address: str, since) -> int:
 
 
 def _record_failure(user: User | None, email: str, ip_address: str | None, now) -> None:
+    """Keep a failed attempt: one row per attempt (no counter a parallel request could overwrite)."""
     config = current_app.config
     # Old failures no longer count; dropping them here keeps the table small.
     db.session.execute(
         delete(LoginFailure).where(LoginFailure.created_at < now - timedelta(minutes=config["LOGIN_LOCK_MINUTES"]))
     )
-    if ip_address:
-        db.session.add(LoginFailure(ip_address=ip_address, email=email[:254], created_at=now))
+    db.session.add(LoginFailure(ip_address=ip_address or "", email=email[:254], created_at=now))
+    db.session.flush()
+    # Counted after this failure is in: the attempt that reaches the limit locks the address.
+    locked_until = _address_locked_until(email, now)
     if user is None:
         _record_attempt("user.login_failed", None, email)
         return
-    user.failed_logins += 1
-    _record_attempt("user.login_failed", user, email, details={"failed_logins": user.failed_logins})
-    if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+    # The account's own count, incremented in the database, not from a value read earlier.
+    failed_logins = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    db.session.expire(user, ["failed_logins"])
+    _record_attempt("user.login_failed", user, email, details={"failed_logins": failed_logins})
+    if locked_until is not None:
         user.failed_logins = 0
-        user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+        user.locked_until = locked_until
         record("user.locked", user, actor=user, to_state="locked")
+
+
+def _clear_failures(user: User) -> None:
+    """A success or a new password: the account's failures so far no longer count."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    user.failed_logins = 0
+    user.locked_until = None
 
 
 # --- passwords ----------------------------------------------------------------------------
@@ -181,8 +229,7 @@ def _set_password(user: User, password: str) -> None:
         raise ServiceError(problem)
     user.set_password(password)
     user.password_changed_at = utcnow()
-    user.failed_logins = 0
-    user.locked_until = None
+    _clear_failures(user)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conference_app.accounts.models import LoginFailure, User
 from conference_app.audit.models import AuditEntry
@@ -41,7 +41,9 @@ def test_account_is_locked_after_repeated_failures(app, client, auth, make_user)
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "user.locked")) == 1
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "user.login_throttled")) == 1
 
-    locked.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
+    # The lock runs out when the failures leave the window.
+    db.session.execute(update(LoginFailure).values(
+        created_at=utcnow() - timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"], seconds=1)))
     db.session.commit()
     assert auth.login(user.email).location == "/home"
     db.session.expire_all()
@@ -97,3 +99,66 @@ def test_failures_are_in_the_audit_log_with_the_address(client, make_user):
         ("user.login_failed", f"{user.name} <{user.email}>", "203.0.113.9"),
         ("user.login_failed", "ghost@example.cn", "203.0.113.9"),
     ]
+
+
+def wrong_logins(auth, email: str, count: int):
+    return [auth.login(email, WRONG) for _ in range(count)][-1]
+
+
+def test_an_unknown_address_locks_like_an_account(app, client, auth, make_user):
+    """After the same failures, an account and an unknown address give the same answer."""
+    user = make_user(Role.EXPERT)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    answers = []
+    for email in (user.email, "nobody@example.cn"):
+        assert wrong_logins(auth, email, limit - 1).status_code == 400
+        last_failure = auth.login(email, WRONG)
+        locked = auth.login(email, WRONG)
+        answers.append([(r.status_code, error_text(r)) for r in (last_failure, locked)])
+    assert answers[0] == answers[1]
+    assert answers[0][0][0] == 400 and answers[0][1][0] == 429 and "该账号已被临时锁定" in answers[0][1][1]
+
+
+def error_text(response) -> str:
+    import re
+
+    match = re.search(r'data-testid="form-errors">(.*?)</div>\s*</div>', response.get_data(as_text=True), re.S)
+    return re.sub(r"<[^>]+>|\s+", " ", match.group(1)).strip() if match else ""
+
+
+def test_parallel_failures_all_count(app, make_user):
+    """Requests that all read the account before any failure was saved still lock it.
+
+    Simulated at the service level: each "request" sees failed_logins == 0 (a stale
+    object), as parallel requests did when they incremented the value they had read.
+    """
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from conference_app.accounts import services
+    from conference_app.core.services import ServiceError
+
+    user = make_user(Role.EXPERT)
+    now = utcnow()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        set_committed_value(user, "failed_logins", 0)  # what each parallel request had read
+        services._record_failure(user, user.email, "203.0.113.5", now)
+    db.session.commit()
+    with pytest.raises(ServiceError) as refused:
+        services.authenticate(user.email, DEFAULT_PASSWORD, "198.51.100.1")
+    assert refused.value.status == 429
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "user.locked")) == 1
+
+
+def test_failed_logins_is_incremented_in_the_database(app, make_user):
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from conference_app.accounts import services
+
+    user = make_user(Role.EXPERT)
+    for _ in range(2):
+        set_committed_value(user, "failed_logins", 0)
+        services._record_failure(user, user.email, None, utcnow())
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_logins == 2
