@@ -22,7 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from conference_app.accounts.models import LoginFailure, User
 from conference_app.audit.services import record, register_action_titles, register_object_type_titles, register_state_titles
 from conference_app.core import mail
-from conference_app.core.db import utcnow
+from conference_app.core.db import contains_text, utcnow
 from conference_app.core.permissions import Role
 from conference_app.core.services import ServiceError, flush
 from conference_app.extensions import db
@@ -420,8 +420,7 @@ def users_query(search: str | None = None, role: str | None = None, enabled: boo
     query = select(User).options(joinedload(User.organisation)).order_by(User.email)
     search = (search or "").replace("\x00", "").strip()
     if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(func.lower(User.email).like(pattern) | func.lower(User.name).like(pattern))
+        query = query.where(contains_text(User.email, search) | contains_text(User.name, search))
     if role:
         query = query.where(User.role == role)
     if enabled is not None:

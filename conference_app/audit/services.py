@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from conference_app.audit.models import AuditEntry
+from conference_app.core.db import contains_text
 from conference_app.extensions import db
 
 
@@ -136,7 +137,7 @@ def entries_query(
         (value or "").replace("\x00", "").strip() for value in (actor, action, object_type, object_id)
     )
     if actor:
-        query = query.where(func.lower(AuditEntry.actor_label).like(f"%{actor.lower()}%"))
+        query = query.where(contains_text(AuditEntry.actor_label, actor))
     if action:
         query = query.where(AuditEntry.action == action)
     if object_type:

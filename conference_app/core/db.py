@@ -79,3 +79,9 @@ def paginate(query, per_page: int):
     from conference_app.extensions import db
 
     return db.paginate(query, page=page_number(request.args.get("page")), per_page=per_page, error_out=False)
+
+
+def contains_text(column, text: str):
+    """``column`` contains ``text``, ignoring case; "%" and "_" in the text match only themselves."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")

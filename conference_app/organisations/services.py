@@ -27,7 +27,7 @@ from conference_app.audit.services import (
     register_state_titles,
 )
 from conference_app.core import mail
-from conference_app.core.db import utcnow
+from conference_app.core.db import contains_text, utcnow
 from conference_app.core.permissions import Role
 from conference_app.core.services import ServiceError, flush
 from conference_app.extensions import db
@@ -316,13 +316,9 @@ def organisation_query(
         query = query.where(Organisation.is_bast_member.is_(bast_member))
     search = (search or "").replace("\x00", "").strip()
     if search:
-        pattern = f"%{search}%"
         query = query.where(
-            or_(
-                Organisation.name_zh.ilike(pattern),
-                Organisation.name_en.ilike(pattern),
-                Organisation.credit_code.ilike(pattern),
-            )
+            or_(*(contains_text(column, search)
+                  for column in (Organisation.name_zh, Organisation.name_en, Organisation.credit_code)))
         )
     return query
 

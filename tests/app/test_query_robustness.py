@@ -91,3 +91,29 @@ def test_every_id_route_uses_the_id_converter(app):
         for name, converter in rule._converters.items():
             if name.endswith("_id"):
                 assert isinstance(converter, IdConverter), f"{rule.rule}: {name} is not an <id:...>"
+
+
+def test_search_wildcards_match_only_themselves(make_user, make_organisation):
+    """A "%" or "_" typed into a search box is a character, not a LIKE wildcard."""
+    from conference_app.accounts.services import users_query
+    from conference_app.audit.services import entries_query
+    from conference_app.organisations.services import organisation_query
+
+    plain = make_user(Role.EXPERT, name="Plain Name", email="plain@example.cn")
+    odd = make_user(Role.EXPERT, name="100% sure_thing", email="odd_one@example.cn")
+    make_organisation(name_zh="普通学会", name_en="Plain Society")
+    make_organisation(name_zh="百分百学会", name_en="Society 100% _x")
+    record("user.updated", plain, actor=plain)
+    record("user.updated", odd, actor=odd)
+    db.session.commit()
+
+    def names(query, attribute):
+        return sorted(getattr(row, attribute) for row in db.session.scalars(query))
+
+    assert names(users_query("%"), "name") == ["100% sure_thing"]
+    assert names(users_query("_"), "name") == ["100% sure_thing"]
+    assert names(users_query("E_THING"), "name") == ["100% sure_thing"]  # still ignores case
+    assert names(organisation_query(search="%"), "name_en") == ["Society 100% _x"]
+    assert names(organisation_query(search="_"), "name_en") == ["Society 100% _x"]
+    assert [entry.actor_label for entry in db.session.scalars(entries_query(actor="%"))] == [odd.audit_label]
+    assert names(users_query("\\"), "name") == []
