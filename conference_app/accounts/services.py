@@ -14,6 +14,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
@@ -284,13 +285,16 @@ def reset_password(token: str, new_password: str) -> User:
 def _send_password_link(user: User, subject) -> None:
     """Mail a set-password link, in the recipient's language rather than the sender's."""
     link = url_for("accounts.reset_password", token=reset_token(user), _external=True)
-    hours = current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 3600 or 1
+    minutes = max(1, current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60)
     with force_locale(user.locale):
-        body = _(
+        body = ngettext(
             "Hello %(name)s,\n\nopen this link to set the password of your account on the Capital Academic "
-            "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(hours)d hours. If you did not "
+            "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(num)d minute. If you did not "
             "ask for it, ignore this message.\n",
-            name=user.name, link=link, hours=hours,
+            "Hello %(name)s,\n\nopen this link to set the password of your account on the Capital Academic "
+            "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(num)d minutes. If you did not "
+            "ask for it, ignore this message.\n",
+            minutes, name=user.name, link=link,
         )
         mail.send(user.email, _("Capital Academic Platform") + " - " + str(subject), body)
 

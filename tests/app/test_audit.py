@@ -152,6 +152,14 @@ def test_export_writes_typed_text_as_text_never_as_a_formula(client, make_user):
     assert all(cell.data_type == "s" and cell.quotePrefix for cell in risky)
 
 
+def test_export_file_is_named_in_beijing_time(staff_client, monkeypatch):
+    from conference_app.audit import views
+
+    monkeypatch.setattr(views, "utcnow", lambda: utc(2026, 3, 1, 17, 30, 5))
+    disposition = staff_client.get("/audit/export.xlsx").headers["Content-Disposition"]
+    assert "audit-log-20260302-013005.xlsx" in disposition
+
+
 def test_append_row_keeps_numbers_and_dates_and_makes_strings_text():
     from openpyxl import Workbook
 

@@ -125,3 +125,19 @@ def test_mail_is_in_the_recipients_language(client, make_user, outbox):
     [message] = outbox()
     assert message["Subject"] == "Capital Academic Platform - Reset your password"
     assert message.get_content().startswith(f"Hello {user.name},")
+
+
+def test_the_mail_says_how_long_the_link_lasts_in_good_english_and_chinese(app, client, make_user, outbox):
+    """Not "expires in 1 hours": the lifetime is counted in minutes, singular or plural."""
+    english, chinese = make_user(Role.EXPERT, locale="en"), make_user(Role.EXPERT)
+    max_age = app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]
+    try:
+        for seconds, words in ((3600, "expires in 60 minutes."), (60, "expires in 1 minute.")):
+            app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] = seconds
+            request_reset(client, english.email)
+            request_reset(client, chinese.email)
+            *_, to_english, to_chinese = outbox()
+            assert words in to_english.get_content() and "hours" not in to_english.get_content()
+            assert f"{seconds // 60} 分钟后失效" in to_chinese.get_content()
+    finally:
+        app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] = max_age
