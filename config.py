@@ -77,6 +77,11 @@ class Config:
         # Werkzeug's hashing method; tests use a fast one, production keeps the strong default.
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
+        # Within PASSWORD_RESET_WINDOW_MINUTES an account gets at most PASSWORD_RESET_MAX_MAILS
+        # links and one client address may ask PASSWORD_RESET_IP_MAX times (any addresses).
+        self.PASSWORD_RESET_WINDOW_MINUTES = _env_int("PASSWORD_RESET_WINDOW_MINUTES", 60)
+        self.PASSWORD_RESET_MAX_MAILS = _env_int("PASSWORD_RESET_MAX_MAILS", 3)
+        self.PASSWORD_RESET_IP_MAX = _env_int("PASSWORD_RESET_IP_MAX", 10)
 
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

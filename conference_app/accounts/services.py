@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from conference_app.accounts.models import LoginFailure, User
+from conference_app.audit.models import AuditEntry
 from conference_app.audit.services import record, register_action_titles, register_object_type_titles, register_state_titles
 from conference_app.core import mail
 from conference_app.core.db import contains_text, utcnow
@@ -45,6 +46,7 @@ register_action_titles({
     "user.locked": _l("Account locked"),
     "user.password_changed": _l("Password changed"),
     "user.password_reset_requested": _l("Password reset requested"),
+    "user.password_reset_throttled": _l("Password reset refused: too many requests"),
     "user.password_reset": _l("Password reset"),
     "user.created": _l("User created"),
     "user.updated": _l("User edited"),
@@ -265,13 +267,41 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def request_password_reset(email: str) -> None:
-    """Mail a reset link when the address belongs to an enabled account; silent otherwise."""
+def request_password_reset(email: str, ip_address: str | None = None) -> None:
+    """Mail a reset link when the address belongs to an enabled account; silent otherwise.
+
+    Every request is logged, on the account or on the typed address. One client address may
+    ask PASSWORD_RESET_IP_MAX times per PASSWORD_RESET_WINDOW_MINUTES, whatever the addresses
+    (then a ServiceError, which says nothing about the address); an account gets at most
+    PASSWORD_RESET_MAX_MAILS links in that window, and further requests get the same answer
+    but no mail, so nobody can flood a mailbox.
+    """
+    config = current_app.config
+    since = utcnow() - timedelta(minutes=config["PASSWORD_RESET_WINDOW_MINUTES"])
+    if ip_address and _reset_requests(since, AuditEntry.ip_address == ip_address) >= config["PASSWORD_RESET_IP_MAX"]:
+        raise ServiceError(_("Too many password reset requests from your network. Please try again later."), 429)
+    email = normalise_email(email)
     user = find_user(email)
     if user is None or not user.is_enabled:
+        _record_attempt("user.password_reset_requested", None, email)
+        return
+    if _reset_requests(since, AuditEntry.object_id == str(user.id), mailed_only=True) >= config["PASSWORD_RESET_MAX_MAILS"]:
+        record("user.password_reset_throttled", user)
         return
     _send_password_link(user, _l("Reset your password"))
     record("user.password_reset_requested", user)
+
+
+def _reset_requests(since, criterion, mailed_only: bool = False) -> int:
+    """Password reset requests since ``since`` matching ``criterion`` (from the audit log)."""
+    actions = ["user.password_reset_requested"]
+    if not mailed_only:
+        actions.append("user.password_reset_throttled")
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action.in_(actions), AuditEntry.object_type == "User", AuditEntry.created_at >= since, criterion)
+    )
 
 
 def reset_password(token: str, new_password: str) -> User:

@@ -129,7 +129,7 @@ def change_password():
 @public
 def request_reset():
     form = ResetRequestForm()
-    if not submit(form, lambda: services.request_password_reset(form.email.data)):
+    if not submit(form, lambda: services.request_password_reset(form.email.data, client_ip())):
         return render_template("accounts/reset_request.html", form=form), form_status(form)
     db.session.commit()
     # The same answer whether or not the address is registered.

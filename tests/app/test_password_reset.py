@@ -141,3 +141,30 @@ def test_the_mail_says_how_long_the_link_lasts_in_good_english_and_chinese(app, 
             assert f"{seconds // 60} 分钟后失效" in to_chinese.get_content()
     finally:
         app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] = max_age
+
+
+def request_reset_from(client, email: str, ip_address: str):
+    token = csrf_token(client, "/auth/reset")
+    return client.post("/auth/reset", data={"email": email, "csrf_token": token}, environ_base={"REMOTE_ADDR": ip_address})
+
+
+def test_an_account_gets_a_limited_number_of_links_with_the_same_answer(app, client, make_user, outbox):
+    user = make_user(Role.EXPERT)
+    limit = app.config["PASSWORD_RESET_MAX_MAILS"]
+    answers = [request_reset_from(client, user.email, f"198.51.100.{n}") for n in range(limit + 2)]
+    assert {(r.status_code, r.location) for r in answers} == {(302, "/auth/login")}
+    assert len(outbox()) == limit
+    actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions == ["user.password_reset_requested"] * limit + ["user.password_reset_throttled"] * 2
+
+
+def test_one_client_address_may_ask_only_so_often_whatever_the_addresses(app, client, make_user, outbox):
+    user = make_user(Role.EXPERT)
+    limit = app.config["PASSWORD_RESET_IP_MAX"]
+    for number in range(limit):
+        assert request_reset_from(client, f"guess{number}@example.cn", "203.0.113.7").status_code == 302
+    refused = request_reset_from(client, user.email, "203.0.113.7")
+    assert refused.status_code == 400 and "您所在网络的密码重置请求过多" in refused.get_data(as_text=True)
+    assert outbox() == []
+    assert request_reset_from(client, user.email, "203.0.113.8").status_code == 302  # another address is not affected
+    assert len(outbox()) == 1
