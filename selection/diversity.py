@@ -26,22 +26,67 @@ def cap_seats(quota: int, cap_share: float) -> int:
     return max(1, math.floor(cap_share * quota + 1e-9))
 
 
-def capped_selection(list_keys: pd.Series, units: pd.Series, quota: int, cap_share: float) -> np.ndarray:
+def capped_selection(
+    list_keys: pd.Series, units: pd.Series, quota: int, cap_share: float, cap: int | None = None
+) -> np.ndarray:
     """Which rows fill the ``quota`` seats of their list, no unit above its cap while others remain.
 
-    Rows must come in preference order inside each list (best first). First pass: walk the
-    list, skipping a row whose unit already holds ``cap_seats`` seats, until the quota is
-    full. Second pass, only when the first left seats empty because every remaining row
-    belongs to a full unit: fill them in preference order. A thin list takes every row.
+    Rows must come in preference order inside each list (best first); lists may be
+    interleaved. First pass: walk the list, skipping a row whose unit already holds ``cap``
+    seats (default ``cap_seats(quota, cap_share)``), until the quota is full. Second pass,
+    only when the first left seats empty because every remaining row belongs to a full
+    unit: fill them in preference order. A thin list takes every row. (``seat_numbers`` is
+    the same walk on numpy codes; the stability bootstrap repeats it every round.)
     """
-    frame = pd.DataFrame({"list": list_keys.to_numpy(), "unit": units.to_numpy()})
-    unit_position = frame.groupby(["list", "unit"], sort=False, dropna=False).cumcount().to_numpy()
-    within_cap = unit_position < cap_seats(quota, cap_share)
-    capped_position = pd.Series(within_cap).groupby(frame["list"].to_numpy(), sort=False).cumsum().to_numpy()
-    selected = within_cap & (capped_position <= quota)
-    seats_left = quota - pd.Series(selected).groupby(frame["list"].to_numpy(), sort=False).transform("sum").to_numpy()
-    waiting_position = pd.Series(~selected).groupby(frame["list"].to_numpy(), sort=False).cumsum().to_numpy()
-    return selected | (~selected & (waiting_position <= seats_left))
+    list_codes = pd.factorize(list_keys.to_numpy())[0]
+    unit_codes = pd.factorize(units.to_numpy(), use_na_sentinel=False)[0]
+    grouped = np.argsort(list_codes, kind="stable")  # lists contiguous, preference order kept
+    seats = np.empty(len(list_codes), dtype="int64")
+    seats[grouped] = seat_numbers(
+        list_codes[grouped], unit_codes[grouped], quota, cap_seats(quota, cap_share) if cap is None else cap
+    )
+    return seats > 0
+
+
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """For rows sorted so that equal codes are contiguous: the index of each row's run start."""
+    new_run = np.ones(len(codes), dtype=bool)
+    new_run[1:] = codes[1:] != codes[:-1]
+    starts = np.flatnonzero(new_run)
+    return starts[np.cumsum(new_run) - 1]
+
+
+def _running_sum(values: np.ndarray, run_start: np.ndarray) -> np.ndarray:
+    """Inclusive cumulative sum of ``values`` restarting at every run."""
+    total = np.cumsum(values, dtype="int64")
+    before = np.concatenate(([0], total))[run_start]
+    return total - before
+
+
+def seat_numbers(list_codes: np.ndarray, unit_codes: np.ndarray, quota: int, cap: int) -> np.ndarray:
+    """The capped walk of ``capped_selection`` on integer codes: each row's seat number in
+    its list (1 = the first seated row in preference order), 0 for a row without a seat.
+
+    Rows must be grouped by list (each list contiguous) and in preference order inside it;
+    ``unit_codes`` are non-negative integers. At most ``cap`` seats per unit in the first
+    pass, ``quota`` seats per list.
+    """
+    count = len(list_codes)
+    if count == 0:
+        return np.zeros(0, dtype="int64")
+    list_start = _run_starts(list_codes)
+    list_index = np.cumsum(np.concatenate(([True], list_codes[1:] != list_codes[:-1]))) - 1
+    unit_key = list_index.astype("int64") * (int(unit_codes.max()) + 1) + unit_codes
+    by_unit = np.argsort(unit_key, kind="stable")
+    unit_position = np.empty(count, dtype="int64")
+    unit_position[by_unit] = np.arange(count) - _run_starts(unit_key[by_unit])
+    within_cap = unit_position < cap
+    selected = within_cap & (_running_sum(within_cap, list_start) <= quota)
+    list_end = np.concatenate((list_start[1:] != list_start[:-1], [True]))  # last row of each list
+    taken = _running_sum(selected, list_start)
+    seats_left = quota - np.repeat(taken[list_end], np.diff(np.concatenate(([0], np.flatnonzero(list_end) + 1))))
+    selected |= ~selected & (_running_sum(~selected, list_start) <= seats_left)
+    return np.where(selected, _running_sum(selected, list_start), 0)
 
 
 def tokenize(text: str) -> list[str]:

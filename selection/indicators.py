@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 from selection.schema import COUNTS_BY_YEAR_TYPE
 
 HOME_COUNTRY = "CN"
-# The recent frontier window is the as-of year and the one before; the earlier window the
-# (up to) three years before those.
+# The recent frontier window is the window's last year and the one before; the earlier
+# window the (up to) three years before those.
 RECENT_YEARS = 2
 EARLIER_YEARS = 3
 # A January as-of date would blow the current year's pro-rata count up; a month is the floor.
@@ -112,23 +112,28 @@ def influence_values(citation: np.ndarray, international: np.ndarray, citation_p
 
 
 def topic_year_rates(
-    topic_ids: pd.Series, years: pd.Series, as_of: dt.date, current_year_weight: float, earlier_years: int
+    topic_ids: pd.Series, years: pd.Series, last_year: int, last_year_fraction: float,
+    current_year_weight: float, earlier_years: int,
 ) -> pd.DataFrame:
     """Per topic: works per year in the recent window and in the earlier window.
 
-    Recent: the year before the as-of year counts 1, the as-of year ``current_year_weight``
-    times, its count taken pro rata; the rate is their weighted mean. Earlier: the mean
-    over the ``earlier_years`` (1 to 3) years before the recent window; the ranking passes
-    as many as its window holds. Indexed by topic id.
+    Recent: the year before ``last_year`` (the window's last year) counts 1, ``last_year``
+    itself ``current_year_weight`` times, its count divided by ``last_year_fraction`` (the
+    elapsed share of it on the as-of date, 1 when it is complete); the rate is their
+    weighted mean. Earlier: the mean over the ``earlier_years`` (1 to 3) years before the
+    recent window; the ranking passes as many as its window holds. Works without a topic or
+    a year do not count. Indexed by topic id.
     """
-    frame = pd.DataFrame({"topic": topic_ids.to_numpy(), "year": years.to_numpy(dtype="int64")})
-    counts = frame.dropna(subset=["topic"]).groupby(["topic", "year"]).size().unstack(fill_value=0)
-    year = as_of.year
+    frame = pd.DataFrame(
+        {"topic": topic_ids.to_numpy(dtype=object, na_value=None),
+         "year": years.to_numpy(dtype=float, na_value=np.nan)}
+    ).dropna()
+    counts = frame.groupby(["topic", frame["year"].astype("int64")]).size().unstack(fill_value=0)
 
     def column(offset: int) -> pd.Series:
-        return counts.get(year - offset, pd.Series(0, index=counts.index))
+        return counts.get(last_year - offset, pd.Series(0, index=counts.index))
 
-    current = column(0) / year_fraction(as_of)
+    current = column(0) / last_year_fraction
     recent = (column(1) + current_year_weight * current) / (1 + current_year_weight)
     earlier = sum(column(RECENT_YEARS + offset) for offset in range(earlier_years)) / earlier_years
     total = counts.sum(axis=1)

@@ -87,13 +87,15 @@ class RankResult:
     group and rank. ``pool``: every ranked work's id, discipline, group, score and whether
     it was eligible and selected (for the charts and checks). ``lists``: one dict per discipline x group
     with pool, eligible and selected counts and the shortfall. ``funnel``: how many works
-    each universe rule kept. ``as_of``: the date used for "now".
+    each universe rule kept. ``window``: the first and last publication year ranked.
+    ``as_of``: the date used for "now" (the hot indicator and the frontier's pro rata year).
     """
 
     candidates: pd.DataFrame
     pool: pd.DataFrame
     lists: list[dict]
     funnel: dict[str, int]
+    window: tuple[int, int]
     as_of: dt.date
     settings: RankSettings
 
@@ -106,7 +108,7 @@ class RankResult:
         """Counts per list, shortfalls, the funnel and the settings, JSON-ready."""
         return {
             "as_of": self.as_of.isoformat(),
-            "window": list(window_years(self.as_of, self.settings)),
+            "window": list(self.window),
             "author_rule": self.settings.author_rule,
             "funnel": self.funnel,
             "lists": self.lists,
@@ -141,15 +143,69 @@ def load_works(path: str | Path) -> pd.DataFrame:
     return table.to_pandas(types_mapper=pd.ArrowDtype, ignore_metadata=True)
 
 
-def latest_publication_date(works: pd.DataFrame) -> dt.date:
-    """The default as-of date: the latest publication_date, else 31 December of the latest year."""
-    latest = pc.max(indicators.arrow_column(works["publication_date"], pa.date32())).as_py()
-    return latest if latest is not None else dt.date(int(works["publication_year"].max()), 12, 31)
+def _years(works: pd.DataFrame) -> np.ndarray:
+    """publication_year as floats, NaN where missing (Arrow-backed or plain columns alike)."""
+    return works["publication_year"].to_numpy(dtype=float, na_value=np.nan)
 
 
-def window_years(as_of: dt.date, settings: RankSettings) -> tuple[int, int]:
+def window_end_year(works: pd.DataFrame, passing: np.ndarray, settings: RankSettings) -> int:
+    """The last publication year ranked: ``settings.window_end_year``, else the latest year
+    among the works that pass every other universe rule (``passing``), else among all works
+    with a year. SelectionError when no work has a publication year."""
+    if settings.window_end_year is not None:
+        return settings.window_end_year
+    years = _years(works)
+    candidates = years[passing & ~np.isnan(years)]
+    if len(candidates) == 0:
+        candidates = years[~np.isnan(years)]
+    if len(candidates) == 0:
+        raise SelectionError(
+            "no work in the works table has a publication_year; check the harvest output "
+            "(or set [universe] window_end_year)"
+        )
+    return int(candidates.max())
+
+
+def window_years(last_year: int, settings: RankSettings) -> tuple[int, int]:
     """First and last publication year ranked."""
-    return as_of.year - settings.window_years + 1, as_of.year
+    return last_year - settings.window_years + 1, last_year
+
+
+def _latest_ranked(universe: pd.DataFrame) -> tuple[dt.date | None, str | None]:
+    """The latest publication_date among the ranked works and the id of a work that has it
+    (None, None when no ranked work has a date)."""
+    dates = indicators.arrow_column(universe["publication_date"], pa.date32())
+    latest = pc.max(dates).as_py() if len(dates) else None
+    if latest is None:
+        return None, None
+    position = int(pc.index(dates, pa.scalar(latest, pa.date32())).as_py())
+    return latest, str(universe["work_id"].iloc[position])
+
+
+def resolve_as_of(universe: pd.DataFrame, last_year: int, settings: RankSettings) -> dt.date:
+    """The date used for "now": ``settings.as_of``, else the latest publication_date among
+    the ranked works, or 31 December of the window's last year when no ranked work is dated
+    in it or later (an empty universe, undated records).
+
+    SelectionError when an explicit as_of lies before a ranked work's publication date or
+    before the window's last year: "now" cannot precede what is ranked.
+    """
+    latest, latest_work = _latest_ranked(universe)
+    if settings.as_of is None:
+        return latest if latest is not None and latest.year >= last_year else dt.date(last_year, 12, 31)
+    as_of = settings.as_of
+    if latest is not None and as_of < latest:
+        raise SelectionError(
+            f"as_of {as_of.isoformat()} is earlier than the latest publication date of a ranked work "
+            f"({latest.isoformat()}, {latest_work}); set [universe] as_of to {latest.isoformat()} or later, "
+            "leave it empty to use that date, or end the window earlier with [universe] window_end_year"
+        )
+    if as_of.year < last_year:
+        raise SelectionError(
+            f"as_of {as_of.isoformat()} falls before {last_year}, the last year of the window; set "
+            f"[universe] as_of in {last_year} or later, or window_end_year to {as_of.year} or earlier"
+        )
+    return as_of
 
 
 def _flag(series: pd.Series) -> np.ndarray:
@@ -175,28 +231,35 @@ def has_issn(works: pd.DataFrame) -> np.ndarray:
 
 
 def select_universe(
-    works: pd.DataFrame, settings: RankSettings, as_of: dt.date
-) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, int]]:
-    """The works that are ranked, the records merged away per DOI, and how many works each
-    rule kept (in order).
+    works: pd.DataFrame, settings: RankSettings
+) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, int], tuple[int, int]]:
+    """The works that are ranked, the records merged away per DOI, how many works each rule
+    kept (in order), and the window (first and last publication year).
 
     Rules: article (or review when ``rank_reviews``) in an ISSN journal of a known group,
     inside the window, not retracted, mapped to a discipline, meeting the author rule; then
-    one record per DOI: the most cited, then the smallest id. The universe keeps the
+    one record per DOI: the most cited, then the smallest id. The window ends at
+    ``settings.window_end_year`` or else at the latest publication year among the works that
+    pass every other rule (a work without a year never passes). The universe keeps the
     position of each work in ``works`` as ``source_row`` and leaves the text columns there.
     """
-    first_year, last_year = window_years(as_of, settings)
-    year = works["publication_year"].to_numpy(dtype=float, na_value=np.nan)
+    year = _years(works)
     ranked_types = RANKED_TYPES if settings.rank_reviews else ("article",)
     rules = {
-        "article_or_review": works["type"].isin(RANKED_TYPES).to_numpy(),
-        "issn_journal": has_issn(works) & works["journal_group"].isin(JOURNAL_GROUPS).to_numpy(),
-        "in_window": (year >= first_year) & (year <= last_year),
+        "article_or_review": _flag(works["type"].isin(RANKED_TYPES)),
+        "issn_journal": has_issn(works) & _flag(works["journal_group"].isin(JOURNAL_GROUPS)),
+        "in_window": None,  # filled in below, from the works passing all the other rules
         "not_retracted": ~_flag(works["is_retracted"]),
-        "in_a_discipline": works["discipline"].notna().to_numpy(),
+        "in_a_discipline": works["discipline"].notna().to_numpy(dtype=bool),
         f"author_rule_{settings.author_rule}": author_rule_mask(works, settings.author_rule),
-        "ranked_type": works["type"].isin(ranked_types).to_numpy(),
+        "ranked_type": _flag(works["type"].isin(ranked_types)),
     }
+    passing_others = np.ones(len(works), dtype=bool)
+    for passed in rules.values():
+        if passed is not None:
+            passing_others &= passed
+    first_year, last_year = window_years(window_end_year(works, passing_others, settings), settings)
+    rules["in_window"] = (year >= first_year) & (year <= last_year)  # NaN (no year) fails both
     funnel = {"input": len(works)}
     keep = np.ones(len(works), dtype=bool)
     for name, passed in rules.items():
@@ -209,7 +272,7 @@ def select_universe(
     columns = [name for name in RANK_INPUT_COLUMNS if name not in TEXT_COLUMNS]
     universe = works[columns].iloc[kept_rows].reset_index(drop=True)
     universe["source_row"] = kept_rows
-    return universe, merged, funnel
+    return universe, merged, funnel, (first_year, last_year)
 
 
 def _duplicate_dois(works: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndarray, dict[str, list[str]]]:
@@ -235,19 +298,25 @@ def _duplicate_dois(works: pd.DataFrame, positions: np.ndarray) -> tuple[np.ndar
 def stratum_codes(works: pd.DataFrame) -> np.ndarray:
     """One integer per subfield x publication year x journal group (missing subfield: its own)."""
     subfield = works["subfield_id"].to_numpy(dtype=float, na_value=-1).astype("int64")
-    year = works["publication_year"].to_numpy(dtype="int64")
+    year = works["publication_year"].to_numpy(dtype="int64")  # ranked works all have a year
     group = (works["journal_group"].to_numpy() == JOURNAL_GROUPS[1]).astype("int64")
     return (subfield + 1) * 100_000 + year * 10 + group
 
 
 def indicator_values(
-    universe: pd.DataFrame, harvested: pd.DataFrame, settings: RankSettings, as_of: dt.date
+    universe: pd.DataFrame, harvested: pd.DataFrame, settings: RankSettings, window: tuple[int, int],
+    as_of: dt.date,
 ) -> pd.DataFrame:
-    """The raw value of every indicator for every ranked work (NaN: no data)."""
-    first_year, _ = window_years(as_of, settings)
-    earlier_years = min(indicators.EARLIER_YEARS, as_of.year - indicators.RECENT_YEARS + 1 - first_year)
+    """The raw value of every indicator for every ranked work (NaN: no data).
+
+    The frontier's years count back from the window's last year, taken pro rata only when
+    the as-of date falls inside it; the hot indicator counts citations up to ``as_of``.
+    """
+    first_year, last_year = window
+    earlier_years = min(indicators.EARLIER_YEARS, last_year - indicators.RECENT_YEARS + 1 - first_year)
+    last_year_fraction = indicators.year_fraction(as_of) if as_of.year == last_year else 1.0
     rates = indicators.topic_year_rates(
-        harvested["topic_id"], harvested["publication_year"], as_of,
+        harvested["topic_id"], harvested["publication_year"], last_year, last_year_fraction,
         settings.frontier_current_year_weight, earlier_years,
     )
     citation = indicators.citation_component(
@@ -292,10 +361,10 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
             f"discipline_weights name unknown discipline(s) {', '.join(unknown)}; "
             f"known: {', '.join(disciplines.keys())}"
         )
-    as_of = settings.as_of or latest_publication_date(works)
     works = works.reset_index(drop=True)
-    universe, merged_dois, funnel = select_universe(works, settings, as_of)
-    values = indicator_values(universe, works, settings, as_of)
+    universe, merged_dois, funnel, window = select_universe(works, settings)
+    as_of = resolve_as_of(universe, window[1], settings)
+    values = indicator_values(universe, works, settings, window, as_of)
     strata = pd.Series(stratum_codes(universe), index=universe.index)
     percentiles = pd.DataFrame(
         {name: indicators.stratum_percentile(values[name], strata) for name in INDICATORS}, index=universe.index
@@ -329,13 +398,17 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
         cap_unit = pd.Series(clusters)
     else:
         cap_unit = topic_unit
+    cap = diversity.cap_seats(settings.per_group, settings.topic_cap_share)
     selected = diversity.capped_selection(list_key, cap_unit, settings.per_group, settings.topic_cap_share)
-    top = in_top | selected
+    # The works that could take a seat in a bootstrap round: the top of each list by score,
+    # and the first (factor x quota) works of the capped walk (what the cap lets through).
+    reach = settings.top_of_list_factor * settings.per_group
+    contenders = in_top | selected | diversity.capped_selection(list_key, cap_unit, reach, 1.0, cap=cap)
     # The bootstrap (numpy, which releases the GIL) runs on a second core while the text
     # clustering (mostly Python) runs here; each has its own seed, so the result is the same.
     with ThreadPoolExecutor(max_workers=1) as background:
         intervals = background.submit(
-            _rank_intervals, strata, percentiles, values, weights, ordered, list_key, top, settings
+            _rank_intervals, strata, percentiles, values, weights, ordered, list_key, cap_unit, contenders, settings
         )
         if settings.diversity_unit == "topic":
             clusters, terms = _cluster_lists(works, universe, ordered, list_key, in_top, selected, settings)
@@ -349,13 +422,13 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
         cluster_terms=terms[selected],
         topic_unit=topic_unit.to_numpy()[selected],
         cap_unit=cap_unit.to_numpy()[selected],
-        rank_interval_low=interval_low[selected[top]],
-        rank_interval_high=interval_high[selected[top]],
+        rank_interval_low=interval_low[selected[contenders]],
+        rank_interval_high=interval_high[selected[contenders]],
     )
     candidates = _candidate_frame(picks, works, universe, merged_dois, strata, values, percentiles, weights, settings)
     lists = _list_counts(scored, disciplines, settings)
     pool = scored[["work_id", "discipline", "journal_group", "score", "eligible", "selected"]]
-    return RankResult(candidates, pool, lists, funnel, as_of, settings)
+    return RankResult(candidates, pool, lists, funnel, window, as_of, settings)
 
 
 def _cluster_lists(works, universe, ordered, list_key, fit_mask, other_mask, settings):
@@ -379,21 +452,25 @@ def _cluster_lists(works, universe, ordered, list_key, fit_mask, other_mask, set
     return labels, terms
 
 
-def _rank_intervals(strata, percentiles, values, weights, ordered, list_key, top, settings):
-    """Rank interval of every top-of-list row (bootstrap of the baselines, jittered weights)."""
-    top_rows = ordered["row"].to_numpy()[top]
+def _rank_intervals(strata, percentiles, values, weights, ordered, list_key, cap_unit, contenders, settings):
+    """Rank interval of every contending row: each bootstrap round (resampled baselines,
+    jittered weights) selects again with the topic cap and records the seat rank, or
+    ``per_group + 1`` for no seat."""
+    rows = ordered["row"].to_numpy()[contenders]
     stratum_index = pd.factorize(strata.to_numpy())[0]
     parts = {}
     for name in INDICATORS:
         has_value = values[name].notna().to_numpy()
         below, equal, count = stability.stratum_position(
-            stratum_index, percentiles[name].to_numpy(), has_value, top_rows
+            stratum_index, percentiles[name].to_numpy(), has_value, rows
         )
-        parts[name] = pd.DataFrame({"below": below, "equal": equal, "count": count, "has_value": has_value[top_rows]})
-    list_code = pd.factorize(list_key.to_numpy()[top], sort=True)[0]
+        parts[name] = pd.DataFrame({"below": below, "equal": equal, "count": count, "has_value": has_value[rows]})
+    list_code = pd.factorize(list_key.to_numpy()[contenders], sort=True)[0]
+    unit_code = pd.factorize(cap_unit.to_numpy()[contenders], use_na_sentinel=False)[0]
     return stability.rank_stability(
-        list_code, np.flatnonzero(top), parts, weights.to_numpy()[top_rows],
+        list_code, unit_code, np.flatnonzero(contenders), parts, weights.to_numpy()[rows],
         settings.bootstrap_rounds, settings.weight_jitter, settings.stability_interval, settings.seed,
+        settings.per_group, diversity.cap_seats(settings.per_group, settings.topic_cap_share),
     )
 
 

@@ -1,14 +1,19 @@
 """The files of a ranking run: candidates.parquet, candidates.xlsx (Chinese headers, links,
-an explanation per score), summary.json and PNG charts, written atomically.
+an explanation per score), summary.json and PNG charts, written as one set (a sibling folder
+swapped in whole).
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import math
 import os
 import shutil
+import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -34,6 +39,11 @@ OUTPUT_FILES = (
     "candidates.parquet", "candidates.xlsx", "summary.json",
     "score_distributions.png", "topic_shares.png", "indicator_correlations.png",
 )
+# Spreadsheet programs read text starting with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Excel refuses a string literal longer than this inside a formula.
+FORMULA_LITERAL_LIMIT = 255
+OUT_OF_LIST_ZH = "名单外"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -83,7 +93,7 @@ _XLSX_COLUMNS = (
     ("排名", lambda row: int(row["rank"])),
     ("综合得分", lambda row: round(float(row["score"]), 4)),
     ("稳定性", lambda row: STABILITY_NAMES_ZH[row["stability"]]),
-    ("排名区间", lambda row: f"{row['rank_interval_low']}–{row['rank_interval_high']}"),
+    ("排名区间", lambda row: _interval_text(row)),
     ("标题", lambda row: row["title"]),
     ("期刊", lambda row: row["source_name"]),
     ("ISSN-L", lambda row: row["issn_l"]),
@@ -110,8 +120,44 @@ _XLSX_COLUMNS = (
 )
 
 
+class _Formula(str):
+    """A formula the report builds itself (a link): the only text written as a formula."""
+
+
 def _hyperlink(url: str, text: str) -> str:
-    return f'=HYPERLINK("{url}","{text.replace(chr(34), "")}")'
+    """``=HYPERLINK("url","text")`` with every '"' doubled (Excel's escape inside a string),
+    so a quote in a DOI cannot end the string and append formula text of its own. A text
+    too long for a formula literal is written as plain text."""
+    url_literal, text_literal = url.replace('"', '""'), text.replace('"', '""')
+    if max(len(url_literal), len(text_literal)) > FORMULA_LITERAL_LIMIT:
+        return text
+    return _Formula(f'=HYPERLINK("{url_literal}","{text_literal}")')
+
+
+def _interval_text(row: dict) -> str:
+    """"12–35"; an end past the quota ``row["quota"]`` (no seat in more than the tail share of
+    the bootstrap rounds) reads 名单外."""
+    ends = (row["rank_interval_low"], row["rank_interval_high"])
+    low, high = (str(end) if end <= row["quota"] else OUT_OF_LIST_ZH for end in ends)
+    return f"{low}–{high}"
+
+
+def _safe_cell(sheet, value):
+    """``value`` for ``sheet.append``: text from the data that a spreadsheet would read as a
+    formula ("=", "+", "-", "@", tab, CR first) becomes a string-typed, quote-prefixed cell
+    (Excel's leading apostrophe); only the report's own links stay formulas."""
+    if isinstance(value, _Formula):
+        return str(value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+def _append(sheet, values) -> None:
+    sheet.append([_safe_cell(sheet, value) for value in values])
 
 
 def _number_or_none(value: float) -> float | None:
@@ -145,17 +191,19 @@ def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: 
     overview = workbook.create_sheet("概览")
     header_row(overview, ("学科", "期刊组", "候选池", "达到门槛", "入选", "名额", "缺口"))
     for entry in result.lists:
-        overview.append(
+        _append(
+            overview,
             (_discipline_name(disciplines, entry["discipline"]), GROUP_NAMES_ZH[entry["journal_group"]],
-             entry["pool"], entry["eligible"], entry["selected"], entry["quota"], entry["shortfall"])
+             entry["pool"], entry["eligible"], entry["selected"], entry["quota"], entry["shortfall"]),
         )
     overview.append(())
-    overview.append(("作者规则", result.settings.author_rule))
-    overview.append(("截止日期", result.as_of.isoformat()))
+    _append(overview, ("作者规则", result.settings.author_rule))
+    _append(overview, ("发表年份窗口", f"{result.window[0]}–{result.window[1]}"))
+    _append(overview, ("截止日期", result.as_of.isoformat()))
     for name in INDICATORS:
-        overview.append((f"{INDICATOR_NAMES_ZH[name]}默认权重", result.settings.weights[name]))
+        _append(overview, (f"{INDICATOR_NAMES_ZH[name]}默认权重", result.settings.weights[name]))
     for discipline, overrides in sorted(result.settings.discipline_weights.items()):
-        overview.append((f"{_discipline_name(disciplines, discipline)}权重调整", json.dumps(overrides)))
+        _append(overview, (f"{_discipline_name(disciplines, discipline)}权重调整", json.dumps(overrides)))
 
     used_names: set[str] = set()
     per_list = dict(tuple(result.candidates.groupby(["discipline", "journal_group"], sort=False)))
@@ -166,7 +214,8 @@ def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: 
         header_row(sheet, [title for title, _ in _XLSX_COLUMNS])
         rows = per_list.get((discipline, group))
         for row in rows.to_dict("records") if rows is not None else ():
-            sheet.append([cell(row) for _, cell in _XLSX_COLUMNS])
+            row["quota"] = result.settings.per_group
+            _append(sheet, [cell(row) for _, cell in _XLSX_COLUMNS])
     workbook.save(path)
 
 
@@ -240,9 +289,13 @@ def summary_document(result: RankResult, disciplines: DisciplineMap, input_info:
 
 
 def write_report(result: RankResult, disciplines: DisciplineMap, input_info: dict, out_dir: str | Path) -> Path:
-    """Write every output into ``out_dir`` atomically: all files go to a temporary sibling
-    folder first and move in only when all are written, so a failure leaves nothing."""
+    """Write every output into ``out_dir`` as one set: all files go to a fresh sibling folder
+    first, and that folder then takes the place of ``out_dir`` (``_swap_in``), so a reader
+    sees either the previous complete set or the new one, and a failure leaves the previous
+    set (or nothing) in place. Other files already in ``out_dir`` are carried over."""
     out_dir = Path(out_dir)
+    if out_dir.is_symlink():
+        out_dir = Path(os.path.realpath(out_dir))  # swap the folder the link points at, keep the link
     if out_dir.exists() and not out_dir.is_dir():
         raise SelectionError(f"--out {out_dir} is a file; name a folder")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -255,12 +308,78 @@ def write_report(result: RankResult, disciplines: DisciplineMap, input_info: dic
         document = summary_document(result, disciplines, input_info)
         (staging / "summary.json").write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
         if out_dir.exists():
-            for name in OUTPUT_FILES:
-                os.replace(staging / name, out_dir / name)
-            staging.rmdir()
+            staging.chmod(stat.S_IMODE(out_dir.stat().st_mode))
+            _carry_over(out_dir, staging)
+            old = _swap_in(staging, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
         else:
-            staging.rename(out_dir)
+            os.rename(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def _carry_over(current: Path, staging: Path) -> None:
+    """Link (or copy) every entry of ``current`` that is not an output into ``staging``;
+    ``current`` keeps its own until the swap."""
+    for entry in current.iterdir():
+        if entry.name in OUTPUT_FILES:
+            continue
+        target = staging / entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
+        elif entry.is_symlink():
+            os.symlink(os.readlink(entry), target)
+        else:
+            _link_or_copy(entry, target)
+
+
+def _link_or_copy(source, target) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, target)
+
+
+def _swap_in(staging: Path, current: Path) -> Path:
+    """Put ``staging`` at ``current``; returns where the previous folder now is, to remove.
+
+    One atomic exchange where the system offers it (Linux ``renameat2(RENAME_EXCHANGE)``);
+    otherwise two renames (``current`` aside, ``staging`` in), the first undone if the
+    second fails, so ``current`` is missing only between the two calls and never mixed.
+    """
+    if _exchange(staging, current):
+        return staging  # the previous folder, under the staging name
+    aside = staging.with_name(staging.name.replace(".tmp-", ".old-", 1))
+    os.rename(current, aside)
+    try:
+        os.rename(staging, current)
+    except BaseException:
+        os.rename(aside, current)
+        raise
+    return aside
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically with ``renameat2(..., RENAME_EXCHANGE)``; False when the
+    system or the file system does not offer it (nothing changed then)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(error, os.strerror(error), str(second))

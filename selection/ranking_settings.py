@@ -24,6 +24,7 @@ AUTHOR_RULES = ("any", "first", "corresponding", "first_or_corresponding")
 DIVERSITY_UNITS = ("topic", "cluster")
 PER_GROUP_BOUNDS = (200, 500)
 WINDOW_YEARS_BOUNDS = (3, 5)
+WINDOW_END_YEAR_BOUNDS = (1900, 2200)
 ORIGINALITY_PARTS = ("lead_author_in_beijing", "article_not_review", "topic_novelty")
 
 
@@ -34,6 +35,7 @@ class RankSettings:
 
     author_rule: str
     window_years: int
+    window_end_year: int | None
     as_of: dt.date | None
     rank_reviews: bool
     per_group: int
@@ -111,6 +113,14 @@ def _date(where: str, value: Any) -> dt.date | None:
         raise SelectionError(f"{where} must be an ISO date like \"2025-12-31\" or empty, got {value!r}") from None
 
 
+def _optional_year(where: str, value: Any) -> int | None:
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SelectionError(f"{where} must be a year like 2025 or empty (\"\"), got {value!r}")
+    return value
+
+
 def _weight_table(where: str, value: Any, allowed: tuple[str, ...]) -> dict[str, float]:
     if not isinstance(value, dict):
         raise SelectionError(f"{where} must be a table of numbers ({', '.join(allowed)})")
@@ -128,6 +138,7 @@ def _weight_table(where: str, value: Any, allowed: tuple[str, ...]) -> dict[str,
 _SCALARS: dict[tuple[str, str], tuple[str, Any]] = {
     ("universe", "author_rule"): ("author_rule", _text),
     ("universe", "window_years"): ("window_years", _integer),
+    ("universe", "window_end_year"): ("window_end_year", _optional_year),
     ("universe", "as_of"): ("as_of", _date),
     ("universe", "rank_reviews"): ("rank_reviews", _boolean),
     ("selection", "per_group"): ("per_group", _integer),
@@ -217,6 +228,9 @@ def _check(settings: RankSettings, source: str) -> None:
     low, high = WINDOW_YEARS_BOUNDS
     if not low <= settings.window_years <= high:
         fail(f"window_years {settings.window_years} is outside [{low}, {high}]")
+    low, high = WINDOW_END_YEAR_BOUNDS
+    if settings.window_end_year is not None and not low <= settings.window_end_year <= high:
+        fail(f"window_end_year {settings.window_end_year} is outside [{low}, {high}]; give a publication year or \"\"")
     for name in ("eligibility_top_share", "topic_cap_share", "stability_interval"):
         if not 0 < getattr(settings, name) <= 1:
             fail(f"{name} must be in (0, 1], got {getattr(settings, name)}")

@@ -1,11 +1,13 @@
 """How stable a candidate's rank is: bootstrap the stratum baselines, jitter the weights,
-rank again, and report the central interval of the ranks.
+select again (topic cap included), and report the central interval of the seat ranks.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from selection.diversity import seat_numbers
 
 SECURE = "secure"
 BORDERLINE = "borderline"
@@ -62,14 +64,23 @@ def jittered_weights(base: np.ndarray, jitter: float, rounds: int, rng: np.rando
     return weights / weights.sum(axis=1, keepdims=True)
 
 
-def ranks_per_round(list_code: np.ndarray, scores: np.ndarray, tie_order: np.ndarray) -> np.ndarray:
-    """1-based rank of every work inside its list, for each round (column) of ``scores``."""
+def seat_ranks_per_round(
+    list_code: np.ndarray, unit_code: np.ndarray, scores: np.ndarray, tie_order: np.ndarray, quota: int, cap: int
+) -> np.ndarray:
+    """For each round (column of ``scores``): every work's rank in the list that round would
+    select, ``quota + 1`` when it gets no seat.
+
+    The round's scores order each list (ties by ``tie_order``); the same capped walk as the
+    selection (``diversity.seat_numbers``: at most ``cap`` seats per unit while other work
+    remains, ``quota`` seats) picks the seats, and the rank is the seat's place among the
+    round's seated works in score order, exactly as ``rank`` is counted.
+    """
+    out_of_list = quota + 1
     ranks = np.empty(scores.shape, dtype="int64")
     for round_index in range(scores.shape[1]):
         order = np.lexsort((tie_order, -scores[:, round_index], list_code))
-        sorted_lists = list_code[order]
-        list_start = np.searchsorted(sorted_lists, sorted_lists, side="left")
-        ranks[order, round_index] = np.arange(len(order)) - list_start + 1
+        seats = seat_numbers(list_code[order], unit_code[order], quota, cap)
+        ranks[order, round_index] = np.where(seats > 0, seats, out_of_list)
     return ranks
 
 
@@ -83,18 +94,21 @@ def rank_intervals(ranks: np.ndarray, interval: float) -> tuple[np.ndarray, np.n
 
 
 def stability_labels(interval_high: np.ndarray, quota: int) -> np.ndarray:
-    """``secure`` when even the worse end of the rank interval is inside the quota, else ``borderline``."""
+    """``secure`` when even the worse end of the rank interval is a seat (``<= quota``), else
+    ``borderline`` (the worse end is ``quota + 1``: out of the list in more than the tail share of rounds)."""
     return np.where(interval_high <= quota, SECURE, BORDERLINE)
 
 
 def rank_stability(
-    list_code: np.ndarray, tie_order: np.ndarray, percentiles: dict[str, pd.DataFrame], base_weights: np.ndarray,
-    rounds: int, jitter: float, interval: float, seed: int,
+    list_code: np.ndarray, unit_code: np.ndarray, tie_order: np.ndarray, percentiles: dict[str, pd.DataFrame],
+    base_weights: np.ndarray, rounds: int, jitter: float, interval: float, seed: int, quota: int, cap: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rank interval of each work of the top of the lists.
+    """Rank interval of each contending work (the top of the lists), ``quota + 1`` standing
+    for "no seat".
 
     ``percentiles`` maps each indicator (in the column order of ``base_weights``) to a
-    frame with ``below``, ``equal``, ``count`` and ``has_value`` per work.
+    frame with ``below``, ``equal``, ``count`` and ``has_value`` per work; ``unit_code``
+    numbers the topic (or cluster) each work counts against for the cap of ``cap`` seats.
     """
     rng = np.random.default_rng(seed)
     resampled = np.stack(
@@ -109,4 +123,5 @@ def rank_stability(
     )
     weights = jittered_weights(base_weights, jitter, rounds, rng)
     scores = (resampled * weights).sum(axis=1)
-    return rank_intervals(ranks_per_round(list_code, scores, tie_order), interval)
+    ranks = seat_ranks_per_round(list_code, unit_code, scores, tie_order, quota, cap)
+    return rank_intervals(ranks, interval)

@@ -40,6 +40,36 @@ def test_thin_list_takes_every_row_and_lists_are_independent():
     assert selected[3:13].all() and not selected[13:].any()
 
 
+def walk_by_hand(lists, units, quota, cap):
+    """The capped walk written as the method states it, one list at a time."""
+    seats = np.zeros(len(lists), dtype=int)
+    for key in dict.fromkeys(lists):
+        rows = [i for i, value in enumerate(lists) if value == key]
+        taken, per_unit = [], {}
+        for i in rows:
+            if len(taken) < quota and per_unit.get(units[i], 0) < cap:
+                taken.append(i)
+                per_unit[units[i]] = per_unit.get(units[i], 0) + 1
+        for i in rows:  # seats nobody else could take
+            if len(taken) < quota and i not in taken:
+                taken.append(i)
+        for seat, i in enumerate(sorted(taken), start=1):
+            seats[i] = seat
+    return seats
+
+
+def test_seat_numbers_follow_the_capped_walk():
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        lists = np.sort(rng.integers(0, 3, size=60))
+        units = rng.integers(0, 6, size=60)
+        quota, cap = int(rng.integers(1, 25)), int(rng.integers(1, 5))
+        seats = diversity.seat_numbers(lists, units, quota, cap)
+        assert seats.tolist() == walk_by_hand(lists.tolist(), units.tolist(), quota, cap).tolist()
+        selected = diversity.capped_selection(pd.Series(lists), pd.Series(units), quota, 1.0, cap=cap)
+        assert np.array_equal(selected, seats > 0)
+
+
 def test_tokenize_english_and_chinese():
     assert diversity.tokenize("Deep learning of the Graph") == ["deep", "learning", "graph"]
     assert diversity.tokenize("量子计算 in 2024") == ["量子", "子计", "计算"]

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from selection import indicators
@@ -82,7 +83,7 @@ def topic_frame():
 
 def test_topic_growth_weighs_recent_years():
     topics, years = topic_frame()
-    rates = indicators.topic_year_rates(topics, years, dt.date(2025, 12, 31), current_year_weight=2.0, earlier_years=3)
+    rates = indicators.topic_year_rates(topics, years, 2025, 1.0, current_year_weight=2.0, earlier_years=3)
     assert rates.loc["T1", "recent_rate"] == pytest.approx((1 + 2 * 3) / 3)
     assert rates.loc["T1", "earlier_rate"] == pytest.approx((3 + 0 + 3) / 3)
     assert rates.loc["T1", "recent_share"] == pytest.approx(4 / 10)
@@ -94,19 +95,30 @@ def test_topic_growth_weighs_recent_years():
 
 def test_a_three_year_window_compares_with_one_earlier_year():
     topics, years = topic_frame()
-    rates = indicators.topic_year_rates(topics, years, dt.date(2025, 12, 31), current_year_weight=2.0, earlier_years=1)
+    rates = indicators.topic_year_rates(topics, years, 2025, 1.0, current_year_weight=2.0, earlier_years=1)
     assert rates.loc["T1", "earlier_rate"] == pytest.approx(3.0)  # 2023 only; 2022 and 2021 are outside
 
 
 def test_topic_growth_takes_the_current_year_pro_rata():
     topics, years = pd.Series(["T1", "T1"]), pd.Series([2025, 2025])
-    rates = indicators.topic_year_rates(topics, years, dt.date(2025, 7, 2), current_year_weight=1.0, earlier_years=3)
+    fraction = indicators.year_fraction(dt.date(2025, 7, 2))
+    rates = indicators.topic_year_rates(topics, years, 2025, fraction, current_year_weight=1.0, earlier_years=3)
     assert rates.loc["T1", "recent_rate"] == pytest.approx((0 + 2 / (183 / 365)) / 2)
+
+
+def test_works_without_a_year_or_a_topic_do_not_count_in_topic_growth():
+    # Arrow-backed columns with nulls, as load_works reads them from works.parquet
+    topics = pd.Series(pa.array(["T1", "T1", None, "T1"]), dtype=pd.ArrowDtype(pa.string()))
+    years = pd.Series(pa.array([2025, None, 2025, 2024], pa.int32()), dtype=pd.ArrowDtype(pa.int32()))
+    rates = indicators.topic_year_rates(topics, years, 2025, 1.0, current_year_weight=1.0, earlier_years=3)
+    assert rates.index.tolist() == ["T1"]
+    assert rates.loc["T1", "recent_rate"] == pytest.approx((1 + 1) / 2)
+    assert rates.loc["T1", "recent_share"] == pytest.approx(1.0)
 
 
 def test_originality_proxy():
     topics, years = topic_frame()
-    rates = indicators.topic_year_rates(topics, years, dt.date(2025, 12, 31), 2.0, 3)
+    rates = indicators.topic_year_rates(topics, years, 2025, 1.0, 2.0, 3)
     parts = {"lead_author_in_beijing": 0.5, "article_not_review": 0.2, "topic_novelty": 0.3}
     originality = indicators.originality_values(
         np.array([True, False, True]), np.array([True, True, False]), pd.Series(["T1", "T2", None]), rates, parts

@@ -265,3 +265,111 @@ def test_bad_frames_raise_selection_errors(settings):
     unknown = replace(settings, discipline_weights={"alchemy": {"hot": 1.0}})
     with pytest.raises(SelectionError, match="unknown discipline.*alchemy"):
         rank_works(frame, unknown)
+
+
+def topic_dominated_rows() -> list[dict]:
+    """3,000 works of one subfield-year: the 900 best-scored share topic TA, the other 2,100
+    spread over 300 topics, of which the best 300 are eligible through originality (first
+    author in Beijing). With a quota of 200 the cap holds TA to 20 seats."""
+    rows = []
+    for i in range(1, 3001):
+        rows.append(work(i, topic_id="TA" if i > 2100 else f"T{i % 300}", citation_normalized_percentile=i / 3000,
+                         counts_by_year=[{"year": 2024, "cited_by_count": i}], cited_by_count=i,
+                         beijing_first=1800 < i <= 2100))
+    return rows
+
+
+def test_rank_intervals_are_measured_on_the_capped_selection(settings):
+    result = rank_works(works_frame_of(topic_dominated_rows()), settings.with_overrides(bootstrap_rounds=50))
+    best = result.pool.sort_values("score", ascending=False).head(900)["work_id"]
+    assert best.str[1:].astype(int).gt(2100).all()  # the 900 best-scored works are TA's
+    candidates = result.candidates
+    assert len(candidates) == 200 and (candidates["topic_id"] == "TA").sum() == 20
+    # every bootstrap round selects again with the cap: the seated rank lies in its interval
+    inside = (candidates["rank_interval_low"] <= candidates["rank"]) & (
+        candidates["rank"] <= candidates["rank_interval_high"]
+    )
+    assert (~inside).sum() <= 4, candidates.loc[~inside, ["work_id", "rank", "rank_interval_low", "rank_interval_high"]]
+    # a seat in every round and a seat in none are both possible ends; past the quota means "out of the list"
+    assert candidates["rank_interval_high"].max() == 201
+    assert (candidates.loc[candidates["rank_interval_high"] == 201, "stability"] == "borderline").all()
+    assert (candidates.loc[candidates["rank_interval_high"] <= 200, "stability"] == "secure").all()
+    assert candidates.iloc[0]["stability"] == "secure"
+
+
+def harvest_2021_to_2025() -> list[dict]:
+    """600 works a year, 2021-2025, dated up to 1 December 2025, cited in 2025 and 2026."""
+    rows = []
+    for year in range(2021, 2026):
+        for i in range(1, 601):
+            number = year * 10_000 + i
+            rows.append(work(number, publication_year=year, publication_date=dt.date(year, 1 + i % 12, 1),
+                             citation_normalized_percentile=i / 600, topic_id=f"T{i}",
+                             counts_by_year=[{"year": 2025, "cited_by_count": i}, {"year": 2026, "cited_by_count": 2}],
+                             cited_by_count=i + 2))
+    return rows
+
+
+def test_the_window_ends_at_the_latest_harvested_year_whatever_the_as_of_date(settings):
+    frame = works_frame_of(harvest_2021_to_2025())
+    result = rank_works(frame, settings.with_overrides(as_of=dt.date(2026, 3, 1)))
+    assert result.funnel["in_window"] == 3000
+    assert 2021 in set(result.candidates["publication_year"])
+    assert result.summary()["window"] == [2021, 2025]
+    assert result.as_of == dt.date(2026, 3, 1)
+    # the as-of date sets the hot indicator's years: 2025 complete, 2026 pro rata
+    first = result.candidates.iloc[0]
+    cited_2025 = int(first["work_id"][1:]) % 10_000
+    assert first["hot_value"] == pytest.approx((cited_2025 + 2) / (1 + 60 / 365))  # 1 March: day 60 of 365
+    default = rank_works(frame, settings)
+    assert default.window == (2021, 2025) and default.as_of == dt.date(2025, 12, 1)
+
+
+def test_an_explicit_window_end_year_moves_the_window(settings):
+    result = rank_works(works_frame_of(harvest_2021_to_2025()), settings.with_overrides(window_end_year=2024))
+    assert result.window == (2020, 2024)
+    assert result.funnel["in_window"] == 2400
+    assert result.as_of == dt.date(2024, 12, 1)  # the latest date among the ranked works
+
+
+def test_the_default_as_of_comes_only_from_works_that_pass_the_rules(settings):
+    rows = wide_pool(3000)
+    # a far-future record outside the rules (a preprint, and one without an ISSN) decides nothing
+    rows.append(work(9001, type="preprint", publication_year=2031, publication_date=dt.date(2031, 1, 1)))
+    rows.append(work(9002, issn_l=None, issns=[], publication_year=2030, publication_date=dt.date(2030, 5, 1)))
+    result = rank_works(works_frame_of(rows), settings)
+    assert result.as_of == dt.date(2024, 6, 1)
+    assert result.window == (2020, 2024)
+    assert len(result.candidates) == 200
+
+
+def test_an_as_of_date_before_a_ranked_publication_is_refused(settings):
+    frame = works_frame_of(harvest_2021_to_2025())
+    early = settings.with_overrides(as_of=dt.date(2025, 6, 30))
+    with pytest.raises(SelectionError, match=r"as_of 2025-06-30 is earlier than the latest publication date .*2025-12-01"):
+        rank_works(frame, early)
+    before_window_end = settings.with_overrides(window_end_year=2025, as_of=dt.date(2024, 12, 31))
+    with pytest.raises(SelectionError, match="falls before 2025, the last year of the window"):
+        rank_works(works_frame_of(wide_pool(100)), before_window_end)
+
+
+def test_works_without_a_year_or_a_topic_simply_do_not_count(settings):
+    rows = wide_pool(3000)
+    rows += [work(9001, publication_year=None, publication_date=None),
+             work(9002, publication_year=None, topic_id=None, citation_normalized_percentile=1.0),
+             work(9003, topic_id=None, publication_year=None, type=None, journal_group=None, discipline=None,
+                  is_retracted=None)]
+    # Arrow-backed, as load_works reads a works.parquet
+    frame = pa.Table.from_pylist(rows, schema=WORKS_SCHEMA).to_pandas(types_mapper=pd.ArrowDtype)
+    result = rank_works(frame, settings)
+    assert result.funnel["in_window"] == 3000
+    assert not {"W9001", "W9002", "W9003"} & set(result.candidates["work_id"])
+    plain = rank_works(works_frame_of(wide_pool(3000)), settings)
+    pd.testing.assert_frame_equal(result.candidates, plain.candidates)
+
+
+def test_a_table_without_any_publication_year_is_one_clear_error(settings):
+    rows = [work(i, publication_year=None, publication_date=None) for i in range(1, 6)]
+    frame = pa.Table.from_pylist(rows, schema=WORKS_SCHEMA).to_pandas(types_mapper=pd.ArrowDtype)
+    with pytest.raises(SelectionError, match="no work in the works table has a publication_year"):
+        rank_works(frame, settings)

@@ -3,15 +3,23 @@ that ends with one clear line, exit 2 and nothing written."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import zipfile
+from pathlib import Path
 
 import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from selection import rank_report
 from selection.cli import main
+from selection.disciplines import load_disciplines
+from selection.rank import load_works, rank_works
+from selection.ranking_settings import load_rank_settings
 from selection.schema import WORKS_SCHEMA
 from selection.synthetic import works_frame, write_works_parquet
 from tests.selection.rank_helpers import work
@@ -155,3 +163,87 @@ def test_ranks_a_synthetic_works_parquet(tmp_path):
     candidates = pq.read_table(tmp_path / "out" / "candidates.parquet").to_pandas()
     assert len(candidates) > 0
     assert_scores_recompute(candidates)
+
+
+def test_text_from_the_data_is_never_a_formula_in_the_workbook(tmp_path):
+    rows = wide_pool(2500)
+    best = rows[-1]  # W2500, rank 1
+    best.update(title="=1+1", doi='10.1000/a"b', source_name="@SUM(A1)", issn_l="-1234", topic_id="+T9")
+    path = tmp_path / "works.parquet"
+    write_works(path, rows)
+    out = tmp_path / "out"
+    assert main(["rank", "--works", str(path), "--out", str(out), "--per-group", "200"]) == 0
+    sheet = openpyxl.load_workbook(out / "candidates.xlsx")["数学-国际"]
+    header = [cell.value for cell in sheet[1]]
+    first = dict(zip(header, sheet[2], strict=True))
+    for column, text in (("标题", "=1+1"), ("期刊", "@SUM(A1)"), ("ISSN-L", "-1234"), ("主题", "+T9")):
+        assert first[column].value == text and first[column].data_type == "s", column
+        assert first[column].quotePrefix
+    assert first["DOI"].data_type == "f"
+    assert first["DOI"].value == '=HYPERLINK("https://doi.org/10.1000/a""b","10.1000/a""b")'
+    with zipfile.ZipFile(out / "candidates.xlsx") as package:
+        xml = package.read("xl/worksheets/sheet3.xml").decode()
+    assert "<f>1+1</f>" not in xml and "<t>=1+1</t>" in xml
+    assert '<f>HYPERLINK("https://doi.org/10.1000/a""b","10.1000/a""b")</f>' in xml.replace("&quot;", '"')
+
+
+def test_a_works_file_with_null_years_ranks_and_an_all_null_one_is_one_line(tmp_path, capsys):
+    rows = wide_pool(2500) + [work(9001, publication_year=None, publication_date=None, topic_id=None)]
+    path = tmp_path / "works.parquet"
+    write_works(path, rows)
+    assert main(["rank", "--works", str(path), "--out", str(tmp_path / "out"), "--per-group", "200"]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["funnel"]["in_window"] == 2500 and summary["window"] == [2020, 2024]
+    write_works(path, [work(i, publication_year=None, publication_date=None) for i in range(1, 4)])
+    assert "has a publication_year" in run_failing(capsys, ["--works", str(path)], tmp_path / "fresh")
+
+
+def output_bytes(folder) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in rank_report.OUTPUT_FILES}
+
+
+@pytest.mark.parametrize("failing_move", [1, 2, 3])
+def test_a_failure_while_the_new_set_moves_in_leaves_the_previous_set(works_file, tmp_path, monkeypatch, failing_move):
+    out = tmp_path / "out"
+    assert main(["rank", "--works", str(works_file), "--out", str(out), "--per-group", "200"]) == 0
+    (out / "notes.txt").write_text("kept")
+    before = output_bytes(out)
+    settings = load_rank_settings().with_overrides(per_group=250)
+    result = rank_works(load_works(works_file), settings)
+    # no atomic exchange (another system or file system): the fallback's renames must fail safe too
+    monkeypatch.setattr(rank_report, "_exchange", lambda first, second: False, raising=False)
+    moves = []
+    real_rename, real_replace = os.rename, os.replace
+
+    def move(real):
+        def fake(source, target, *args, **kwargs):
+            if tmp_path in Path(target).parents or tmp_path in Path(source).parents:
+                moves.append((source, target))
+                if len(moves) == failing_move:
+                    raise OSError(errno.EIO, "injected failure")
+            return real(source, target, *args, **kwargs)
+        return fake
+
+    monkeypatch.setattr(os, "rename", move(real_rename))
+    monkeypatch.setattr(os, "replace", move(real_replace))
+    try:
+        rank_report.write_report(result, load_disciplines(), {"path": "works.parquet"}, out)
+    except OSError:
+        assert output_bytes(out) == before  # the previous set, complete and untouched
+    else:  # the failure came after the swap: the new set, complete
+        assert json.loads((out / "summary.json").read_text())["settings"]["per_group"] == 250
+        assert len(pq.read_table(out / "candidates.parquet")) == 500
+    assert (out / "notes.txt").read_text() == "kept"
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]  # no staging or old folder left
+
+
+def test_a_rerun_swaps_the_folder_in_whole_with_or_without_an_atomic_exchange(works_file, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    for per_group, exchange in ((200, None), (250, lambda first, second: False)):
+        if exchange:
+            monkeypatch.setattr(rank_report, "_exchange", exchange)
+        assert main(["rank", "--works", str(works_file), "--out", str(out), "--per-group", str(per_group)]) == 0
+        (out / "notes.txt").write_text("kept")
+        assert json.loads((out / "summary.json").read_text())["settings"]["per_group"] == per_group
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
+    assert sorted(path.name for path in out.iterdir()) == sorted([*rank_report.OUTPUT_FILES, "notes.txt"])

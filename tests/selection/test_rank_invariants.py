@@ -130,7 +130,9 @@ def test_invariants_on_all_real_records_with_their_missing_fields(shared_data):
     check_invariants(works, latest)
     assert latest.funnel["input"] == len(works)
 
-    settings = load_rank_settings().with_overrides(as_of=dt.date(2010, 12, 31), eligibility_top_share=1.0)
+    settings = load_rank_settings().with_overrides(
+        window_end_year=2010, as_of=dt.date(2010, 12, 31), eligibility_top_share=1.0
+    )
     result = rank_works(works, settings)
     check_invariants(works, result)
     candidates = result.candidates

@@ -25,6 +25,7 @@ def test_defaults_are_documented_values():
     assert settings.eligibility_top_share == 0.10
     assert settings.topic_cap_share == 0.10
     assert settings.as_of is None
+    assert settings.window_end_year is None  # the latest harvested year
     assert set(settings.weights) == set(INDICATORS)
     assert sum(settings.weights_for("mathematics").values()) == pytest.approx(1.0)
 
@@ -36,6 +37,7 @@ def test_a_partial_file_overrides_only_what_it_names(tmp_path):
         [universe]
         author_rule = "first_or_corresponding"
         as_of = "2025-06-30"
+        window_end_year = 2024
         [weights]
         hot = 0.5
         [discipline_weights.mathematics]
@@ -47,6 +49,7 @@ def test_a_partial_file_overrides_only_what_it_names(tmp_path):
     defaults = load_rank_settings()
     assert settings.author_rule == "first_or_corresponding"
     assert settings.as_of == dt.date(2025, 6, 30)
+    assert settings.window_end_year == 2024
     assert settings.weights["hot"] == 0.5
     assert settings.weights["influence"] == defaults.weights["influence"]
     assert settings.per_group == defaults.per_group
@@ -72,6 +75,8 @@ def test_a_partial_file_overrides_only_what_it_names(tmp_path):
         ("[universe]\nauthor_rule = \"last\"\n", "author_rule 'last'"),
         ("[universe]\nwindow_years = 7\n", "window_years 7"),
         ("[universe]\nas_of = \"yesterday\"\n", "ISO date"),
+        ("[universe]\nwindow_end_year = \"2025\"\n", "window_end_year must be a year"),
+        ("[universe]\nwindow_end_year = 25\n", "window_end_year 25 is outside"),
         ("[selection]\ntopic_cap_share = 0\n", "topic_cap_share"),
         ("[ranking]\nx = 1\n", "not a settings section"),
         ("[weights\nhot = 1\n", "not valid TOML"),

@@ -38,12 +38,21 @@ def test_jittered_weights_are_positive_and_normalised():
     assert (weights[0, 2] == 0).all()
 
 
-def test_ranks_per_round_rank_inside_each_list_with_ties_by_order():
+def test_seat_ranks_rank_inside_each_list_with_ties_by_order():
     lists = np.array([0, 0, 0, 1, 1])
+    units = np.arange(5)  # every work its own topic: the cap never binds
     scores = np.array([[0.9, 0.1], [0.5, 0.5], [0.5, 0.9], [0.2, 0.2], [0.3, 0.2]])
-    ranks = stability.ranks_per_round(lists, scores, tie_order=np.arange(5))
+    ranks = stability.seat_ranks_per_round(lists, units, scores, np.arange(5), quota=3, cap=1)
     assert ranks[:, 0].tolist() == [1, 2, 3, 2, 1]
     assert ranks[:, 1].tolist() == [3, 2, 1, 1, 2]
+
+
+def test_seat_ranks_apply_the_topic_cap_and_mark_works_without_a_seat():
+    # one list, quota 3, one seat per topic: the walk takes A's best, then B, then C
+    units = np.array([0, 0, 0, 1, 2, 2])
+    scores = np.array([[0.9], [0.8], [0.7], [0.6], [0.5], [0.4]])
+    ranks = stability.seat_ranks_per_round(np.zeros(6, dtype=int), units, scores, np.arange(6), quota=3, cap=1)
+    assert ranks[:, 0].tolist() == [1, 4, 4, 2, 3, 4]  # 4 = quota + 1: out of the list
 
 
 def test_intervals_and_labels():
@@ -62,6 +71,20 @@ def test_without_noise_the_interval_is_the_rank_itself():
     parts["a"]["count"] = 10**9
     parts["a"]["below"] = [9 * 10**8, 5 * 10**8, 0]
     low, high = stability.rank_stability(
-        np.zeros(3, dtype=int), np.arange(3), parts, np.ones((3, 1)), rounds=20, jitter=0.0, interval=0.9, seed=0
+        np.zeros(3, dtype=int), np.arange(3), np.arange(3), parts, np.ones((3, 1)), rounds=20, jitter=0.0,
+        interval=0.9, seed=0, quota=2, cap=2,
     )
-    assert low.tolist() == [1, 2, 3] and high.tolist() == [1, 2, 3]
+    assert low.tolist() == [1, 2, 3] and high.tolist() == [1, 2, 3]  # 3 = quota + 1: never seated
+
+
+def test_without_noise_the_interval_is_the_seat_rank_after_the_cap():
+    # works 0-2 share a topic and score best; with one seat per topic, work 3 (its own
+    # topic) takes seat 2 ahead of the higher-scored works 1 and 2, which get no seat
+    below = np.array([9, 8, 7, 6]) * 10**8
+    parts = {"a": pd.DataFrame({"below": below, "equal": 1, "count": 10**9, "has_value": True})}
+    low, high = stability.rank_stability(
+        np.zeros(4, dtype=int), np.array([0, 0, 0, 1]), np.arange(4), parts, np.ones((4, 1)), rounds=20,
+        jitter=0.0, interval=0.9, seed=0, quota=2, cap=1,
+    )
+    assert low.tolist() == [1, 3, 3, 2] and high.tolist() == [1, 3, 3, 2]
+    assert stability.stability_labels(high, 2).tolist() == ["secure", "borderline", "borderline", "secure"]
