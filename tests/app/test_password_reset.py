@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from sqlalchemy import select
 
@@ -168,3 +169,62 @@ def test_one_client_address_may_ask_only_so_often_whatever_the_addresses(app, cl
     assert outbox() == []
     assert request_reset_from(client, user.email, "203.0.113.8").status_code == 302  # another address is not affected
     assert len(outbox()) == 1
+
+
+class SlowSMTP:
+    """A stand-in for smtplib.SMTP whose every message takes as long as a real server's."""
+
+    delay = 0.6
+    sent: list = []
+
+    def __init__(self, host, port, timeout=None):
+        self.host = host
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def send_message(self, message):
+        time.sleep(self.delay)
+        self.sent.append(message)
+
+
+def test_reset_request_does_not_wait_for_the_mail_server(app, client, make_user, monkeypatch):
+    """An existing address must not answer slower than an unknown one (the SMTP round trip)."""
+    import smtplib
+
+    user = make_user(Role.EXPERT)
+    monkeypatch.setattr(smtplib, "SMTP", SlowSMTP)
+    monkeypatch.setattr(SlowSMTP, "sent", [])
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.cn")
+    token = csrf_token(client, "/auth/reset")
+    try:
+        timings = []
+        for email in (user.email, "nobody@example.cn"):
+            started = time.perf_counter()
+            response = client.post("/auth/reset", data={"email": email, "csrf_token": token})
+            timings.append(time.perf_counter() - started)
+            assert (response.status_code, response.location) == (302, "/auth/login")
+        assert max(timings) < SlowSMTP.delay / 2, timings
+    finally:
+        mail.wait_until_sent(timeout=10)
+    [message] = SlowSMTP.sent  # still delivered, in the background
+    assert message["To"] == user.email and "/auth/reset/" in message.get_content()
+
+
+def test_a_mail_failing_in_the_background_is_logged_not_raised(app, client, make_user, monkeypatch, caplog):
+    import smtplib
+
+    class BrokenSMTP(SlowSMTP):
+        def send_message(self, message):
+            raise smtplib.SMTPServerDisconnected("gone")
+
+    user = make_user(Role.EXPERT)
+    monkeypatch.setattr(smtplib, "SMTP", BrokenSMTP)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.cn")
+    response = request_reset(client, user.email)
+    mail.wait_until_sent(timeout=10)
+    assert (response.status_code, response.location) == (302, "/auth/login")
+    assert f"could not send mail to {user.email}" in caplog.text
