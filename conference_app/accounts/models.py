@@ -41,6 +41,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of the session key: raising it (logout, new password) ends every session of the user,
+    # including copies of the session cookie.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
     organisation = relationship("Organisation", back_populates="users", foreign_keys=[organisation_id])
 
@@ -63,8 +66,8 @@ class User(UserMixin, TimestampMixin, db.Model):
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def get_id(self) -> str:
-        """The session key: the id bound to the current password (see ``load_user``)."""
-        return f"{self.id}:{self.password_fingerprint}"
+        """The session key: the id bound to the session epoch and the current password (see ``load_user``)."""
+        return f"{self.id}:{self.session_epoch or 0}:{self.password_fingerprint}"
 
     @property
     def audit_label(self) -> str:

@@ -226,12 +226,30 @@ def password_problem(password: str | None) -> str | None:
     return None
 
 
+def end_sessions(user: User) -> None:
+    """End every session of the user, on every device (copied session cookies included).
+
+    The session key carries ``session_epoch`` (``User.get_id``); raising it, in SQL so that
+    parallel requests cannot lose a raise, makes every key issued before worthless.
+    """
+    if user.id is None:  # not saved yet: no session to end
+        return
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_epoch=User.session_epoch + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["session_epoch"])
+
+
 def _set_password(user: User, password: str) -> None:
     problem = password_problem(password)
     if problem is not None:
         raise ServiceError(problem)
     user.set_password(password)
     user.password_changed_at = utcnow()
+    end_sessions(user)
     _clear_failures(user)
 
 

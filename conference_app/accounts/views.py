@@ -45,10 +45,15 @@ USERS_PER_PAGE = 25
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """The session's user, unless disabled or the password changed since it logged in."""
-    user_id, _sep, fingerprint = session_id.partition(":")
+    """The session's user, unless disabled, logged out or the password changed since it logged in.
+
+    The key is ``id:epoch:fingerprint`` (``User.get_id``): a logout or a new password raises
+    the epoch, and a new password changes the fingerprint, so older keys (and copied
+    cookies carrying them) no longer open a session.
+    """
+    user_id = session_id.partition(":")[0]
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.is_enabled or user.password_fingerprint != fingerprint:
+    if user is None or not user.is_enabled or user.get_id() != session_id:
         return None
     return user
 
@@ -106,9 +111,11 @@ def login():
 @blueprint.post("/auth/logout")
 @requires("accounts.own_account")
 def logout():
+    services.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     _clear_session()
-    flash(_("You are logged out."), "info")
+    flash(_("You are logged out on all your devices."), "info")
     return redirect(url_for("accounts.login"))
 
 

@@ -96,8 +96,11 @@ def _empty_all_tables() -> None:
 @pytest.fixture()
 def app(_schema_app):
     """The app with an empty schema; yields inside an application context."""
+    from conference_app.core import mail
+
     with _schema_app.app_context():
         yield _schema_app
+        mail.wait_until_sent(_schema_app, timeout=30)  # SMTP mail a test handed to the background
         db.session.rollback()
         _empty_all_tables()
         db.session.remove()
@@ -210,12 +213,17 @@ def auth(client):
 
 
 def log_in_session(client, user) -> None:
-    """Put ``user`` in the client's session without the login form (no password hashing)."""
+    """Put ``user`` in the client's session without the login form (no password hashing).
+
+    The key is read through the current app's session: a logout may have raised the user's
+    session epoch since ``user`` was loaded (possibly by another app's session).
+    """
     import time
 
+    current = db.session.get(type(user), user.id) if has_app_context() else user
     with client.session_transaction() as session:
         session.clear()
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = current.get_id()
         session["_fresh"] = True
         session["last_seen"] = int(time.time())
 

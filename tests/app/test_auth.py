@@ -375,3 +375,35 @@ def test_safe_next_keeps_local_paths_with_query():
     assert safe_next("/organisations/1") == "/organisations/1"
     for target in ["", None, "audit/", "javascript:alert(1)", "/\\evil.com", "//evil.com", "/\x00x"]:
         assert safe_next(target) is None
+
+
+def test_logout_ends_a_copied_session_cookie(client, auth, make_user):
+    """The session lives in the signed cookie: logging out must make a copy of it worthless."""
+    user = make_user(Role.EXPERT)
+    auth.login(user.email)
+    cookie_name = client.application.config["SESSION_COOKIE_NAME"]
+    copied = client.get_cookie(cookie_name).value
+    thief = client.application.test_client()
+    thief.set_cookie(cookie_name, copied)
+    assert thief.get("/home").status_code == 200  # the copy works while the session lives
+    response = auth.logout()
+    assert response.location == "/auth/login"
+    assert "已在所有设备上退出登录" in client.get(response.location).get_data(as_text=True)
+    replayed = client.application.test_client()
+    replayed.set_cookie(cookie_name, copied)
+    assert replayed.get("/home").location.startswith("/auth/login")
+    assert thief.get("/home").location.startswith("/auth/login")
+    # Logging in again starts a new session that works.
+    assert auth.login(user.email).location == "/home"
+    assert client.get("/home").status_code == 200
+
+
+def test_logout_ends_the_users_sessions_on_every_device(client, auth, make_user):
+    user, colleague = make_user(Role.EXPERT), make_user(Role.EXPERT)
+    laptop, other_user = client.application.test_client(), client.application.test_client()
+    log_in_session(laptop, user)
+    log_in_session(other_user, colleague)
+    auth.login(user.email)
+    auth.logout()
+    assert laptop.get("/home").location.startswith("/auth/login")
+    assert other_user.get("/home").status_code == 200  # somebody else's sessions are not touched
