@@ -60,20 +60,26 @@ class Config:
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads"))
         self.MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
 
+        # Where people reach the platform: every link in a mail starts with it (never with the
+        # Host header of the request that caused the mail).
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         # How many reverse proxies in front of the app set X-Forwarded-For (0: none, header ignored).
         self.PROXY_COUNT = _env_int("PROXY_COUNT", 0)
         self.WTF_CSRF_ENABLED = True
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
-        self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_int("SESSION_TIMEOUT_MINUTES", 60))
+        # Sent over HTTPS only; on by default when the platform is served over HTTPS.
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", self.PUBLIC_BASE_URL.startswith("https://"))
+        # A session ends SESSION_MAX_HOURS after its login, however active (the absolute
+        # lifetime), and after SESSION_IDLE_MINUTES without a request.
+        self.SESSION_MAX_HOURS = _env_int("SESSION_MAX_HOURS", 12)
+        self.SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_MAX_HOURS)
         self.LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
         # Failures from one address (any accounts) within LOGIN_LOCK_MINUTES before it is refused.
         self.LOGIN_IP_MAX_FAILURES = _env_int("LOGIN_IP_MAX_FAILURES", 30)
-        # Logged out after this long without a request, however long the cookie would live.
-        self.SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
         # Werkzeug's hashing method; tests use a fast one, production keeps the strong default.
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
@@ -82,6 +88,9 @@ class Config:
         self.PASSWORD_RESET_WINDOW_MINUTES = _env_int("PASSWORD_RESET_WINDOW_MINUTES", 60)
         self.PASSWORD_RESET_MAX_MAILS = _env_int("PASSWORD_RESET_MAX_MAILS", 3)
         self.PASSWORD_RESET_IP_MAX = _env_int("PASSWORD_RESET_IP_MAX", 10)
+        # Self-registrations one client address may make within REGISTRATION_WINDOW_MINUTES.
+        self.REGISTRATION_IP_MAX = _env_int("REGISTRATION_IP_MAX", 5)
+        self.REGISTRATION_WINDOW_MINUTES = _env_int("REGISTRATION_WINDOW_MINUTES", 60)
 
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -95,8 +104,3 @@ class Config:
         self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "noreply@bast.example.cn")
         # Without a mail server, messages are written to this folder (one .eml file each).
         self.MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(instance_dir / "outbox"))
-
-        self.OPENALEX_BASE_URL = os.environ.get("OPENALEX_BASE_URL", "https://api.openalex.org")
-        self.OPENALEX_API_KEY = os.environ.get("OPENALEX_API_KEY", "")
-        self.OPENALEX_MAILTO = os.environ.get("OPENALEX_MAILTO", "")
-        self.OPENALEX_RATE_LIMIT = float(os.environ.get("OPENALEX_RATE_LIMIT", "10"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +15,18 @@ from conference_app.extensions import csrf, db, login_manager, migrate
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
-# Domain packages; each exposes ``blueprint`` in views.py (and registers its permissions there).
-BLUEPRINT_MODULES = (
-    "conference_app.core.views",
-    "conference_app.accounts.views",
-    "conference_app.organisations.views",
-    "conference_app.audit.views",
-)
+# The domain packages, in their layering order (docs/architecture.md): a package imports
+# only from those before it (tests/app/test_layering.py). Each may provide, by convention,
+# ``models`` (its tables), ``permissions`` (its permissions, navbar links and home
+# sections), ``views`` (a ``blueprint``) and ``cli`` (a ``commands`` list); adding a
+# domain is one line here.
+DOMAINS = ("core", "audit", "workflow", "accounts", "organisations", "workbench")
+
+
+def domain_module(domain: str, part: str):
+    """``conference_app.<domain>.<part>`` imported, or None when the domain has no such module."""
+    name = f"conference_app.{domain}.{part}"
+    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -36,20 +43,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 
-    from conference_app.core.db import IdConverter
+    from conference_app.core import db as core_db
 
-    app.url_map.converters["id"] = IdConverter  # before any route uses <id:...>
+    core_db.init_app(app)  # the <id:...> converter before any route, the commit of each request
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_DIR / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from conference_app.core import i18n, mail  # noqa: F401  (mail: send-after-commit hooks)
+    from conference_app.core import i18n, mail, uploads  # noqa: F401  (mail, uploads: session hooks)
 
     i18n.init_app(app)
-
-    _register_models()
-    _register_blueprints(app)
+    _load_domains(app)
+    if app.config.get("AUDIT_GUARD"):
+        from conference_app.audit import guard  # noqa: F401  (its session hooks)
 
     from conference_app.core import errors, layout
     from conference_app.core.permissions import enforce_route_permission
@@ -57,22 +64,23 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.before_request(enforce_route_permission)
     errors.init_app(app)
     layout.init_app(app)
-
-    from conference_app import cli
-
-    cli.init_app(app)
     return app
 
 
-def _register_models() -> None:
-    """Import every model module so SQLAlchemy and Alembic see all tables."""
-    from conference_app.accounts import models as _accounts  # noqa: F401
-    from conference_app.audit import models as _audit  # noqa: F401
-    from conference_app.organisations import models as _organisations  # noqa: F401
+def _load_domains(app: Flask) -> None:
+    """Every domain's models (so SQLAlchemy and Alembic see all tables), permissions,
+    blueprint and commands; then the application's own commands."""
+    for part in ("models", "permissions"):
+        for domain in DOMAINS:
+            domain_module(domain, part)
+    for domain in DOMAINS:
+        views = domain_module(domain, "views")
+        if views is not None:
+            app.register_blueprint(views.blueprint)
+        cli = domain_module(domain, "cli")
+        for command in getattr(cli, "commands", ()):
+            app.cli.add_command(command)
+    from conference_app import cli
 
-
-def _register_blueprints(app: Flask) -> None:
-    import importlib
-
-    for module_name in BLUEPRINT_MODULES:
-        app.register_blueprint(importlib.import_module(module_name).blueprint)
+    for command in cli.commands:
+        app.cli.add_command(command)

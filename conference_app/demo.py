@@ -8,7 +8,7 @@ Everything goes through the services, so the audit log reads as if people had do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import click
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from conference_app.accounts import services as accounts
 from conference_app.accounts.models import User
 from conference_app.core.permissions import Role
+from conference_app.core.timeutil import beijing_today
 from conference_app.extensions import db
 from conference_app.organisations import services as organisations
 from conference_app.organisations.credit_code import make_credit_code
@@ -186,7 +187,7 @@ def load_demo(echo=click.echo) -> list[DemoLogin]:
     """Create what is missing of the demo world (flushed, not committed) and print the logins."""
     reviewer = _user(*USERS[0])  # the first staff member reviews the demo registrations
     by_key = {spec.key: _organisation(spec, reviewer) for spec in ORGANISATIONS}
-    this_year = datetime.now(organisations.BEIJING).year
+    this_year = beijing_today().year
     for key, years_ago, kind, title, role in PAST_EVENTS:
         _past_event(by_key[key], this_year - years_ago, kind, title, role)
     logins = []
@@ -195,16 +196,21 @@ def load_demo(echo=click.echo) -> list[DemoLogin]:
         _user(role, email, name, organisation, is_org_admin)
         logins.append(DemoLogin(role, email, PASSWORDS[role], name, organisation.name_zh if organisation else None))
     db.session.flush()
-    _print(logins, [spec for spec in ORGANISATIONS if spec.status == OrganisationStatus.PENDING], echo)
+    _print(logins, echo)
     return logins
 
 
-def _print(logins: list[DemoLogin], pending: list[DemoOrganisation], echo) -> None:
+def _print(logins: list[DemoLogin], echo) -> None:
     echo(f"Demo logins — open {DEMO_URL}/auth/login")
     echo(f"  {'role':<8} {'e-mail':<28} {'password':<18} name")
     for login in logins:
         where = f" ({login.organisation})" if login.organisation else ""
         echo(f"  {login.role.value:<8} {login.email:<28} {login.password:<18} {login.name}{where}")
     echo(f"Waiting for review (log in as staff, open {DEMO_URL}/organisations/?status=pending):")
-    for spec in pending:
-        echo(f"  - {spec.name_zh}: once approved, applicant@{spec.key}.demo.cn logs in with {PASSWORDS[Role.SOCIETY]}")
+    for spec in ORGANISATIONS:
+        if spec.status == OrganisationStatus.PENDING:
+            echo(f"  - {spec.name_zh}: once approved, applicant@{spec.key}.demo.cn logs in with {PASSWORDS[Role.SOCIETY]}")
+    echo("Not approved (its applicant logs in to correct the registration and resubmit it):")
+    for spec in ORGANISATIONS:
+        if spec.status == OrganisationStatus.REJECTED:
+            echo(f"  - {spec.name_zh}: applicant@{spec.key}.demo.cn with {PASSWORDS[Role.SOCIETY]}")

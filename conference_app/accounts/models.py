@@ -11,22 +11,24 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from conference_app.core.db import TimestampMixin, UTCDateTime, utcnow
+from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime, utcnow
 from conference_app.core.permissions import Role
 from conference_app.extensions import db
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, AuditedMixin, TimestampMixin, db.Model):
     """A person who logs in. Society users belong to exactly one organisation."""
 
     __tablename__ = "users"
+    # Kept up to date without a decision of anyone's (a login writes its own entry).
+    __audit_exempt__ = frozenset({"updated_at", "last_login_at", "locale", "failed_logins", "locked_until"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     phone: Mapped[str | None] = mapped_column(String(30))
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
-    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    role: Mapped[Role] = mapped_column(TitledEnum(Role, 20), nullable=False)
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
     )
@@ -41,19 +43,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Part of the session key: raising it (logout, new password) ends every session of the user,
-    # including copies of the session cookie.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
     organisation = relationship("Organisation", back_populates="users", foreign_keys=[organisation_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.is_enabled
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
 
     @property
     def owner_organisation_id(self) -> int | None:
@@ -65,9 +60,14 @@ class User(UserMixin, TimestampMixin, db.Model):
         """Changes whenever the password does: ends old sessions and used reset links."""
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
+    # The key of the login session this object was loaded for (``accounts.services``).
+    session_key = None  # a plain attribute, not a column
+
     def get_id(self) -> str:
-        """The session key: the id bound to the session epoch and the current password (see ``load_user``)."""
-        return f"{self.id}:{self.session_epoch or 0}:{self.password_fingerprint}"
+        """The session key Flask-Login keeps in the cookie: ``<user id>:<session token>``."""
+        if self.session_key is None:
+            raise RuntimeError("no login session: use accounts.services.start_session")
+        return self.session_key
 
     @property
     def audit_label(self) -> str:
@@ -93,3 +93,22 @@ class LoginFailure(db.Model):
     ip_address: Mapped[str] = mapped_column(String(45), nullable=False, index=True)  # "" when unknown
     email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)  # as typed, normalised
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False, index=True)
+
+
+class UserSession(db.Model):
+    """One login session (a browser, a device): logging out ends it, and only it.
+
+    The cookie carries the user id and a random token; the row keeps the token's hash and
+    the password fingerprint at login, so a copied cookie dies with its session and every
+    session dies with a new password, however it was set.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    password_fingerprint: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))

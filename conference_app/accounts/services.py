@@ -6,31 +6,44 @@ leave the commit to the caller.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 from functools import cache
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from conference_app.accounts.models import LoginFailure, User
+from conference_app.accounts.models import LoginFailure, User, UserSession
 from conference_app.audit.models import AuditEntry
-from conference_app.audit.services import record, register_action_titles, register_object_type_titles, register_state_titles
+from conference_app.audit.services import (
+    record,
+    record_changes,
+    register_action_titles,
+    register_field_titles,
+    register_object_type_titles,
+    register_state_titles,
+    snapshot,
+)
 from conference_app.core import mail
-from conference_app.core.db import contains_text, utcnow
+from conference_app.core.db import column_length, contains_text, lock, utcnow
+from conference_app.core.excel import Column
 from conference_app.core.permissions import Role
 from conference_app.core.services import ServiceError, flush
+from conference_app.core.text import clean_text, strip_nul
+from conference_app.core.tokens import TokenPurpose
 from conference_app.extensions import db
 
 PASSWORD_MIN_LENGTH = 10
-RESET_SALT = "password-reset"
+# Reset links: bound to the password, so setting one spends the link (the salt is the one
+# links were always signed with, so links mailed before stay valid).
+PASSWORD_RESET = TokenPurpose("password-reset", max_age_setting="PASSWORD_RESET_MAX_AGE_SECONDS")
 
 register_object_type_titles({"User": _l("User account")})
 register_state_titles(
@@ -38,6 +51,10 @@ register_state_titles(
     {"enabled": _l("Enabled"), "disabled": _l("Disabled"), "locked": _l("Locked")}
     | Role.titles(),
 )
+register_field_titles("User", {
+    "name": _l("Name"), "phone": _l("Phone"), "organisation_id": _l("Organisation"),
+    "is_org_admin": _l("Administers the organisation"),
+})
 register_action_titles({
     "user.login": _l("Logged in"),
     "user.login_failed": _l("Login failed"),
@@ -64,12 +81,9 @@ def normalise_email(email: str | None) -> str:
     return (email or "").replace("\x00", "").strip().lower()
 
 
-def find_user(email: str, *, for_update: bool = False) -> User | None:
-    """The account of an address; ``for_update`` locks its row (PostgreSQL) until the commit."""
-    query = select(User).where(func.lower(User.email) == normalise_email(email))
-    if for_update:
-        query = query.with_for_update()
-    return db.session.scalar(query)
+def find_user(email: str) -> User | None:
+    """The account of an address."""
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
 @cache
@@ -77,16 +91,33 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
+def spend_password_hashing_time(password: str) -> None:
+    """Take as long as hashing ``password`` for a new account, without keeping anything
+    (so a refusal that creates no account answers as slowly as one that does)."""
+    generate_password_hash(password or "", method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+class LoginRefused(ServiceError):
+    """The password was right but the account may not log in now; ``user`` is the account."""
+
+    def __init__(self, message, user: User) -> None:
+        super().__init__(message, 403)
+        self.user = user
+
+
 def authenticate(email: str, password: str, ip_address: str | None) -> User:
     """The user these credentials open, or ServiceError; every attempt is recorded.
 
-    The caller commits in both cases, so a failed attempt counts towards the locks.
+    The caller keeps the changes in both cases, so a failed attempt counts towards the locks.
     """
-    now = utcnow()
     email = normalise_email(email)
-    # Parallel attempts on one account wait for each other here, so each sees the failures
-    # of the ones before it (PostgreSQL; SQLite runs one writer at a time anyway).
-    user = find_user(email, for_update=True)
+    # Attempts from one address, and attempts on one typed address, wait for each other
+    # here (on SQLite every writer does), so each counts the failures of those before it.
+    if ip_address:
+        lock(f"login-ip:{ip_address}")
+    lock(f"login:{email}")
+    now = utcnow()
+    user = find_user(email)
     throttled = _throttle_refusal(email, ip_address, now)
     if throttled is not None:
         _record_attempt("user.login_throttled", user, email, comment=throttled)
@@ -99,7 +130,7 @@ def authenticate(email: str, password: str, ip_address: str | None) -> User:
     refusal = login_refusal(user)
     if refusal is not None:
         _record_attempt("user.login_refused", user, email, comment=refusal)
-        raise ServiceError(refusal, 403)
+        raise LoginRefused(refusal, user)
     _clear_failures(user)
     user.last_login_at = now
     record("user.login", user, actor=user)
@@ -226,30 +257,77 @@ def password_problem(password: str | None) -> str | None:
     return None
 
 
-def end_sessions(user: User) -> None:
-    """End every session of the user, on every device (copied session cookies included).
+# --- login sessions -----------------------------------------------------------------------
 
-    The session key carries ``session_epoch`` (``User.get_id``); raising it, in SQL so that
-    parallel requests cannot lose a raise, makes every key issued before worthless.
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, ip_address: str | None = None, user_agent: str | None = None) -> str:
+    """Open a login session for ``user``; returns its key (``<user id>:<token>``) for the cookie."""
+    # Sessions past the absolute lifetime are dead anyway: drop the user's old rows now.
+    oldest = utcnow() - timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.created_at < oldest))
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        password_fingerprint=user.password_fingerprint,
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:200] or None,
+    ))
+    user.session_key = f"{user.id}:{token}"
+    return user.session_key
+
+
+def user_for_session(key: str) -> User | None:
+    """The enabled user of a live session key; None for an ended, foreign or malformed one.
+
+    A session also ends with a new password, however it was set: the row keeps the
+    fingerprint of the password it was opened with.
     """
-    if user.id is None:  # not saved yet: no session to end
-        return
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(session_epoch=User.session_epoch + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(user, ["session_epoch"])
+    user_id, _sep, token = (key or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    row = db.session.execute(
+        select(User, UserSession.password_fingerprint)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == _token_hash(token), User.id == int(user_id))
+    ).first()
+    if row is None:
+        return None
+    user, fingerprint = row
+    if not user.is_enabled or fingerprint != user.password_fingerprint:
+        return None
+    user.session_key = key
+    return user
+
+
+def end_session(key: str | None) -> None:
+    """Log out one session (this browser); the user's other sessions go on."""
+    _user_id, _sep, token = (key or "").partition(":")
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
+
+
+def end_all_sessions(user: User) -> int:
+    """Log the user out on every device; returns how many sessions ended."""
+    result = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    return result.rowcount or 0
+
+
+# --- setting a password -------------------------------------------------------------------
 
 
 def _set_password(user: User, password: str) -> None:
+    """A new password ends every session of the user (the caller may open a new one)."""
     problem = password_problem(password)
     if problem is not None:
         raise ServiceError(problem)
     user.set_password(password)
     user.password_changed_at = utcnow()
-    end_sessions(user)
+    end_all_sessions(user)
     _clear_failures(user)
 
 
@@ -261,28 +339,22 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     record("user.password_changed", user)
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=RESET_SALT)
-
-
 def reset_token(user: User) -> str:
     """A signed, timed token bound to the current password: using it once spends it."""
-    return _serializer().dumps([user.id, user.password_fingerprint])
+    return PASSWORD_RESET.issue(user.id, user.password_fingerprint)
+
+
+def _enabled_password_fingerprint(user_id: int) -> str | None:
+    user = db.session.get(User, user_id)
+    return user.password_fingerprint if user is not None and user.is_enabled else None
 
 
 def user_for_reset_token(token: str) -> User:
     """The user a valid, unspent, unexpired token belongs to, or ServiceError."""
-    invalid = ServiceError(_("This password reset link is invalid, expired or already used. Please request a new one."))
-    try:
-        user_id, fingerprint = _serializer().loads(
-            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]
-        )
-    except (BadSignature, ValueError, TypeError):
-        raise invalid from None
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or user.password_fingerprint != fingerprint or not user.is_enabled:
-        raise invalid
-    return user
+    user_id = PASSWORD_RESET.redeem(token, _enabled_password_fingerprint)
+    if user_id is None:
+        raise ServiceError(_("This password reset link is invalid, expired or already used. Please request a new one."))
+    return db.session.get(User, user_id)
 
 
 def request_password_reset(email: str, ip_address: str | None = None) -> None:
@@ -332,7 +404,7 @@ def reset_password(token: str, new_password: str) -> User:
 
 def _send_password_link(user: User, subject) -> None:
     """Mail a set-password link, in the recipient's language rather than the sender's."""
-    link = url_for("accounts.reset_password", token=reset_token(user), _external=True)
+    link = mail.public_url("accounts.reset_password", token=reset_token(user))
     minutes = max(1, current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60)
     with force_locale(user.locale):
         body = ngettext(
@@ -350,15 +422,16 @@ def _send_password_link(user: User, subject) -> None:
 # --- user administration ------------------------------------------------------------------
 
 
-def _check_text(*values: str | None) -> None:
-    if any("\x00" in (value or "") for value in values):
-        raise ServiceError(_("The name or phone number contains characters that are not allowed."))
+def _clean_name_and_phone(name: str | None, phone: str | None) -> tuple[str, str | None]:
+    name = clean_text(name, _("Name"), max_length=column_length(User, "name"), required=True,
+                      required_message=_("Enter the user's name."))
+    return name, clean_text(phone, _("Phone"), max_length=column_length(User, "phone"))
 
 
 def _check_membership(role: str, organisation_id: int | None, is_org_admin: bool) -> None:
     from conference_app.organisations.models import Organisation
 
-    if role not in {r.value for r in Role}:
+    if role not in set(Role):
         raise ServiceError(_("Unknown role."))
     if role == Role.SOCIETY:
         if not organisation_id or db.session.get(Organisation, organisation_id) is None:
@@ -381,20 +454,18 @@ def create_user(
 ) -> User:
     """A new, enabled account; without a password the user is mailed a link to set one."""
     email = normalise_email(email)
-    name = (name or "").strip()
     if not email or "@" not in email:
         raise ServiceError(_("Enter a valid e-mail address."))
-    if not name:
-        raise ServiceError(_("Enter the user's name."))
-    _check_text(name, phone)
+    clean_text(email, _("E-mail"), max_length=column_length(User, "email"))
+    name, phone = _clean_name_and_phone(name, phone)
     if find_user(email) is not None:
         raise ServiceError(_("A user with this e-mail address already exists."))
     _check_membership(role, organisation_id, is_org_admin)
     user = User(
         email=email,
-        name=name[:100],
-        phone=(phone or "").strip() or None,
-        role=role,
+        name=name,
+        phone=phone,
+        role=Role(role),
         organisation_id=organisation_id or None,
         is_org_admin=bool(is_org_admin),
         is_enabled=True,
@@ -407,8 +478,11 @@ def create_user(
     flush({"email": _l("A user with this e-mail address already exists.")})
     if not password:
         _send_password_link(user, _l("Your new account"))
-    record("user.created", user, to_state=role)
+    record("user.created", user, to_state=user.role)
     return user
+
+
+USER_EDITABLE_FIELDS = ("name", "phone", "organisation_id", "is_org_admin")
 
 
 def update_user(
@@ -422,45 +496,39 @@ def update_user(
     acting_user: User | None = None,
 ) -> None:
     """Change a user's name, contact, role or organisation; a role change is logged as such."""
-    name = (name or "").strip()
-    if not name:
-        raise ServiceError(_("Enter the user's name."))
+    name, phone = _clean_name_and_phone(name, phone)
     if acting_user is not None and acting_user.id == user.id and role != user.role:
         raise ServiceError(_("You cannot change your own role."))
-    _check_text(name, phone)
     _check_membership(role, organisation_id, is_org_admin)
-    before = {"name": user.name, "phone": user.phone, "organisation_id": user.organisation_id,
-              "is_org_admin": user.is_org_admin}
+    before = snapshot(user, USER_EDITABLE_FIELDS)
     old_role = user.role
-    user.name = name[:100]
-    user.phone = (phone or "").strip() or None
-    user.role = role
+    user.name = name
+    user.phone = phone
+    user.role = Role(role)
     user.organisation_id = organisation_id or None
     user.is_org_admin = bool(is_org_admin)
-    after = {"name": user.name, "phone": user.phone, "organisation_id": user.organisation_id,
-             "is_org_admin": user.is_org_admin}
     if old_role != role:
         record("user.role_changed", user, from_state=old_role, to_state=role)
-    changed = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
-    if changed:
-        record("user.updated", user, details=changed)
+    record_changes("user.updated", user, before)
 
 
 def set_enabled(user: User, enabled: bool, acting_user: User | None = None, comment: str | None = None) -> None:
     """Disable or re-enable an account; nobody disables their own.
 
-    Either way the account no longer waits for its organisation's approval to be enabled.
+    Either way the account no longer waits for its organisation's approval to be enabled
+    (staff decided on the account itself), and the decision is logged.
     """
     if acting_user is not None and acting_user.id == user.id and not enabled:
         raise ServiceError(_("You cannot disable your own account."))
-    user.awaiting_approval = False  # a decision on the account itself: approval leaves it alone
-    if user.is_enabled == enabled:
+    if user.is_enabled == enabled and not user.awaiting_approval:
         return
+    from_state = "enabled" if user.is_enabled else "disabled"
+    user.awaiting_approval = False
     user.is_enabled = enabled
     record(
         "user.enabled" if enabled else "user.disabled",
         user,
-        from_state="disabled" if enabled else "enabled",
+        from_state=from_state,
         to_state="enabled" if enabled else "disabled",
         comment=comment,
     )
@@ -470,7 +538,7 @@ def users_query(search: str | None = None, role: str | None = None, enabled: boo
     """The statement behind the staff user list: a name/e-mail search and filters."""
     # The list shows each user's organisation: load them with the page, not one query per row.
     query = select(User).options(joinedload(User.organisation)).order_by(User.email)
-    search = (search or "").replace("\x00", "").strip()
+    search = strip_nul(search)
     if search:
         query = query.where(contains_text(User.email, search) | contains_text(User.name, search))
     if role:
@@ -478,3 +546,24 @@ def users_query(search: str | None = None, role: str | None = None, enabled: boo
     if enabled is not None:
         query = query.where(User.is_enabled.is_(enabled))
     return query
+
+
+EXPORT_COLUMNS = [
+    Column(_l("Name"), lambda u: u.name, 16),
+    Column(_l("E-mail"), lambda u: u.email, 30),
+    Column(_l("Role"), lambda u: u.role.title, 14),
+    Column(_l("Their organisation"), lambda u: u.organisation.name_zh if u.organisation else "", 30),
+    Column(_l("Administrator"), lambda u: _("Yes") if u.is_org_admin else _("No"), 10),
+    Column(_l("Phone"), lambda u: u.phone or "", 16),
+    Column(_l("Status"), lambda u: _("Enabled") if u.is_enabled else _("Disabled"), 10),
+    Column(_l("Last login"), lambda u: u.last_login_at, 20),
+    Column(_l("Created"), lambda u: u.created_at, 20),
+]
+
+
+def user_counts() -> dict:
+    """How many accounts there are, and how many of them are enabled (the staff home card)."""
+    total, enabled = db.session.execute(
+        select(func.count(), func.count().filter(User.is_enabled.is_(True))).select_from(User)
+    ).one()
+    return {"user_count": total, "enabled_user_count": enabled}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -23,54 +24,54 @@ from conference_app.accounts.forms import (
 from conference_app.accounts.models import User
 from conference_app.audit.services import client_ip
 from conference_app.core import i18n
-from conference_app.core.db import paginate
+from conference_app.core.db import keep_changes, paginate
+from conference_app.core.excel import workbook_bytes, xlsx_response
 from conference_app.core.forms import form_status, submit
-from conference_app.core.layout import register_nav_item
-from conference_app.core.permissions import ALL_ROLES, Role, public, register, requires
+from conference_app.core.permissions import public, requires
 from conference_app.core.services import ServiceError
 from conference_app.core.views import safe_next
 from conference_app.extensions import db, login_manager
 
 blueprint = Blueprint("accounts", __name__)
 
-register("accounts.own_account", _l("Change one's own password and log out"), ALL_ROLES)
-register("accounts.manage_users", _l("Create, edit and disable users"), {Role.STAFF})
-register_nav_item(_l("Users"), "accounts.users", "accounts.manage_users", order=80)
-
 login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in to open this page.")
 login_manager.login_message_category = "warning"
 USERS_PER_PAGE = 25
+EXPORT_MAX_ROWS = 100_000
+
+# Where a user goes whose password was right but whose account may not log in: each
+# handler returns a URL (a rejected applicant corrects its registration), or None.
+REFUSED_LOGIN_HANDLERS: list[Callable[[User], str | None]] = []
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """The session's user, unless disabled, logged out or the password changed since it logged in.
-
-    The key is ``id:epoch:fingerprint`` (``User.get_id``): a logout or a new password raises
-    the epoch, and a new password changes the fingerprint, so older keys (and copied
-    cookies carrying them) no longer open a session.
-    """
-    user_id = session_id.partition(":")[0]
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.is_enabled or user.get_id() != session_id:
-        return None
-    return user
+def load_user(session_key: str) -> User | None:
+    """The user of a live login session (see ``services.user_for_session``)."""
+    return services.user_for_session(session_key)
 
 
 @blueprint.before_app_request
-def end_idle_session():
-    """Log out a session that has been idle longer than SESSION_IDLE_MINUTES."""
+def end_expired_session():
+    """Log out a session idle longer than SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
+    config = current_app.config
     now = int(time.time())
     last_seen = session.get("last_seen", now)
+    started_at = session.get("started_at", now)
     session["last_seen"] = now
-    if now - last_seen <= current_app.config["SESSION_IDLE_MINUTES"] * 60:
+    idle = now - last_seen > config["SESSION_IDLE_MINUTES"] * 60
+    if not idle and now - started_at <= config["SESSION_MAX_HOURS"] * 3600:
         return None
+    services.end_session(session.get("_user_id"))
     logout_user()
-    session.pop("last_seen", None)
-    flash(_("Your session timed out. Please log in again."), "warning")
+    _clear_session()
+    if idle:
+        flash(_("Your session timed out. Please log in again."), "warning")
+    else:
+        flash(_("Your session has ended after %(hours)d hours. Please log in again.",
+                hours=config["SESSION_MAX_HOURS"]), "warning")
     return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
 
 
@@ -83,9 +84,11 @@ def _clear_session() -> None:
 
 
 def _start_session(user: User) -> None:
+    """A new login session for this browser, in a cleared cookie."""
     _clear_session()
+    services.start_session(user, client_ip(), request.user_agent.string)
     session.permanent = True
-    session["last_seen"] = int(time.time())
+    session["last_seen"] = session["started_at"] = int(time.time())
     login_user(user)
 
 
@@ -99,11 +102,19 @@ def login():
         return render_template("accounts/login.html", form=form), form_status(form)
     try:
         user = services.authenticate(form.email.data, form.password.data, client_ip())
+    except services.LoginRefused as refused:
+        keep_changes()  # the refusal is logged
+        for handler in REFUSED_LOGIN_HANDLERS:
+            target = handler(refused.user)
+            if target:
+                flash(refused.message, "warning")
+                return redirect(target)
+        form.form_errors.append(refused.message)
+        return render_template("accounts/login.html", form=form), refused.status
     except ServiceError as error:
-        db.session.commit()  # the failed attempt counts towards the locks
+        keep_changes()  # the failed attempt counts towards the locks
         form.form_errors.append(error.message)
         return render_template("accounts/login.html", form=form), error.status
-    db.session.commit()
     _start_session(user)
     return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
 
@@ -111,8 +122,19 @@ def login():
 @blueprint.post("/auth/logout")
 @requires("accounts.own_account")
 def logout():
-    services.end_sessions(current_user._get_current_object())
-    db.session.commit()
+    """End this browser's session; the user's other devices stay logged in."""
+    services.end_session(session.get("_user_id"))
+    logout_user()
+    _clear_session()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@blueprint.post("/auth/logout-everywhere")
+@requires("accounts.own_account")
+def logout_everywhere():
+    """End every session of the user, on all devices (a lost phone, a shared computer)."""
+    services.end_all_sessions(current_user._get_current_object())
     logout_user()
     _clear_session()
     flash(_("You are logged out on all your devices."), "info")
@@ -126,9 +148,8 @@ def change_password():
     user = current_user._get_current_object()
     if not submit(form, lambda: services.change_password(user, form.current_password.data, form.new_password.data)):
         return render_template("accounts/change_password.html", form=form), form_status(form)
-    db.session.commit()
-    _start_session(user)  # the session key follows the new password
-    flash(_("Your password was changed."), "success")
+    _start_session(user)  # the new password ended every session, this one included
+    flash(_("Your password was changed. Your other devices are logged out."), "success")
     return redirect(url_for("core.home"))
 
 
@@ -138,7 +159,6 @@ def request_reset():
     form = ResetRequestForm()
     if not submit(form, lambda: services.request_password_reset(form.email.data, client_ip())):
         return render_template("accounts/reset_request.html", form=form), form_status(form)
-    db.session.commit()
     # The same answer whether or not the address is registered.
     flash(_("If this address belongs to an account, a link to reset the password has been sent to it."), "info")
     return redirect(url_for("accounts.login"))
@@ -155,8 +175,8 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if not submit(form, lambda: services.reset_password(token, form.new_password.data)):
         return render_template("accounts/reset_password.html", form=form), form_status(form)
-    db.session.commit()
     logout_user()
+    _clear_session()
     flash(_("Your password was set. Please log in with it."), "success")
     return redirect(url_for("accounts.login"))
 
@@ -164,16 +184,33 @@ def reset_password(token: str):
 # --- staff: users -------------------------------------------------------------------------
 
 
+def _filtered_users():
+    """The user list's filter form and the statement it selects (None when the form is invalid)."""
+    filters = UserFilterForm(request.args)
+    if not filters.validate():
+        return filters, None
+    enabled = {"enabled": True, "disabled": False}.get(filters.status.data)
+    return filters, services.users_query(filters.q.data, filters.role.data or None, enabled)
+
+
 @blueprint.get("/admin/users")
 @requires("accounts.manage_users")
 def users():
-    filters = UserFilterForm(request.args)
-    if not filters.validate():
+    filters, query = _filtered_users()
+    if query is None:
         return render_template("accounts/users.html", filters=filters, page=None), 400
-    enabled = {"enabled": True, "disabled": False}.get(filters.status.data)
-    query = services.users_query(filters.q.data, filters.role.data or None, enabled)
-    page = paginate(query, USERS_PER_PAGE)
-    return render_template("accounts/users.html", filters=filters, page=page)
+    return render_template("accounts/users.html", filters=filters, page=paginate(query, USERS_PER_PAGE))
+
+
+@blueprint.get("/admin/users/export.xlsx")
+@requires("accounts.manage_users")
+def export_users():
+    """The user list, with its filters, as an Excel workbook."""
+    filters, query = _filtered_users()
+    if query is None:
+        return render_template("accounts/users.html", filters=filters, page=None), 400
+    rows = db.session.scalars(query.limit(EXPORT_MAX_ROWS)).unique()
+    return xlsx_response(workbook_bytes(_l("Users"), services.EXPORT_COLUMNS, rows), "users")
 
 
 def _organisations():
@@ -201,15 +238,13 @@ def create_user():
 
     if not submit(form, operation):
         return render_template("accounts/user_form.html", form=form, user=None), form_status(form)
-    db.session.commit()
     flash(_("User %(email)s was created.", email=services.normalise_email(form.email.data)), "success")
     return redirect(url_for("accounts.users"))
 
 
 @blueprint.route("/admin/users/<id:user_id>/edit", methods=["GET", "POST"])
-@requires("accounts.manage_users")
-def edit_user(user_id: int):
-    user = db.get_or_404(User, user_id)
+@requires("accounts.manage_users", load=User, arg="user_id")
+def edit_user(user: User):
     form = UserEditForm(obj=user)
     form.set_organisations(_organisations())
     if request.method == "GET":
@@ -228,28 +263,21 @@ def edit_user(user_id: int):
 
     if not submit(form, operation):
         return render_template("accounts/user_form.html", form=form, user=user), form_status(form)
-    db.session.commit()
     flash(_("User %(email)s was saved.", email=user.email), "success")
     return redirect(url_for("accounts.users"))
 
 
 @blueprint.post("/admin/users/<id:user_id>/disable")
-@requires("accounts.manage_users")
-def disable_user(user_id: int):
-    return _set_enabled(db.get_or_404(User, user_id), False)
+@requires("accounts.manage_users", load=User, arg="user_id")
+def disable_user(user: User):
+    services.set_enabled(user, False, acting_user=current_user)  # a ServiceError becomes a 400 page
+    flash(_("User %(email)s was disabled.", email=user.email), "success")
+    return redirect(url_for("accounts.users"))
 
 
 @blueprint.post("/admin/users/<id:user_id>/enable")
-@requires("accounts.manage_users")
-def enable_user(user_id: int):
-    return _set_enabled(db.get_or_404(User, user_id), True)
-
-
-def _set_enabled(user: User, enabled: bool):
-    services.set_enabled(user, enabled, acting_user=current_user)  # a ServiceError becomes a 400 page
-    db.session.commit()
-    if enabled:
-        flash(_("User %(email)s was enabled.", email=user.email), "success")
-    else:
-        flash(_("User %(email)s was disabled.", email=user.email), "success")
+@requires("accounts.manage_users", load=User, arg="user_id")
+def enable_user(user: User):
+    services.set_enabled(user, True, acting_user=current_user)
+    flash(_("User %(email)s was enabled.", email=user.email), "success")
     return redirect(url_for("accounts.users"))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from conference_app.audit.models import AuditEntry
 from conference_app.core.db import contains_text
+from conference_app.core.text import strip_nul
+from conference_app.core.timeutil import day_start
 from conference_app.extensions import db
 
 
@@ -47,6 +49,20 @@ STATE_TITLES: dict[str, Titles] = {}
 def register_state_titles(object_type: str, titles: dict[str, Any]) -> None:
     """Readable names for the from/to states logged on objects of ``object_type``."""
     STATE_TITLES.setdefault(object_type, Titles()).register(titles)
+
+
+# ... and the fields whose changes it logs, per model class ("Organisation": {"address": ...}).
+FIELD_TITLES: dict[str, Titles] = {}
+
+
+def register_field_titles(object_type: str, titles: dict[str, Any]) -> None:
+    """Readable names for the fields of ``object_type`` that change details name."""
+    FIELD_TITLES.setdefault(object_type, Titles()).register(titles)
+
+
+def field_title(object_type: str, name: str) -> str:
+    """A logged field name in the reader's language; unknown fields show as stored."""
+    return FIELD_TITLES.get(object_type, Titles()).title(name)
 
 
 def state_title(object_type: str, code: str | None) -> str:
@@ -114,12 +130,52 @@ def record(
     return entry
 
 
+def logged_value(value: Any) -> Any:
+    """A value as the log keeps it in ``details``: JSON (dates as ISO text, enums as their value)."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)  # a StrEnum member becomes its plain value
+    return value
+
+
+def snapshot(target: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """The logged values of ``fields`` of ``target`` now, for ``record_changes`` later."""
+    return {name: logged_value(getattr(target, name)) for name in fields}
+
+
+def record_changes(action: str, target: Any, before: Mapping[str, Any], **fields: Any) -> AuditEntry | None:
+    """Log ``action`` with what changed since ``before`` (a ``snapshot``); nothing when nothing did.
+
+    The one shape of change details: ``{"changes": {field: [old, new]}}``.
+    """
+    changes = {
+        name: [old, new]
+        for name, old in before.items()
+        if (new := logged_value(getattr(target, name))) != old
+    }
+    if not changes:
+        return None
+    return record(action, target, details={"changes": changes}, **fields)
+
+
 # --- reading the log ----------------------------------------------------------------------
 
-def local_day_start(day: date) -> datetime:
-    """Midnight of a Beijing calendar day, as an aware datetime."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.combine(day, time.min, tzinfo=zone)
+
+def history(target: Any) -> list[AuditEntry]:
+    """Every entry on ``target`` (a model row), newest first: its life as the log tells it."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.object_type == type(target).__name__, AuditEntry.object_id == str(target.id))
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def recent_entries(limit: int = 10) -> list[AuditEntry]:
+    """The newest entries of the whole log."""
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
 
 
 def entries_query(
@@ -133,9 +189,7 @@ def entries_query(
     """Newest first; ``actor`` matches part of the name or e-mail; dates are Beijing days, inclusive."""
     query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
     # NUL cannot be compared by PostgreSQL and is never stored: drop it from the criteria.
-    actor, action, object_type, object_id = (
-        (value or "").replace("\x00", "").strip() for value in (actor, action, object_type, object_id)
-    )
+    actor, action, object_type, object_id = (strip_nul(value) for value in (actor, action, object_type, object_id))
     if actor:
         query = query.where(contains_text(AuditEntry.actor_label, actor))
     if action:
@@ -145,9 +199,9 @@ def entries_query(
     if object_id:
         query = query.where(AuditEntry.object_id == object_id)
     if date_from:
-        query = query.where(AuditEntry.created_at >= local_day_start(date_from))
+        query = query.where(AuditEntry.created_at >= day_start(date_from))
     if date_to:
-        query = query.where(AuditEntry.created_at < local_day_start(date_to + timedelta(days=1)))
+        query = query.where(AuditEntry.created_at < day_start(date_to + timedelta(days=1)))
     return query
 
 

@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, current_app, render_template, request, send_file
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from conference_app.audit import services
-from conference_app.audit.export import workbook_bytes
+from conference_app.audit.export import audit_workbook
 from conference_app.audit.forms import AuditFilterForm
 from conference_app.audit.models import AuditEntry
-from conference_app.core.db import paginate, utcnow
-from conference_app.core.layout import register_nav_item
-from conference_app.core.permissions import Role, register, requires
+from conference_app.core.db import paginate
+from conference_app.core.excel import xlsx_response
+from conference_app.core.permissions import requires
 from conference_app.extensions import db
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
-
-register("audit.view", _l("View and export the audit log"), {Role.STAFF})
-register_nav_item(_l("Audit log"), "audit.index", "audit.view", order=90)
 blueprint.add_app_template_global(services.action_title, "action_title")
 blueprint.add_app_template_global(services.actor_title, "actor_title")
 blueprint.add_app_template_global(services.object_type_title, "object_type_title")
 blueprint.add_app_template_global(services.state_title, "state_title")
+blueprint.add_app_template_global(services.field_title, "field_title")
 ENTRIES_PER_PAGE = 50
 EXPORT_MAX_ROWS = 100_000
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filter_form() -> AuditFilterForm:
@@ -60,6 +54,4 @@ def export():
     if not form.validate():
         return render_template("audit/index.html", form=form, page=None), 400
     entries = db.session.scalars(services.entries_query(**form.criteria()).limit(EXPORT_MAX_ROWS))
-    beijing = utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-    name = f"audit-log-{beijing:%Y%m%d-%H%M%S}.xlsx"  # the time staff see on their clocks
-    return send_file(BytesIO(workbook_bytes(entries)), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
+    return xlsx_response(audit_workbook(entries), "audit-log")

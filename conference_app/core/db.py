@@ -1,12 +1,30 @@
-"""Column types and mixins shared by every domain's models."""
+"""The database side every domain shares: column types, the one commit of a request, locks.
+
+**One unit of work per user action.** A request's changes are committed in one place,
+``end_request`` (an ``after_request`` hook): on a response below 400, or when the view called
+``keep_changes()`` (a failed login must still count); anything else is rolled back, so a
+refused request leaves nothing written. The command line and the demo loader use
+``unit_of_work()``. Nothing else in the application calls ``commit`` (a test checks).
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, types
+from flask import Flask, g, has_request_context
+from sqlalchemy import DateTime, String, text, types
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.routing import IntegerConverter
+
+from conference_app.extensions import db
+
+# Set in the session's info while the pipeline or unit_of_work commits (the audit guard
+# of the tests checks only those commits, not a test's own factory commits).
+UNIT_OF_WORK_KEY = "unit_of_work_commit"
 
 
 def utcnow() -> datetime:
@@ -37,6 +55,32 @@ class UTCDateTime(types.TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
+class TitledEnum(types.TypeDecorator):
+    """A ``TitledStrEnum`` stored as its value in a string column, read back as the member.
+
+    ``organisation.status.title`` then reads in the user's language, and because members
+    are ``str``, ``organisation.status == "approved"`` keeps working. A value the enum does
+    not know is refused when written, so a typo cannot reach the database.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type, length: int = 40, **kwargs: Any) -> None:
+        super().__init__(length, **kwargs)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return self.enum_class(value).value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return self.enum_class(value)
+
+
 class TimestampMixin:
     """created_at / updated_at maintained by the ORM."""
 
@@ -45,6 +89,86 @@ class TimestampMixin:
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
 
+
+class AuditedMixin:
+    """Rows whose every change must come with an audit entry in the same unit of work.
+
+    ``__audit_exempt__`` names columns that change without a decision (a login time, the
+    chosen language); the tests' audit guard ignores changes to those alone.
+    """
+
+    __audit_exempt__: ClassVar[frozenset[str]] = frozenset({"updated_at"})
+
+
+def column_length(model: type, name: str) -> int | None:
+    """The declared length of a string column (forms and services use the same limits)."""
+    return getattr(model.__table__.c[name].type, "length", None)
+
+
+# --- the unit of work -----------------------------------------------------------------
+
+
+def keep_changes() -> None:
+    """Commit this request's changes although it answers with an error status.
+
+    For the rare refusal that must leave a trace: a failed login counts towards the locks.
+    """
+    g.keep_changes = True
+
+
+def commit() -> None:
+    """Commit the session as the end of a unit of work (the pipeline and ``unit_of_work`` only)."""
+    db.session.info[UNIT_OF_WORK_KEY] = True
+    try:
+        db.session.commit()
+    finally:
+        db.session.info.pop(UNIT_OF_WORK_KEY, None)
+
+
+def end_request(response):
+    """After every request: commit on success (or ``keep_changes``), roll back otherwise."""
+    if response.status_code < 400 or g.get("keep_changes"):
+        commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Outside a request (command line, demo loader): commit what the block did, or roll
+    it all back when it raises."""
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    commit()
+
+
+# --- locks ------------------------------------------------------------------------------
+
+
+def lock(name: str) -> None:
+    """Serialise a critical section across requests and processes until the commit.
+
+    PostgreSQL takes a transaction-scoped advisory lock on ``name``. SQLite has one writer
+    at a time: the transaction takes the write lock now (``BEGIN IMMEDIATE``) instead of at
+    its first write, so parallel requests that read a count and then write (failed logins)
+    see each other's writes. Call it before the section's first read.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif connection.dialect.name == "sqlite":
+        # pysqlite opens a transaction only at the first write; one that has written holds
+        # the write lock already.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# --- ids and pages in URLs ------------------------------------------------------------------
 
 # The largest value of a PostgreSQL integer column: every primary key of the schema.
 MAX_ID = 2_147_483_647
@@ -76,12 +200,17 @@ def paginate(query, per_page: int):
     """One page of ``query`` for the ``page`` query argument (clamped, never an error)."""
     from flask import request
 
-    from conference_app.extensions import db
+    page = page_number(request.args.get("page")) if has_request_context() else 1
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
-    return db.paginate(query, page=page_number(request.args.get("page")), per_page=per_page, error_out=False)
 
-
-def contains_text(column, text: str):
-    """``column`` contains ``text``, ignoring case; "%" and "_" in the text match only themselves."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def contains_text(column, text_: str):
+    """``column`` contains ``text_``, ignoring case; "%" and "_" in the text match only themselves."""
+    escaped = text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def init_app(app: Flask) -> None:
+    """The ``<id:...>`` converter (before any route uses it) and the commit of each request."""
+    app.url_map.converters["id"] = IdConverter
+    app.after_request(end_request)

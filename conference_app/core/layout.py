@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,6 +42,44 @@ def navigation() -> list[NavItem]:
         item
         for item in NAV_ITEMS
         if item.endpoint in current_app.view_functions and user_can(current_user, item.permission)
+    ]
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A part of the home page, shown to users holding ``permission``.
+
+    ``template`` is rendered with what ``context()`` returns; ``kind`` "card" sections sit
+    side by side at the top (counts, links), "panel" sections below them, each in ``order``.
+    """
+
+    permission: str
+    template: str
+    context: Callable[[], dict] | None = None
+    order: int = 100
+    kind: str = "panel"
+
+
+HOME_SECTIONS: list[HomeSection] = []
+
+
+def register_home_section(
+    permission: str, template: str, context: Callable[[], dict] | None = None, order: int = 100, kind: str = "panel"
+) -> None:
+    """Add a home-page section (call at import time of the domain's permissions module)."""
+    if kind not in ("card", "panel"):
+        raise ValueError(f"home section kind must be card or panel, not {kind!r}")
+    if all(section.template != template for section in HOME_SECTIONS):
+        HOME_SECTIONS.append(HomeSection(permission, template, context, order, kind))
+        HOME_SECTIONS.sort(key=lambda section: section.order)
+
+
+def home_sections(user) -> list[tuple[HomeSection, dict]]:
+    """The sections ``user`` may see, each with its template context."""
+    return [
+        (section, section.context() if section.context else {})
+        for section in HOME_SECTIONS
+        if user_can(user, section.permission)
     ]
 
 

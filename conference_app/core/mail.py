@@ -19,6 +19,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from flask_sqlalchemy.session import Session
@@ -43,6 +44,17 @@ def send(to: str | list[str], subject: str, body: str) -> EmailMessage:
     db.session.connection()  # a transaction must be open, or a rollback would not drop the message
     db.session.info.setdefault(QUEUE_KEY, []).append(message)
     return message
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail: ``PUBLIC_BASE_URL`` and the route's path.
+
+    Never built from the request: its Host header is whatever the sender typed, and a reset
+    link pointing at another host would hand that host the token.
+    """
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def _smtp_settings(config) -> dict:

@@ -10,6 +10,8 @@ which asks the permission's ``owner_check`` for roles granted only on their own 
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -18,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from conference_app.core.enums import TitledStrEnum
+from conference_app.extensions import db
 
 
 class Role(TitledStrEnum):
@@ -79,7 +82,12 @@ def register(
 
 
 def user_can(user: Any, name: str, obj: Any = None) -> bool:
-    """Whether ``user`` holds permission ``name``, on ``obj`` when one is given."""
+    """Whether ``user`` holds permission ``name`` on ``obj``.
+
+    Without ``obj`` the question is whether the user may hold it on some object (a navbar
+    link, reaching a route): owner roles then pass. Routes that name an object check it
+    with ``@requires(name, load=...)``, never with ``obj=None``.
+    """
     permission = PERMISSIONS[name]
     if user is None or not getattr(user, "is_authenticated", False):
         return False
@@ -97,12 +105,59 @@ def ensure_can(name: str, obj: Any = None) -> None:
         abort(403)
 
 
-def requires(name: str) -> Callable:
-    """Mark a view as needing permission ``name``; checked by ``enforce_route_permission``."""
+@dataclass(frozen=True)
+class ObjectLoad:
+    """How a route finds the object its permission is checked on.
+
+    ``model`` is looked up by the URL argument ``arg`` (a 404 when missing); when ``within``
+    is ``(parent_arg, attribute)``, the object's ``attribute`` must equal that URL argument
+    too (an event of another organisation is a 404 through this organisation's URL). The
+    view receives the object as keyword ``keyword`` instead of the id.
+    """
+
+    model: type
+    arg: str
+    keyword: str
+    within: tuple[str, str] | None = None
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def requires(
+    name: str, *, load: type | None = None, arg: str | None = None, within: tuple[str, str] | None = None
+) -> Callable:
+    """Mark a view as needing permission ``name``; checked by ``enforce_route_permission``.
+
+    With ``load=Model, arg="thing_id"`` the route loads the object it names and checks the
+    permission on it in the same step: a missing object is a 404, someone else's a 403,
+    and the view is called with the object (as ``model_name=...``) instead of its id.
+    """
+    if load is not None and arg is None:
+        raise TypeError("requires(load=...) needs arg=, the URL argument holding the id")
 
     def decorate(view: Callable) -> Callable:
-        view.required_permission = name
-        return view
+        if load is None:
+            view.required_permission = name
+            return view
+        spec = ObjectLoad(load, arg, _snake_case(load.__name__), within)
+
+        @functools.wraps(view)
+        def load_and_check(**kwargs):
+            obj = db.session.get(spec.model, kwargs.pop(spec.arg))
+            if obj is None:
+                abort(404)
+            if spec.within is not None:
+                parent_arg, attribute = spec.within
+                if getattr(obj, attribute) != kwargs.pop(parent_arg):
+                    abort(404)
+            ensure_can(name, obj)
+            return view(**kwargs, **{spec.keyword: obj})
+
+        load_and_check.required_permission = name
+        load_and_check.object_load = spec
+        return load_and_check
 
     return decorate
 
@@ -111,6 +166,11 @@ def public(view: Callable) -> Callable:
     """Mark a view as open to anonymous visitors."""
     view.is_public = True
     return view
+
+
+def view_object_load(view: Callable) -> ObjectLoad | None:
+    """The ``ObjectLoad`` a view declared with ``@requires(..., load=...)``, or None."""
+    return getattr(view, "object_load", None)
 
 
 def view_requirement(view: Callable) -> tuple[bool, str | None]:
@@ -143,3 +203,6 @@ def enforce_route_permission():
         abort(403)
     return None
 
+
+
+register("core.home", _l("Open the home page"), ALL_ROLES)

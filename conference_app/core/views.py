@@ -1,4 +1,4 @@
-"""Landing page, each role's home page and the language switch."""
+"""Landing page, the home page assembled from the domains' sections, the language switch."""
 
 from __future__ import annotations
 
@@ -8,26 +8,26 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from conference_app.core import i18n
-from conference_app.core.layout import register_nav_item
-from conference_app.core.permissions import ALL_ROLES, Role, public, register, requires
+from conference_app.core.layout import home_sections, register_nav_item
+from conference_app.core.permissions import Role, public, requires
 from conference_app.core.services import ServiceError
-from conference_app.extensions import db
 
 blueprint = Blueprint("core", __name__)
 
-register("core.home", _l("Open the home page"), ALL_ROLES)
 register_nav_item(_l("Home"), "core.home", "core.home", order=0)
 
-SELECTION_COMMANDS = (
-    "python -m selection institutions --help",
-    "python -m selection harvest --help",
-    "python -m selection import-snapshot --help",
-    "python -m selection rank --help",
-)
-
+# Each role's home page: its title, and what it says while no domain has a section for it.
+HOME_TITLES = {
+    Role.STAFF: (_l("Staff dashboard"), [_l("Nothing needs your attention.")]),
+    Role.ANALYST: (_l("Selection workspace"), [_l("Nothing needs your attention.")]),
+    Role.EXPERT: (_l("My reviews"), [
+        _l("No review is assigned to you yet."),
+        _l("When program staff assign applications or candidate papers to you, they will be listed here."),
+    ]),
+    Role.SOCIETY: (_l("My organisation"), [_l("Nothing needs your attention.")]),
+}
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -55,9 +55,16 @@ def index():
 @blueprint.get("/home")
 @requires("core.home")
 def home():
-    """The home page of the user's role."""
-    template, context = HOME_PAGES[Role(current_user.role)]
-    return render_template(template, **context())
+    """The home page of the user's role: the sections the domains registered for it."""
+    title, empty_texts = HOME_TITLES[Role(current_user.role)]
+    sections = home_sections(current_user)
+    return render_template(
+        "core/home.html",
+        title=title,
+        empty_texts=empty_texts,
+        cards=[(section, context) for section, context in sections if section.kind == "card"],
+        panels=[(section, context) for section, context in sections if section.kind == "panel"],
+    )
 
 
 @blueprint.post("/language")
@@ -70,7 +77,6 @@ def set_language():
     session[i18n.SESSION_KEY] = locale
     if current_user.is_authenticated:
         current_user.locale = locale
-        db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("core.index"))
 
 
@@ -87,45 +93,3 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         return None
     return target
-
-
-def _staff_dashboard() -> dict:
-    from conference_app.accounts.models import User
-    from conference_app.audit.models import AuditEntry
-    from conference_app.organisations.models import Organisation, OrganisationStatus
-
-    return {
-        "pending_organisations": db.session.scalar(
-            select(func.count()).select_from(Organisation).where(Organisation.status == OrganisationStatus.PENDING.value)
-        ),
-        "user_count": db.session.scalar(select(func.count()).select_from(User)),
-        "enabled_user_count": db.session.scalar(select(func.count()).select_from(User).where(User.is_enabled)),
-        "recent_entries": db.session.scalars(
-            select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(10)
-        ).all(),
-    }
-
-
-def _selection_workspace() -> dict:
-    """The selection's disciplines (none when that library is not available) and its commands."""
-    disciplines = []
-    try:
-        from selection.disciplines import load_disciplines
-        from selection.errors import SelectionError
-    except ImportError:
-        current_app.logger.warning("the selection library is not installed")
-    else:
-        try:
-            disciplines = list(load_disciplines())
-        except SelectionError:
-            current_app.logger.exception("disciplines mapping could not be read")
-    return {"disciplines": disciplines, "commands": SELECTION_COMMANDS}
-
-
-# What each role sees at /home: a template and the function giving its context.
-HOME_PAGES = {
-    Role.STAFF: ("core/home_staff.html", _staff_dashboard),
-    Role.ANALYST: ("core/home_analyst.html", _selection_workspace),
-    Role.EXPERT: ("core/home_expert.html", dict),
-    Role.SOCIETY: ("core/home_society.html", lambda: {"organisation": current_user.organisation}),
-}

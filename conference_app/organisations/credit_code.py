@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, Z, S, V
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 LENGTH = 18
@@ -12,9 +15,17 @@ def N_(message: str) -> str:
     return message
 
 
+# What people put between the groups of a code: blanks, hyphens and dashes of any width.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\uff0d_.·]+")
+
+
 def normalise_credit_code(code: str) -> str:
-    """Upper-case and strip spaces, as people type it."""
-    return "".join(code.split()).upper()
+    """The code as stored: full-width characters made plain, separators dropped, upper case.
+
+    People copy codes as ``9111 0000 7001 0009 AQ``, ``9111-0000-...`` or in full-width
+    characters from a Chinese document; all mean the same 18 characters.
+    """
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", code or "")).upper()
 
 
 def check_character(first17: str) -> str:

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 from conference_app.accounts.models import User
 from conference_app.core.enums import TitledStrEnum
 from conference_app.organisations.credit_code import credit_code_problem
+from conference_app.workflow import COMMENT_MAX_LENGTH
 from conference_app.organisations.models import ORGANISATION_FIELD_LABELS as LABELS
 from conference_app.organisations.models import (
     Organisation,
@@ -34,12 +35,12 @@ from conference_app.organisations.models import (
     PastEventKind,
     PastEventRole,
 )
-from conference_app.organisations.services import ORGANISATION_FIELDS, column_length
+from conference_app.core.db import column_length
+from conference_app.organisations.services import ORGANISATION_FIELDS
 
 TOO_LONG = _l("At most %(max)d characters.")
 # Choice fields below use validate_choice=False: the services check the value and say in
 # words what is wrong, rather than WTForms' generic "Not a valid choice".
-REVIEW_COMMENT_LENGTH = 2000
 
 
 def _length(model: type, name: str) -> Length:
@@ -134,6 +135,14 @@ class RegistrationForm(_IdentityFields, _ContactFields):
     )
 
 
+class ResubmissionForm(_IdentityFields, _ContactFields):
+    """A rejected applicant corrects what it declared and says what it changed."""
+
+    comment = TextAreaField(
+        _l("What did you correct?"), validators=[Length(max=COMMENT_MAX_LENGTH, message=TOO_LONG)]
+    )
+
+
 class ConfirmForm(FlaskForm):
     """No fields, only the CSRF token: for buttons that post (delete)."""
 
@@ -141,7 +150,7 @@ class ConfirmForm(FlaskForm):
 class ReviewForm(FlaskForm):
     """Staff approve or reject a registration, with a comment (required to reject)."""
 
-    comment = TextAreaField(_l("Comment"), validators=[Length(max=REVIEW_COMMENT_LENGTH, message=TOO_LONG)])
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=COMMENT_MAX_LENGTH, message=TOO_LONG)])
 
 
 class PastEventForm(FlaskForm):

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference_app.core.db import TimestampMixin, UTCDateTime
+from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime
 from conference_app.core.enums import TitledStrEnum
 from conference_app.extensions import db
 
@@ -46,7 +46,7 @@ ORGANISATION_FIELD_LABELS = {
 }
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(AuditedMixin, TimestampMixin, db.Model):
     """A unit that may apply for program categories."""
 
     __tablename__ = "organisations"
@@ -54,7 +54,7 @@ class Organisation(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     name_en: Mapped[str | None] = mapped_column(String(300))
-    org_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    org_type: Mapped[OrganisationType] = mapped_column(TitledEnum(OrganisationType, 40), nullable=False)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
     is_bast_member: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     bast_member_since: Mapped[date | None] = mapped_column(Date)
@@ -64,8 +64,8 @@ class Organisation(TimestampMixin, db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(30))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(
-        String(20), default=OrganisationStatus.PENDING.value, nullable=False, index=True
+    status: Mapped[OrganisationStatus] = mapped_column(
+        TitledEnum(OrganisationStatus, 20), default=OrganisationStatus.PENDING, nullable=False, index=True
     )
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True, ondelete="SET NULL"))
@@ -87,14 +87,6 @@ class Organisation(TimestampMixin, db.Model):
     def audit_label(self) -> str:
         return self.name_zh
 
-    @property
-    def type_enum(self) -> OrganisationType:
-        return OrganisationType(self.org_type)
-
-    @property
-    def status_enum(self) -> OrganisationStatus:
-        return OrganisationStatus(self.status)
-
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name_zh}>"
 
@@ -112,7 +104,7 @@ class PastEventRole(TitledStrEnum):
     MAIN_ORGANISER = "main_organiser", _l("Main organiser")
 
 
-class PastEvent(TimestampMixin, db.Model):
+class PastEvent(AuditedMixin, TimestampMixin, db.Model):
     """An academic event the organisation held before; used for category eligibility."""
 
     __tablename__ = "organisation_past_events"
@@ -123,9 +115,9 @@ class PastEvent(TimestampMixin, db.Model):
         ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
     )
     year: Mapped[int] = mapped_column(Integer, nullable=False)
-    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    kind: Mapped[PastEventKind] = mapped_column(TitledEnum(PastEventKind, 20), nullable=False)
     title: Mapped[str] = mapped_column(String(300), nullable=False)
-    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    role: Mapped[PastEventRole] = mapped_column(TitledEnum(PastEventRole, 20), nullable=False)
     held_in_beijing: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 
     organisation = relationship("Organisation", back_populates="past_events")
@@ -137,11 +129,3 @@ class PastEvent(TimestampMixin, db.Model):
     @property
     def audit_label(self) -> str:
         return f"{self.year} {self.title}"
-
-    @property
-    def kind_enum(self) -> PastEventKind:
-        return PastEventKind(self.kind)
-
-    @property
-    def role_enum(self) -> PastEventRole:
-        return PastEventRole(self.role)

@@ -1,17 +1,17 @@
-"""Operations on organisations: registration, review, editing, past events, eligibility.
+"""Operations on organisations: registration, review, resubmission, editing, past events.
 
 Every function validates its input, raises ``ServiceError`` with a translated message on
-bad input, records its audit entries and flushes; the caller commits, or rolls back on
-``ServiceError`` so that nothing is half-written.
+bad input, records its audit entries and flushes; the request pipeline (or the command
+line's unit of work) commits, or rolls everything back on a refusal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,14 +22,19 @@ from conference_app.accounts.models import User
 from conference_app.audit.models import AuditEntry
 from conference_app.audit.services import (
     record,
+    record_changes,
     register_action_titles,
-    register_object_type_titles,
-    register_state_titles,
+    register_field_titles,
+    snapshot,
 )
 from conference_app.core import mail
-from conference_app.core.db import contains_text, utcnow
+from conference_app.core.db import column_length, contains_text, lock, utcnow
+from conference_app.core.excel import Column
 from conference_app.core.permissions import Role
 from conference_app.core.services import ServiceError, flush
+from conference_app.core.text import clean_text, strip_nul
+from conference_app.core.timeutil import beijing_today
+from conference_app.core.tokens import TokenPurpose
 from conference_app.extensions import db
 from conference_app.organisations.credit_code import credit_code_problem, normalise_credit_code
 from conference_app.organisations.models import (
@@ -41,8 +46,8 @@ from conference_app.organisations.models import (
     PastEventKind,
     PastEventRole,
 )
+from conference_app.organisations.workflow import ORGANISATION
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 EARLIEST_EVENT_YEAR = 1949
 
 ORGANISATION_FIELDS = frozenset(ORGANISATION_FIELD_LABELS)
@@ -50,39 +55,27 @@ ORGANISATION_FIELDS = frozenset(ORGANISATION_FIELD_LABELS)
 SOCIETY_EDITABLE_FIELDS = frozenset(
     {"name_en", "publishes_journal", "contact_name", "contact_phone", "contact_email", "address"}
 )
-# What a society declares when it registers itself.
+# What a society declares when it registers itself (and corrects when it resubmits).
 REGISTRATION_FIELDS = SOCIETY_EDITABLE_FIELDS | {"name_zh", "org_type", "credit_code"}
 _BOOLEAN_FIELDS = frozenset({"is_bast_member", "in_journal_excellence_plan", "publishes_journal"})
+# The applicant's link from a successful login to the correction form: one hour, and spent
+# once the registration is resubmitted (its status is part of the fingerprint).
+RESUBMISSION = TokenPurpose("registration-resubmission", max_age_seconds=3600)
 
-register_object_type_titles({"Organisation": _l("Organisation"), "PastEvent": _l("Past academic event")})
-register_state_titles("Organisation", OrganisationStatus.titles())
+register_field_titles("Organisation", ORGANISATION_FIELD_LABELS)
 register_action_titles(
     {
         "organisation.registered": _l("Organisation registered itself"),
+        "organisation.registration_refused": _l("Registration refused: the e-mail address has an account"),
         "organisation.created": _l("Organisation added"),
         "organisation.updated": _l("Organisation edited"),
-        "organisation.approved": _l("Organisation approved"),
-        "organisation.rejected": _l("Organisation rejected"),
         "past_event.added": _l("Past event added"),
         "past_event.removed": _l("Past event removed"),
     }
 )
 
 
-def column_length(model: type, name: str) -> int | None:
-    """The declared length of a string column (forms use the same limits)."""
-    return getattr(model.__table__.c[name].type, "length", None)
-
-
 # --- organisations ---------------------------------------------------------------------
-
-
-def _check_text(label: Any, value: str, limit: int | None = None) -> None:
-    """Refuse text longer than its column, or with a NUL character (PostgreSQL cannot store it)."""
-    if limit is not None and len(value) > limit:
-        raise ServiceError(_("%(field)s must be at most %(max)d characters.", field=label, max=limit))
-    if "\x00" in value:
-        raise ServiceError(_("%(field)s contains characters that are not allowed.", field=label))
 
 
 def _cleaned(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
@@ -94,23 +87,23 @@ def _cleaned(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, An
     for name, value in fields.items():
         if name in _BOOLEAN_FIELDS:
             value = bool(value)
+        elif name == "credit_code":
+            value = normalise_credit_code(value or "")  # spaces and hyphens as people type them
         elif isinstance(value, str):
-            value = value.strip() or None
-            if value is not None:
-                _check_text(ORGANISATION_FIELD_LABELS[name], value, column_length(Organisation, name))
+            value = clean_text(value, ORGANISATION_FIELD_LABELS[name], max_length=column_length(Organisation, name))
         values[name] = value
     if "name_zh" in values and not values["name_zh"]:
         raise ServiceError(_("Please enter the Chinese name of the organisation."))
     if values.get("contact_email") and "@" not in values["contact_email"]:
         raise ServiceError(_("Please enter a valid e-mail address."))
-    if "org_type" in values and values["org_type"] not in set(OrganisationType):
-        raise ServiceError(_("Please choose the organisation type."))
+    if "org_type" in values:
+        if values["org_type"] not in set(OrganisationType):
+            raise ServiceError(_("Please choose the organisation type."))
+        values["org_type"] = OrganisationType(values["org_type"])
     if "credit_code" in values:
-        code = normalise_credit_code(values["credit_code"] or "")
-        problem = credit_code_problem(code)
+        problem = credit_code_problem(values["credit_code"])
         if problem:
             raise ServiceError(_(problem))
-        values["credit_code"] = code
     if values.get("is_bast_member") is False:
         values["bast_member_since"] = None
     return values
@@ -137,7 +130,6 @@ def _ensure_unique(values: Mapping[str, Any], organisation: Organisation | None 
 UNIQUE_CONFLICTS = {
     "credit_code": _l("An organisation with this unified social credit code is already registered."),
     "name_zh": _l("An organisation with this Chinese name is already registered."),
-    "email": _l("An account with this e-mail address already exists."),
 }
 
 
@@ -148,66 +140,87 @@ def create_organisation(fields: Mapping[str, Any]) -> Organisation:
         if required not in values:
             raise ValueError(f"{required} is required")
     _ensure_unique(values)
-    organisation = Organisation(**values, status=OrganisationStatus.APPROVED.value)
+    organisation = Organisation(**values, status=OrganisationStatus.APPROVED)
     db.session.add(organisation)
     flush(UNIQUE_CONFLICTS)
     record("organisation.created", organisation, to_state=organisation.status)
     return organisation
 
 
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
 def update_organisation(
-    organisation: Organisation, fields: Mapping[str, Any], allowed: frozenset[str] = ORGANISATION_FIELDS
+    organisation: Organisation, fields: Mapping[str, Any], allowed: frozenset[str] = ORGANISATION_FIELDS,
+    actor: User | None = None,
 ) -> dict[str, list]:
     """Change the given fields (only those in ``allowed``); returns {field: [old, new]}."""
     values = _cleaned(fields, allowed)
     _ensure_unique(values, organisation)
-    changes = {
-        name: [_json_value(getattr(organisation, name)), _json_value(value)]
-        for name, value in values.items()
-        if getattr(organisation, name) != value
-    }
-    if not changes:
-        return changes
-    for name in changes:
-        setattr(organisation, name, values[name])
+    before = snapshot(organisation, values)
+    for name, value in values.items():
+        setattr(organisation, name, value)
     flush(UNIQUE_CONFLICTS)
-    record("organisation.updated", organisation, details={"changes": changes})
-    return changes
+    entry = record_changes("organisation.updated", organisation, before, actor=actor)
+    return entry.details["changes"] if entry is not None else {}
+
+
+# --- self-registration -------------------------------------------------------------------
 
 
 def _clean_user_fields(name: str, email: str, password: str) -> tuple[str, str]:
-    name = (name or "").strip()
+    name = clean_text(name, _("Name"), max_length=column_length(User, "name"), required=True,
+                      required_message=_("Please enter your name."))
     email = accounts.normalise_email(email)
-    if not name:
-        raise ServiceError(_("Please enter your name."))
-    _check_text(_("Name"), name, column_length(User, "name"))
     if "@" not in email:
         raise ServiceError(_("Please enter a valid e-mail address."))
-    _check_text(_("E-mail"), email, column_length(User, "email"))
+    clean_text(email, _("E-mail"), max_length=column_length(User, "email"))
     problem = accounts.password_problem(password)
     if problem:
         raise ServiceError(problem)
-    with db.session.no_autoflush:
-        if accounts.find_user(email) is not None:
-            raise ServiceError(_("An account with this e-mail address already exists."))
     return name, email
 
 
-def register_society(fields: Mapping[str, Any], *, user_name: str, email: str, password: str) -> User:
+def _check_registration_rate(ip_address: str | None) -> None:
+    """One client address registers at most REGISTRATION_IP_MAX times per window (429)."""
+    if not ip_address:
+        return
+    config = current_app.config
+    lock(f"registration:{ip_address}")
+    since = utcnow() - timedelta(minutes=config["REGISTRATION_WINDOW_MINUTES"])
+    count = db.session.scalar(
+        select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action.in_(["organisation.registered", "organisation.registration_refused"]),
+            AuditEntry.ip_address == ip_address,
+            AuditEntry.created_at >= since,
+        )
+    )
+    if count >= config["REGISTRATION_IP_MAX"]:
+        raise ServiceError(_("Too many registrations from your network. Please try again later."), 429)
+
+
+def register_society(
+    fields: Mapping[str, Any], *, user_name: str, email: str, password: str, ip_address: str | None = None
+) -> User | None:
     """Public self-registration: a pending organisation and its first user, its administrator,
-    disabled until staff approve the organisation."""
+    disabled until staff approve the organisation.
+
+    An address that already has an account gets the same answer as a new one (nothing is
+    created; the address is told by mail), so the form does not tell strangers who has an
+    account. Returns the new user, or None in that case.
+    """
+    _check_registration_rate(ip_address)
     values = _cleaned(fields, REGISTRATION_FIELDS)
     _ensure_unique(values)
     user_name, email = _clean_user_fields(user_name, email, password)
-    organisation = Organisation(**values, status=OrganisationStatus.PENDING.value)
+    with db.session.no_autoflush:
+        existing = accounts.find_user(email)
+    if existing is not None:
+        accounts.spend_password_hashing_time(password)  # as long as creating the account would take
+        _refuse_registration_of_known_address(existing, values["name_zh"])
+        return None
+    organisation = Organisation(**values, status=OrganisationStatus.PENDING)
     user = User(
         name=user_name,
         email=email,
-        role=Role.SOCIETY.value,
+        role=Role.SOCIETY,
         organisation=organisation,
         is_org_admin=True,
         is_enabled=False,
@@ -215,25 +228,50 @@ def register_society(fields: Mapping[str, Any], *, user_name: str, email: str, p
     )
     user.set_password(password)
     db.session.add_all([organisation, user])
-    flush(UNIQUE_CONFLICTS)
+    flush(UNIQUE_CONFLICTS | {"email": _l("An account with this e-mail address already exists.")})
     record("organisation.registered", organisation, to_state=organisation.status, actor=user)
+    with force_locale(user.locale):
+        mail.send(
+            user.email,
+            _("Capital Academic Platform") + " - " + _("Registration received"),
+            _(
+                "Hello %(name)s,\n\nwe received the registration of %(organisation)s on the Capital Academic "
+                "Platform. Program staff of the Beijing Association for Science and Technology will review it; "
+                "you will be told the decision by e-mail, and can log in once it is approved:\n\n%(login)s\n",
+                name=user.name,
+                organisation=organisation.name_zh,
+                login=mail.public_url("accounts.login"),
+            ),
+        )
     return user
 
 
-def _review(organisation: Organisation, reviewer: User, to_state: OrganisationStatus, comment: str | None) -> None:
-    from_state = organisation.status
-    organisation.status = to_state.value
+def _refuse_registration_of_known_address(user: User, organisation_name: str) -> None:
+    record("organisation.registration_refused", None, object_type="Organisation", object_label=organisation_name,
+           details={"email": user.email})
+    with force_locale(user.locale):
+        mail.send(
+            user.email,
+            _("Capital Academic Platform") + " - " + _("Someone registered with your e-mail address"),
+            _(
+                "Hello %(name)s,\n\nsomebody tried to register %(organisation)s on the Capital Academic Platform "
+                "with your e-mail address, which already has an account; nothing was registered.\n\nIf it was you, "
+                "log in with your account instead:\n\n%(login)s\n\nIf you forgot your password, ask for a new one "
+                "there. If it was not you, you can ignore this message.\n",
+                name=user.name,
+                organisation=organisation_name,
+                login=mail.public_url("accounts.login"),
+            ),
+        )
+
+
+# --- review ------------------------------------------------------------------------------
+
+
+def _note_review(organisation: Organisation, reviewer: User, comment: str | None) -> None:
     organisation.reviewed_at = utcnow()
     organisation.reviewed_by_id = reviewer.id
     organisation.review_comment = comment
-    record(
-        f"organisation.{to_state.value}",
-        organisation,
-        from_state=from_state,
-        to_state=to_state.value,
-        comment=comment,
-        actor=reviewer,
-    )
 
 
 def _notify_users(organisation: Organisation, subject, body) -> None:
@@ -244,17 +282,13 @@ def _notify_users(organisation: Organisation, subject, body) -> None:
     """
     for user in organisation.users:
         with force_locale(user.locale):
-            mail.send(user.email, str(subject), str(body))
+            mail.send(user.email, _("Capital Academic Platform") + " - " + str(subject), str(body))
 
 
 def approve_organisation(organisation: Organisation, reviewer: User, comment: str | None = None) -> None:
     """Staff: approve a pending (or earlier rejected) organisation and enable its waiting users."""
-    if organisation.status == OrganisationStatus.APPROVED:
-        raise ServiceError(_("This organisation is already approved."))
-    comment = (comment or "").strip() or None
-    if comment:
-        _check_text(_("Comment"), comment)
-    _review(organisation, reviewer, OrganisationStatus.APPROVED, comment)
+    entry = ORGANISATION.apply(organisation, "approve", actor=reviewer, comment=comment)
+    _note_review(organisation, reviewer, entry.comment)
     for user in organisation.users:
         if user.awaiting_approval:  # not an account staff disabled on purpose
             accounts.set_enabled(user, True)
@@ -264,43 +298,75 @@ def approve_organisation(organisation: Organisation, reviewer: User, comment: st
         _l("Your organisation's registration is approved"),
         _l(
             "Hello,\n\n%(name)s is approved on the Capital Academic Platform of the Beijing Association for "
-            "Science and Technology. You can now log in with your e-mail address and password.\n",
+            "Science and Technology. You can now log in with your e-mail address and password:\n\n%(login)s\n",
             name=organisation.name_zh,
+            login=mail.public_url("accounts.login"),
         ),
     )
 
 
 def reject_organisation(organisation: Organisation, reviewer: User, comment: str | None) -> None:
-    """Staff: reject a pending registration, saying why; its users stay disabled."""
-    if organisation.status != OrganisationStatus.PENDING:
-        raise ServiceError(_("Only a registration waiting for review can be rejected."))
-    comment = (comment or "").strip()
-    if not comment:
-        raise ServiceError(_("Please give the reason for the rejection."))
-    _check_text(_("Comment"), comment)
-    _review(organisation, reviewer, OrganisationStatus.REJECTED, comment)
+    """Staff: reject a pending registration, saying why; its users stay disabled and may
+    correct the record and resubmit it (they are told how)."""
+    entry = ORGANISATION.apply(organisation, "reject", actor=reviewer, comment=comment)
+    _note_review(organisation, reviewer, entry.comment)
     flush(UNIQUE_CONFLICTS)
     _notify_users(
         organisation,
         _l("Your organisation's registration was not approved"),
         _l(
             "Hello,\n\nthe registration of %(name)s on the Capital Academic Platform was not approved, for this "
-            "reason:\n\n%(comment)s\n\nPlease contact program staff of the Beijing Association for Science and "
-            "Technology.\n",
+            "reason:\n\n%(comment)s\n\nTo correct the registration and submit it again, log in with your e-mail "
+            "address and password:\n\n%(login)s\n\nFor questions, please contact program staff of the Beijing "
+            "Association for Science and Technology.\n",
             name=organisation.name_zh,
-            comment=comment,
+            comment=entry.comment,
+            login=mail.public_url("accounts.login"),
         ),
     )
 
 
-def review_history(organisation: Organisation) -> list[AuditEntry]:
-    """The organisation's audit entries (registration, edits, reviews), newest first."""
-    query = (
-        select(AuditEntry)
-        .where(AuditEntry.object_type == "Organisation", AuditEntry.object_id == str(organisation.id))
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+def may_resubmit(user: User) -> bool:
+    """Whether a user whose login was refused may correct their rejected registration."""
+    organisation = user.organisation
+    return (
+        organisation is not None
+        and organisation.status == OrganisationStatus.REJECTED
+        and user.awaiting_approval
+        and ORGANISATION.transition("resubmit") in ORGANISATION.allowed(organisation, user)
     )
-    return list(db.session.scalars(query))
+
+
+def _resubmission_fingerprint(user_id: int) -> str | None:
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation is None:
+        return None
+    return f"{user.password_fingerprint}:{user.organisation_id}:{user.organisation.status}"
+
+
+def resubmission_token(user: User) -> str:
+    """The link token of an applicant who just proved their password."""
+    return RESUBMISSION.issue(user.id, _resubmission_fingerprint(user.id))
+
+
+def applicant_for_resubmission(token: str) -> User:
+    """The applicant a valid, unspent resubmission token names, or ServiceError."""
+    user_id = RESUBMISSION.redeem(token, _resubmission_fingerprint)
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None or not may_resubmit(user):
+        raise ServiceError(_("This link is invalid, expired or already used. Please log in again."))
+    return user
+
+
+def resubmit_registration(applicant: User, fields: Mapping[str, Any], comment: str | None = None) -> Organisation:
+    """The applicant corrects a rejected registration and sends it back for review."""
+    organisation = applicant.organisation
+    ORGANISATION.apply(organisation, "resubmit", actor=applicant, comment=comment)
+    update_organisation(organisation, fields, REGISTRATION_FIELDS, actor=applicant)
+    return organisation
+
+
+# --- lists -------------------------------------------------------------------------------
 
 
 def organisation_query(
@@ -314,13 +380,35 @@ def organisation_query(
         query = query.where(Organisation.org_type == org_type)
     if bast_member is not None:
         query = query.where(Organisation.is_bast_member.is_(bast_member))
-    search = (search or "").replace("\x00", "").strip()
+    search = strip_nul(search)
     if search:
         query = query.where(
             or_(*(contains_text(column, search)
                   for column in (Organisation.name_zh, Organisation.name_en, Organisation.credit_code)))
         )
     return query
+
+
+def _yes_no(value: bool) -> str:
+    return _("Yes") if value else _("No")
+
+
+EXPORT_COLUMNS = [
+    Column(ORGANISATION_FIELD_LABELS["name_zh"], lambda o: o.name_zh, 30),
+    Column(ORGANISATION_FIELD_LABELS["name_en"], lambda o: o.name_en or "", 36),
+    Column(ORGANISATION_FIELD_LABELS["org_type"], lambda o: o.org_type.title, 18),
+    Column(ORGANISATION_FIELD_LABELS["credit_code"], lambda o: o.credit_code, 22),
+    Column(_l("Status"), lambda o: o.status.title, 10),
+    Column(ORGANISATION_FIELD_LABELS["is_bast_member"], lambda o: _yes_no(o.is_bast_member), 12),
+    Column(ORGANISATION_FIELD_LABELS["bast_member_since"], lambda o: o.bast_member_since, 14),
+    Column(ORGANISATION_FIELD_LABELS["in_journal_excellence_plan"], lambda o: _yes_no(o.in_journal_excellence_plan), 14),
+    Column(ORGANISATION_FIELD_LABELS["publishes_journal"], lambda o: _yes_no(o.publishes_journal), 10),
+    Column(ORGANISATION_FIELD_LABELS["contact_name"], lambda o: o.contact_name or "", 14),
+    Column(ORGANISATION_FIELD_LABELS["contact_phone"], lambda o: o.contact_phone or "", 16),
+    Column(ORGANISATION_FIELD_LABELS["contact_email"], lambda o: o.contact_email or "", 28),
+    Column(ORGANISATION_FIELD_LABELS["address"], lambda o: o.address or "", 30),
+    Column(_l("Registered"), lambda o: o.created_at, 20),
+]
 
 
 def count_organisations(status: str) -> int:
@@ -336,11 +424,9 @@ def add_past_event(
     organisation: Organisation, *, year: int, kind: str, title: str, role: str, held_in_beijing: bool = True
 ) -> PastEvent:
     """Record an academic event the organisation held before."""
-    title = (title or "").strip()
-    if not title:
-        raise ServiceError(_("Please enter the title of the event."))
-    _check_text(_("Title"), title, column_length(PastEvent, "title"))
-    this_year = datetime.now(BEIJING).year
+    title = clean_text(title, _("Title"), max_length=column_length(PastEvent, "title"), required=True,
+                       required_message=_("Please enter the title of the event."))
+    this_year = beijing_today().year
     if year is None or not EARLIEST_EVENT_YEAR <= year <= this_year:
         raise ServiceError(
             _("The year must be between %(first)d and %(last)d.", first=EARLIEST_EVENT_YEAR, last=this_year)
@@ -358,7 +444,8 @@ def add_past_event(
     if duplicate is not None:
         raise ServiceError(_("This event is already recorded for that year."))
     event = PastEvent(
-        organisation=organisation, year=year, kind=kind, title=title, role=role, held_in_beijing=bool(held_in_beijing)
+        organisation=organisation, year=year, kind=PastEventKind(kind), title=title, role=PastEventRole(role),
+        held_in_beijing=bool(held_in_beijing),
     )
     db.session.add(event)
     flush(UNIQUE_CONFLICTS)

@@ -1,4 +1,5 @@
-"""Organisation pages: staff list and review, each organisation's page, self-registration."""
+"""Organisation pages: staff list and review, each organisation's page, self-registration
+and the correction of a rejected registration."""
 
 from __future__ import annotations
 
@@ -7,20 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from conference_app.audit.services import action_title
+from conference_app.accounts.models import User
+from conference_app.accounts.views import REFUSED_LOGIN_HANDLERS
+from conference_app.audit.services import client_ip, history
 from conference_app.core.db import paginate
+from conference_app.core.excel import workbook_bytes, xlsx_response
 from conference_app.core.forms import form_status, submit
-from conference_app.core.layout import register_nav_item
-from conference_app.core.permissions import (
-    Role,
-    ensure_can,
-    public,
-    register,
-    requires,
-    same_organisation,
-    same_organisation_admin,
-    user_can,
-)
+from conference_app.core.permissions import public, requires, user_can
 from conference_app.extensions import db
 from conference_app.organisations import services
 from conference_app.organisations.forms import (
@@ -28,44 +22,18 @@ from conference_app.organisations.forms import (
     OrganisationFilterForm,
     PastEventForm,
     RegistrationForm,
+    ResubmissionForm,
     ReviewForm,
     SocietyOrganisationForm,
     StaffOrganisationForm,
 )
 from conference_app.organisations.models import Organisation, OrganisationStatus, PastEvent
+from conference_app.organisations.workflow import ORGANISATION
 
 blueprint = Blueprint("organisations", __name__)
 
 PER_PAGE = 20
-
-register("organisations.list", _l("List all organisations"), {Role.STAFF})
-register("organisations.create", _l("Add organisations"), {Role.STAFF})
-register("organisations.review", _l("Approve or reject registrations"), {Role.STAFF})
-# Not a route: decides which edit form a user gets (identity and BAST-verified facts).
-register("organisations.edit_all", _l("Edit every field of an organisation"), {Role.STAFF})
-register(
-    "organisations.view",
-    _l("View an organisation"),
-    {Role.STAFF},
-    owner_roles={Role.SOCIETY},
-    owner_check=same_organisation,
-)
-register("organisations.own", _l("Open one's own organisation"), {Role.SOCIETY})
-register(
-    "organisations.edit",
-    _l("Edit an organisation and its past events"),
-    {Role.STAFF},
-    owner_roles={Role.SOCIETY},
-    owner_check=same_organisation_admin,
-)
-register_nav_item(_l("Organisations"), "organisations.index", "organisations.list", order=20)
-register_nav_item(_l("My organisation"), "organisations.mine", "organisations.own", order=20)
-
-
-def _organisation(org_id: int, permission: str) -> Organisation:
-    organisation = db.get_or_404(Organisation, org_id)
-    ensure_can(permission, organisation)
-    return organisation
+EXPORT_MAX_ROWS = 100_000
 
 
 def _render_detail(organisation: Organisation, status: int = 200, **forms):
@@ -77,10 +45,10 @@ def _render_detail(organisation: Organisation, status: int = 200, **forms):
             organisation=organisation,
             can_edit=can_edit,
             can_review=can_review,
+            transitions=ORGANISATION.available(organisation, current_user),
             event_form=forms.get("event_form") or PastEventForm(formdata=None),
             review_form=forms.get("review_form") or ReviewForm(formdata=None),
-            history=services.review_history(organisation) if can_review else [],
-            action_title=action_title,
+            history=history(organisation) if can_review else [],
         ),
         status,
     )
@@ -98,20 +66,23 @@ def index():
     )
 
 
+@blueprint.get("/organisations/export.xlsx")
+@requires("organisations.list")
+def export():
+    """The organisation list, with its filters, as an Excel workbook."""
+    filter_form = OrganisationFilterForm(formdata=request.args)
+    rows = db.session.scalars(services.organisation_query(**filter_form.filters()).limit(EXPORT_MAX_ROWS))
+    return xlsx_response(workbook_bytes(_l("Organisations"), services.EXPORT_COLUMNS, rows), "organisations")
+
+
 @blueprint.route("/organisations/new", methods=["GET", "POST"])
 @requires("organisations.create")
 def create():
     form = StaffOrganisationForm()
-    organisation = None
-
-    def operation():
-        nonlocal organisation
-        organisation = services.create_organisation(form.organisation_fields())
-
-    if submit(form, operation):
-        db.session.commit()
+    created = []
+    if submit(form, lambda: created.append(services.create_organisation(form.organisation_fields()))):
         flash(_("Organisation added."), "success")
-        return redirect(url_for(".detail", org_id=organisation.id))
+        return redirect(url_for(".detail", org_id=created[0].id))
     return render_template("organisations/form.html", form=form, organisation=None), form_status(form)
 
 
@@ -125,54 +96,49 @@ def mine():
 
 
 @blueprint.get("/organisations/<id:org_id>")
-@requires("organisations.view")
-def detail(org_id: int):
-    return _render_detail(_organisation(org_id, "organisations.view"))
+@requires("organisations.view", load=Organisation, arg="org_id")
+def detail(organisation: Organisation):
+    return _render_detail(organisation)
 
 
 @blueprint.route("/organisations/<id:org_id>/edit", methods=["GET", "POST"])
-@requires("organisations.edit")
-def edit(org_id: int):
+@requires("organisations.edit", load=Organisation, arg="org_id")
+def edit(organisation: Organisation):
     """Staff edit every field; a society's administrator only its contacts."""
-    organisation = _organisation(org_id, "organisations.edit")
     if user_can(current_user, "organisations.edit_all", organisation):
         form, allowed = StaffOrganisationForm(obj=organisation), services.ORGANISATION_FIELDS
     else:
         form, allowed = SocietyOrganisationForm(obj=organisation), services.SOCIETY_EDITABLE_FIELDS
     if submit(form, lambda: services.update_organisation(organisation, form.organisation_fields(), allowed)):
-        db.session.commit()
         flash(_("Changes saved."), "success")
         return redirect(url_for(".detail", org_id=organisation.id))
     return render_template("organisations/form.html", form=form, organisation=organisation), form_status(form)
 
 
-def _review(org_id: int, decide, done_message):
+def _review(organisation: Organisation, decide, done_message):
     """Run a staff decision (``decide(organisation, reviewer, comment)``) from the review form."""
-    organisation = _organisation(org_id, "organisations.review")
     form = ReviewForm()
     if submit(form, lambda: decide(organisation, current_user, form.comment.data)):
-        db.session.commit()
         flash(done_message % {"name": organisation.name_zh}, "success")
         return redirect(url_for(".detail", org_id=organisation.id))
     return _render_detail(organisation, 400, review_form=form)
 
 
 @blueprint.post("/organisations/<id:org_id>/approve")
-@requires("organisations.review")
-def approve(org_id: int):
-    return _review(org_id, services.approve_organisation, _l("%(name)s approved; its users can now log in."))
+@requires("organisations.review", load=Organisation, arg="org_id")
+def approve(organisation: Organisation):
+    return _review(organisation, services.approve_organisation, _l("%(name)s approved; its users can now log in."))
 
 
 @blueprint.post("/organisations/<id:org_id>/reject")
-@requires("organisations.review")
-def reject(org_id: int):
-    return _review(org_id, services.reject_organisation, _l("%(name)s rejected."))
+@requires("organisations.review", load=Organisation, arg="org_id")
+def reject(organisation: Organisation):
+    return _review(organisation, services.reject_organisation, _l("%(name)s rejected."))
 
 
 @blueprint.post("/organisations/<id:org_id>/events")
-@requires("organisations.edit")
-def add_event(org_id: int):
-    organisation = _organisation(org_id, "organisations.edit")
+@requires("organisations.edit", load=Organisation, arg="org_id")
+def add_event(organisation: Organisation):
     form = PastEventForm()
 
     def operation():
@@ -186,25 +152,22 @@ def add_event(org_id: int):
         )
 
     if submit(form, operation):
-        db.session.commit()
         flash(_("Past event added."), "success")
         return redirect(url_for(".detail", org_id=organisation.id, _anchor="past-events"))
     return _render_detail(organisation, 400, event_form=form)
 
 
 @blueprint.post("/organisations/<id:org_id>/events/<id:event_id>/delete")
-@requires("organisations.edit")
-def delete_event(org_id: int, event_id: int):
-    organisation = _organisation(org_id, "organisations.edit")
-    event = db.session.get(PastEvent, event_id)
-    if event is None or event.organisation_id != organisation.id:
-        abort(404)
-    form = ConfirmForm()
-    if submit(form, lambda: services.remove_past_event(event)):
-        db.session.commit()
+@requires("organisations.edit", load=PastEvent, arg="event_id", within=("org_id", "organisation_id"))
+def delete_event(past_event: PastEvent):
+    organisation = past_event.organisation
+    if submit(ConfirmForm(), lambda: services.remove_past_event(past_event)):
         flash(_("Past event removed."), "success")
         return redirect(url_for(".detail", org_id=organisation.id, _anchor="past-events"))
     return _render_detail(organisation, 400)
+
+
+# --- the public side: registering, and correcting a rejected registration ----------------
 
 
 @blueprint.route("/register", methods=["GET", "POST"])
@@ -219,10 +182,10 @@ def register_society():
             user_name=form.user_name.data,
             email=form.email.data,
             password=form.password.data,
+            ip_address=client_ip(),
         )
 
     if submit(form, operation):
-        db.session.commit()
         return redirect(url_for(".register_done"))
     return render_template("organisations/register.html", form=form), form_status(form)
 
@@ -231,3 +194,29 @@ def register_society():
 @public
 def register_done():
     return render_template("organisations/register_done.html")
+
+
+def _resubmission_link(user: User) -> str | None:
+    """After a right password: a rejected applicant goes to the correction form."""
+    if services.may_resubmit(user):
+        return url_for("organisations.resubmit", token=services.resubmission_token(user))
+    return None
+
+
+REFUSED_LOGIN_HANDLERS.append(_resubmission_link)
+
+
+@blueprint.route("/register/resubmit/<token>", methods=["GET", "POST"])
+@public
+def resubmit(token: str):
+    """The applicant corrects a rejected registration and sends it back for review.
+
+    Public, because the applicant's account waits for approval and has no session; the
+    token comes from a login with the right password and is spent by the resubmission.
+    """
+    applicant = services.applicant_for_resubmission(token)  # a ServiceError is a 400 page
+    organisation = applicant.organisation
+    form = ResubmissionForm(obj=organisation)
+    if submit(form, lambda: services.resubmit_registration(applicant, form.organisation_fields(), form.comment.data)):
+        return redirect(url_for(".register_done", resubmitted=1))
+    return render_template("organisations/resubmit.html", form=form, organisation=organisation), form_status(form)

@@ -52,6 +52,7 @@ def app_settings(database_url: str, instance_dir: Path) -> dict:
         "UPLOAD_DIR": str(instance_dir / "uploads"),
         "MAIL_OUTBOX_DIR": str(instance_dir / "outbox"),
         "SERVER_NAME": None,
+        "AUDIT_GUARD": True,  # a request that changes audited rows without an audit entry fails
     }
 
 
@@ -213,19 +214,19 @@ def auth(client):
 
 
 def log_in_session(client, user) -> None:
-    """Put ``user`` in the client's session without the login form (no password hashing).
-
-    The key is read through the current app's session: a logout may have raised the user's
-    session epoch since ``user`` was loaded (possibly by another app's session).
-    """
+    """Put ``user`` in the client's session without the login form (no password hashing):
+    a new login session of the user, committed, its key in the client's cookie."""
     import time
 
-    current = db.session.get(type(user), user.id) if has_app_context() else user
+    from conference_app.accounts.services import start_session
+
+    key = start_session(db.session.get(type(user), user.id))
+    db.session.commit()
     with client.session_transaction() as session:
         session.clear()
-        session["_user_id"] = current.get_id()
+        session["_user_id"] = key
         session["_fresh"] = True
-        session["last_seen"] = int(time.time())
+        session["last_seen"] = session["started_at"] = int(time.time())
 
 
 @pytest.fixture()

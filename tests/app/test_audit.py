@@ -153,9 +153,9 @@ def test_export_writes_typed_text_as_text_never_as_a_formula(client, make_user):
 
 
 def test_export_file_is_named_in_beijing_time(staff_client, monkeypatch):
-    from conference_app.audit import views
+    from conference_app.core import timeutil
 
-    monkeypatch.setattr(views, "utcnow", lambda: utc(2026, 3, 1, 17, 30, 5))
+    monkeypatch.setattr(timeutil, "utcnow", lambda: utc(2026, 3, 1, 17, 30, 5))
     disposition = staff_client.get("/audit/export.xlsx").headers["Content-Disposition"]
     assert "audit-log-20260302-013005.xlsx" in disposition
 

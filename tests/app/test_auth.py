@@ -388,7 +388,8 @@ def test_logout_ends_a_copied_session_cookie(client, auth, make_user):
     assert thief.get("/home").status_code == 200  # the copy works while the session lives
     response = auth.logout()
     assert response.location == "/auth/login"
-    assert "已在所有设备上退出登录" in client.get(response.location).get_data(as_text=True)
+    message = client.get(response.location).get_data(as_text=True)
+    assert "您已退出登录。" in message and "所有设备" not in message  # an everyday logout does not alarm
     replayed = client.application.test_client()
     replayed.set_cookie(cookie_name, copied)
     assert replayed.get("/home").location.startswith("/auth/login")
@@ -398,12 +399,41 @@ def test_logout_ends_a_copied_session_cookie(client, auth, make_user):
     assert client.get("/home").status_code == 200
 
 
-def test_logout_ends_the_users_sessions_on_every_device(client, auth, make_user):
+def test_logout_ends_this_session_only_and_logout_everywhere_ends_all(client, auth, make_user):
     user, colleague = make_user(Role.EXPERT), make_user(Role.EXPERT)
     laptop, other_user = client.application.test_client(), client.application.test_client()
     log_in_session(laptop, user)
     log_in_session(other_user, colleague)
     auth.login(user.email)
     auth.logout()
+    assert laptop.get("/home").status_code == 200  # the user's laptop stays logged in
+    auth.login(user.email)
+    response = client.post("/auth/logout-everywhere", data={"csrf_token": csrf_token(client, "/home")})
+    assert response.location == "/auth/login"
+    assert "已在所有设备上退出登录" in client.get(response.location).get_data(as_text=True)
     assert laptop.get("/home").location.startswith("/auth/login")
+    assert client.get("/home").location.startswith("/auth/login")
     assert other_user.get("/home").status_code == 200  # somebody else's sessions are not touched
+
+
+def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(client, auth, make_user):
+    user = make_user(Role.EXPERT)
+    laptop = client.application.test_client()
+    log_in_session(laptop, user)
+    auth.login(user.email)
+    response = client.post("/auth/password", data={
+        "current_password": DEFAULT_PASSWORD, "new_password": "Another-Secret-42", "confirm": "Another-Secret-42",
+        "csrf_token": csrf_token(client, "/auth/password"),
+    })
+    assert response.location == "/home"
+    assert client.get("/home").status_code == 200
+    assert laptop.get("/home").location.startswith("/auth/login")
+
+
+def test_a_password_set_any_other_way_ends_every_session(client, auth, make_user):
+    """The session row keeps the password fingerprint: a password set outside the services ends it too."""
+    user = make_user(Role.EXPERT)
+    auth.login(user.email)
+    db.session.get(User, user.id).set_password("Set-Directly-77")
+    db.session.commit()
+    assert client.get("/home").location.startswith("/auth/login")

@@ -31,7 +31,7 @@ def log_in(page, base_url: str, email: str, password: str) -> None:
 
 def log_out(page) -> None:
     page.get_by_test_id("user-menu").click()
-    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("button", name="退出登录", exact=True).click()
 
 
 @pytest.mark.browser

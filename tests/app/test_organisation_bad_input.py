@@ -88,14 +88,19 @@ def test_self_registration_bad_user_fields(client, overrides, message):
     assert row_counts() == before
 
 
-def test_registration_with_a_taken_email_writes_nothing(client, make_user):
+def test_registration_with_a_taken_email_creates_nothing_and_answers_like_a_new_one(client, make_user, outbox):
+    """The form does not tell a stranger which addresses have accounts; the owner is told by mail."""
     user = make_user(Role.EXPERT)
-    before = row_counts()
+    organisations, users, events, entries = row_counts()
     data = registration(email=user.email.upper()) | {"csrf_token": csrf_token(client, "/register")}
-    response = client.post("/register", data=data)
-    assert response.status_code == 400
-    assert "该电子邮箱已有账号" in response.get_data(as_text=True)
-    assert row_counts() == before
+    taken = client.post("/register", data=data)
+    assert row_counts() == (organisations, users, events, entries + 1)  # only the refusal is logged
+    (mail,) = outbox()
+    assert mail["To"] == user.email and "已有账号" in mail.get_content()
+    fresh = client.post("/register", data=registration(name_zh="北京光学学会", credit_code=make_credit_code(
+        "51110000500007778"), email="new@optics.example.cn") | {"csrf_token": csrf_token(client, "/register")})
+    assert (taken.status_code, taken.location) == (fresh.status_code, fresh.location) == (302, "/register/done")
+    assert [message["To"] for message in outbox()][1:] == ["new@optics.example.cn"]  # its confirmation
 
 
 def test_staff_edit_to_a_duplicate_changes_nothing(client, auth, make_user, make_organisation, existing):

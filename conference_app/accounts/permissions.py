@@ -1,0 +1,19 @@
+"""Account permissions, the users link of the navbar and the staff's users card."""
+
+from flask_babel import lazy_gettext as _l
+
+from conference_app.core.layout import register_home_section, register_nav_item
+from conference_app.core.permissions import ALL_ROLES, Role, register
+
+register("accounts.own_account", _l("Change one's own password and log out"), ALL_ROLES)
+register("accounts.manage_users", _l("Create, edit and disable users"), {Role.STAFF})
+register_nav_item(_l("Users"), "accounts.users", "accounts.manage_users", order=80)
+
+
+def _user_counts() -> dict:
+    from conference_app.accounts.services import user_counts
+
+    return user_counts()
+
+
+register_home_section("accounts.manage_users", "accounts/_home_users.html", _user_counts, order=80, kind="card")
