@@ -11,10 +11,12 @@ from conference_app.extensions import db
 
 
 def submit(form: FlaskForm, operation: Callable[[], object]) -> bool:
-    """Validate ``form`` and run ``operation``; True when both succeeded (the view then commits).
+    """Validate ``form`` and run ``operation``; True when both succeeded (the request
+    pipeline then commits).
 
     A ServiceError rolls the session back and joins the form's errors, so the view
-    re-renders the form with ``form_status(form)``.
+    re-renders the form with ``form_status(form)``: the error's status (429 for a throttle,
+    409 for a step the record's state does not allow ...).
     """
     if not form.validate_on_submit():
         return False
@@ -23,13 +25,16 @@ def submit(form: FlaskForm, operation: Callable[[], object]) -> bool:
     except ServiceError as error:
         db.session.rollback()
         form.form_errors.append(error.message)
+        form.refusal_status = error.status
         return False
     return True
 
 
 def form_status(form: FlaskForm) -> int:
-    """200 for a first display, 400 for a refused submission."""
-    return 400 if form.is_submitted() else 200
+    """200 for a first display, 400 for invalid input, a refusing service's own status."""
+    if not form.is_submitted():
+        return 200
+    return getattr(form, "refusal_status", 400)
 
 
 def filter_args(form: FlaskForm) -> dict[str, str]:

@@ -89,7 +89,9 @@ def user_can(user: Any, name: str, obj: Any = None) -> bool:
     with ``@requires(name, load=...)``, never with ``obj=None``.
     """
     permission = PERMISSIONS[name]
-    if user is None or not getattr(user, "is_authenticated", False):
+    # Anonymous visitors hold nothing. A user object is asked by its role even when its
+    # account cannot log in (an applicant proving its password to correct a registration).
+    if user is None or getattr(user, "is_anonymous", True):
         return False
     role = Role(user.role)
     if role in permission.roles:

@@ -83,6 +83,7 @@ def store_upload(file: FileStorage | None, category: str, allowed: tuple[str, ..
     temporary.write_bytes(data)
     os.chmod(temporary, 0o640)
     os.replace(temporary, target)
+    db.session.connection()  # a transaction must be open, or its rollback would not remove the file
     db.session.info.setdefault(WRITTEN_KEY, []).append(target)
     return StoredUpload(str(relative), _original_name(file), len(data), hashlib.sha256(data).hexdigest(),
                         kind.mime, kind.extension)

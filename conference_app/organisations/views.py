@@ -121,7 +121,7 @@ def _review(organisation: Organisation, decide, done_message):
     if submit(form, lambda: decide(organisation, current_user, form.comment.data)):
         flash(done_message % {"name": organisation.name_zh}, "success")
         return redirect(url_for(".detail", org_id=organisation.id))
-    return _render_detail(organisation, 400, review_form=form)
+    return _render_detail(organisation, form_status(form), review_form=form)
 
 
 @blueprint.post("/organisations/<id:org_id>/approve")
@@ -154,7 +154,7 @@ def add_event(organisation: Organisation):
     if submit(form, operation):
         flash(_("Past event added."), "success")
         return redirect(url_for(".detail", org_id=organisation.id, _anchor="past-events"))
-    return _render_detail(organisation, 400, event_form=form)
+    return _render_detail(organisation, form_status(form), event_form=form)
 
 
 @blueprint.post("/organisations/<id:org_id>/events/<id:event_id>/delete")

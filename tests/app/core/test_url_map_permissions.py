@@ -1,8 +1,12 @@
-"""Acceptance 3: every route is public or guarded, for every role, by walking the URL map.
+"""Every route is public or guarded, for every role, by walking the URL map.
 
 For each rule and method: anonymous visitors are sent to the login page unless the view is
 public; a role outside the permission's ``route_roles`` gets 403; a role inside never gets
 403 or 500. A route added without ``@requires``/``@public`` is denied, and the walk flags it.
+A route that names an object (an ``<id:...>`` argument) under a permission granted to
+owners must load that object and check the permission on it in its declaration
+(``@requires(name, load=Model, arg=...)``): otherwise an owner role would pass the route
+check for anybody's object, and the walk flags it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from conference_app import create_app
-from conference_app.core.permissions import PERMISSIONS, Role, view_requirement
+from conference_app.core.db import IdConverter
+from conference_app.core.permissions import PERMISSIONS, Role, requires, view_object_load, view_requirement
+from conference_app.organisations.models import Organisation
 from conference_app.extensions import db
 from tests.app.conftest import FreshGlobalsClient, app_settings, log_in_session
 
@@ -54,9 +60,28 @@ def valid_csrf_token(app, client) -> str:
     return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps("url-map-walk")
 
 
+def unloaded_owner_routes(app) -> list[str]:
+    """Routes naming an object by id whose owner-granted permission is declared without loading it."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        is_public, name = view_requirement(view)
+        if is_public or name not in PERMISSIONS or not PERMISSIONS[name].owner_roles:
+            continue
+        id_args = {arg for arg, converter in rule._converters.items() if isinstance(converter, IdConverter)}
+        if not id_args:
+            continue
+        load = view_object_load(view)
+        if load is None or load.arg not in id_args:
+            found.append(f"{rule.rule}: {name} is granted to owners but the route does not load its object")
+    return found
+
+
 def problems_for(app, client, users: dict) -> list[str]:
     """What breaks the rules above; empty when every route is guarded as declared."""
-    found = []
+    found = unloaded_owner_routes(app)
     for endpoint, method, url in walk_requests(app):
         is_public, permission_name = view_requirement(app.view_functions[endpoint])
         if not is_public and permission_name not in PERMISSIONS:
@@ -120,3 +145,30 @@ def test_a_route_without_a_declaration_is_denied_and_flagged(database_url, tmp_p
         problems = problems_for(fresh, client, {ANONYMOUS: None, Role.STAFF: staff})
         db.session.remove()
     assert problems == ["forgotten: no @requires/@public (or unknown permission None)"]
+
+
+def test_an_owner_route_that_does_not_load_its_object_is_flagged(database_url, tmp_path, make_user):
+    fresh = create_app(app_settings(database_url, tmp_path / "instance"))
+
+    @fresh.get("/organisations/<id:org_id>/forgotten")
+    @requires("organisations.edit")
+    def forgotten(org_id):
+        return "anybody's organisation"
+
+    @fresh.get("/organisations/<id:org_id>/careful")
+    @requires("organisations.edit", load=Organisation, arg="org_id")
+    def careful(organisation):
+        return organisation.name_zh
+
+    assert unloaded_owner_routes(fresh) == [
+        "/organisations/<id:org_id>/forgotten: organisations.edit is granted to owners but the route does not load its object"
+    ]
+
+
+def test_a_loaded_object_of_someone_else_is_403_and_a_missing_one_404(app, client, make_user, make_organisation):
+    mine, theirs = make_organisation(), make_organisation()
+    admin = make_user(Role.SOCIETY, organisation=mine, is_org_admin=True)
+    log_in_session(client, admin)
+    assert client.get(f"/organisations/{mine.id}/edit").status_code == 200
+    assert client.get(f"/organisations/{theirs.id}/edit").status_code == 403
+    assert client.get(f"/organisations/{MISSING_ID}/edit").status_code == 404

@@ -165,7 +165,7 @@ def test_one_client_address_may_ask_only_so_often_whatever_the_addresses(app, cl
     for number in range(limit):
         assert request_reset_from(client, f"guess{number}@example.cn", "203.0.113.7").status_code == 302
     refused = request_reset_from(client, user.email, "203.0.113.7")
-    assert refused.status_code == 400 and "您所在网络的密码重置请求过多" in refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "您所在网络的密码重置请求过多" in refused.get_data(as_text=True)
     assert outbox() == []
     assert request_reset_from(client, user.email, "203.0.113.8").status_code == 302  # another address is not affected
     assert len(outbox()) == 1

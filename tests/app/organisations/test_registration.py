@@ -8,7 +8,7 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conference_app.accounts.models import User
 from conference_app.audit.models import AuditEntry
@@ -97,7 +97,7 @@ def test_staff_approval_enables_the_user(app, client, auth, registered, make_use
     )
     assert entries("user.enabled")[0].object_id == str(registered.users[0].id)
     assert "王审核" in client.get(f"/organisations/{registered.id}").get_data(as_text=True)
-    assert review(client, registered, "approve").status_code == 400  # not twice
+    assert review(client, registered, "approve").status_code == 409  # not twice: the state says no
     auth.logout()
     assert log_in(auth, client) == 200
     assert client.get("/organisations/mine").status_code == 302
@@ -109,7 +109,7 @@ def test_a_second_decision_is_refused_with_a_visible_message(client, auth, regis
     auth.login(make_user(Role.STAFF).email)
     assert review(client, registered, "approve").status_code == 302
     response = review(client, registered, action, "再审一次")
-    assert response.status_code == 400
+    assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert 'data-testid="form-errors"' in html and message in html
     db.session.expire_all()
@@ -175,3 +175,39 @@ def test_only_staff_review(client, auth, registered, make_user):
     assert review(client, registered, "approve").status_code == 403
     db.session.expire_all()
     assert registered.status == "pending"
+
+
+def test_a_credit_code_typed_with_spaces_or_hyphens_is_accepted_and_stored_plain(client):
+    code = make_credit_code("51110000500006668")
+    typed = f"{code[:4]} {code[4:8]} {code[8:12]}-{code[12:16]} {code[16:]}"  # 9111 0000 7001 0009 AQ
+    data = {
+        "name_zh": "北京光学学会", "org_type": "society", "credit_code": typed, "user_name": "林会长",
+        "email": "lin@optics.example.cn", "password": PASSWORD, "password_confirm": PASSWORD,
+        "csrf_token": csrf_token(client, "/register"),
+    }
+    assert len(typed) > 18
+    response = client.post("/register", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert db.session.scalar(select(Organisation.credit_code).where(Organisation.name_zh == "北京光学学会")) == code
+
+
+def test_registrations_are_throttled_per_client_address(app, client):
+    app.config["REGISTRATION_IP_MAX"] = 2
+    try:
+        answers = []
+        for number in range(3):
+            data = {
+                "name_zh": f"北京第{number}学会", "org_type": "society",
+                "credit_code": make_credit_code(f"5111000050000{7000 + number}"), "user_name": "申请人",
+                "email": f"applicant{number}@example.cn", "password": PASSWORD, "password_confirm": PASSWORD,
+                "csrf_token": csrf_token(client, "/register"),
+            }
+            answers.append(client.post("/register", data=data, environ_base={"REMOTE_ADDR": "203.0.113.30"}))
+        assert [answer.status_code for answer in answers] == [302, 302, 429]
+        assert "注册次数过多" in answers[2].get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(Organisation)) == 2
+        other = client.post("/register", data=data | {"csrf_token": csrf_token(client, "/register")},
+                            environ_base={"REMOTE_ADDR": "198.51.100.30"})
+        assert other.status_code == 302  # another network is not affected
+    finally:
+        app.config["REGISTRATION_IP_MAX"] = 5
