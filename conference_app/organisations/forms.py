@@ -169,12 +169,12 @@ class OrganisationFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=_choices(OrganisationStatus, everything=True))
-    org_type = SelectField(
-        LABELS["org_type"], choices=_choices(OrganisationType, everything=True)
-    )
+    # default "": a filter left out of the query string means "All", not an invalid choice.
+    status = SelectField(_l("Status"), choices=_choices(OrganisationStatus, everything=True), default="")
+    org_type = SelectField(LABELS["org_type"], choices=_choices(OrganisationType, everything=True), default="")
     bast_member = SelectField(
-        LABELS["is_bast_member"], choices=[SelectChoice("", _l("All")), SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
+        LABELS["is_bast_member"], default="",
+        choices=[SelectChoice("", _l("All")), SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
     )
     q = StringField(_l("Search"), validators=[Length(max=100, message=TOO_LONG)])
 

@@ -71,7 +71,8 @@ class Organisation(AuditedMixin, TimestampMixin, db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True, ondelete="SET NULL"))
     review_comment: Mapped[str | None] = mapped_column(Text)
 
-    users = relationship("User", back_populates="organisation", foreign_keys="User.organisation_id")
+    users = relationship("User", back_populates="organisation", foreign_keys="User.organisation_id",
+                         order_by="User.id")
     past_events = relationship(
         "PastEvent",
         back_populates="organisation",

@@ -361,8 +361,12 @@ def applicant_for_resubmission(token: str) -> User:
 def resubmit_registration(applicant: User, fields: Mapping[str, Any], comment: str | None = None) -> Organisation:
     """The applicant corrects a rejected registration and sends it back for review."""
     organisation = applicant.organisation
-    ORGANISATION.apply(organisation, "resubmit", actor=applicant, comment=comment)
+    if not may_resubmit(applicant):
+        raise ServiceError(_("Only a registration that was not approved can be corrected and resubmitted."), 409)
     update_organisation(organisation, fields, REGISTRATION_FIELDS, actor=applicant)
+    # The transition locks the row and checks the state again: a decision taken meanwhile
+    # refuses it, and the correction is rolled back with it.
+    ORGANISATION.apply(organisation, "resubmit", actor=applicant, comment=comment)
     return organisation
 
 

@@ -437,3 +437,60 @@ def test_a_password_set_any_other_way_ends_every_session(client, auth, make_user
     db.session.get(User, user.id).set_password("Set-Directly-77")
     db.session.commit()
     assert client.get("/home").location.startswith("/auth/login")
+
+
+def test_the_user_list_exports_to_excel_with_its_filters(staff_client, make_user):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    make_user(Role.EXPERT, name="张院士", email="zhang@example.cn")
+    make_user(Role.EXPERT, name="刘教授", email="liu@example.cn", is_enabled=False)
+    make_user(Role.ANALYST, name="陈分析", email="chen@example.cn")
+    page = staff_client.get("/admin/users?role=expert&status=enabled").get_data(as_text=True)
+    assert "/admin/users/export.xlsx?role=expert&amp;status=enabled" in page
+    response = staff_client.get("/admin/users/export.xlsx?role=expert&status=enabled")
+    assert response.status_code == 200 and "users-" in response.headers["Content-Disposition"]
+    rows = list(load_workbook(BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("姓名", "电子邮箱", "角色")
+    assert [row[:3] for row in rows[1:]] == [("张院士", "zhang@example.cn", "评审专家")]
+    assert staff_client.get("/admin/users/export.xlsx?role=nobody").status_code == 400
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_active(app, client, auth, make_user):
+    user = make_user(Role.EXPERT)
+    auth.login(user.email)
+    assert client.get("/home").status_code == 200
+    with client.session_transaction() as session:
+        session["started_at"] = int(time.time()) - app.config["SESSION_MAX_HOURS"] * 3600 - 1
+    response = client.get("/home")
+    assert response.location.startswith("/auth/login")
+    assert "会话已结束" in client.get(response.location).get_data(as_text=True)
+    assert client.get("/home").location.startswith("/auth/login")
+
+
+def test_the_cookie_is_secure_when_the_platform_is_served_over_https(monkeypatch, tmp_path):
+    from config import Config
+
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://xueshu.bast.example.cn")
+    assert Config(tmp_path).SESSION_COOKIE_SECURE is True
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
+    assert Config(tmp_path).SESSION_COOKIE_SECURE is False
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    monkeypatch.setenv("SESSION_MAX_HOURS", "8")
+    settings = Config(tmp_path)
+    assert settings.SESSION_COOKIE_SECURE is True and settings.PERMANENT_SESSION_LIFETIME.total_seconds() == 8 * 3600
+
+
+def test_a_secure_setting_marks_the_session_cookie_secure(app, client, make_user):
+    user = make_user(Role.EXPERT)
+    app.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        response = client.post("/auth/login", data={
+            "email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": csrf_token(client, "/auth/login")})
+        cookie = response.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    finally:
+        app.config["SESSION_COOKIE_SECURE"] = False

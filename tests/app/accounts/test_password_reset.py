@@ -228,3 +228,31 @@ def test_a_mail_failing_in_the_background_is_logged_not_raised(app, client, make
     mail.wait_until_sent(timeout=10)
     assert (response.status_code, response.location) == (302, "/auth/login")
     assert f"could not send mail to {user.email}" in caplog.text
+
+
+def test_the_link_comes_from_the_public_base_url_never_from_the_host_header(app, client, make_user, outbox):
+    """A request sent with a forged Host must not mail a link to that host (it would receive the token)."""
+    user = make_user(Role.EXPERT)
+    app.config["PUBLIC_BASE_URL"] = "https://xueshu.bast.example.cn/platform"
+    try:
+        evil = {"Host": "evil.example.com", "X-Forwarded-Host": "evil.example.com"}
+        form = client.get("/auth/reset", headers=evil).get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+        response = client.post("/auth/reset", data={"email": user.email, "csrf_token": token}, headers=evil)
+        assert response.status_code == 302
+    finally:
+        app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
+    [message] = outbox()
+    body = message.get_content()
+    assert "evil.example.com" not in body
+    assert re.search(r"https://xueshu\.bast\.example\.cn/platform/auth/reset/[\w.-]+", body)
+
+
+def test_a_link_for_a_new_account_made_on_the_command_line_uses_the_public_base_url(app, outbox):
+    """Outside any request (no Host at all) the link is still absolute and right."""
+    from conference_app.core.db import unit_of_work
+
+    with unit_of_work():
+        services.create_user("newcomer@example.cn", "新用户", "expert")
+    [message] = outbox()
+    assert re.search(r"http://127\.0\.0\.1:5000/auth/reset/[\w.-]+", message.get_content())

@@ -162,3 +162,47 @@ def test_failed_logins_is_incremented_in_the_database(app, make_user):
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(User, user.id).failed_logins == 2
+
+
+def parallel_wrong_logins(app, emails: list[str], ip_address: str) -> list[int]:
+    """Post one wrong password per address at the same moment, each from a client (and
+    database session) of its own; returns the answers' status codes."""
+    import threading
+
+    barrier = threading.Barrier(len(emails))
+    statuses: list[int] = []
+
+    def attempt(email: str) -> None:
+        with app.app_context():
+            client = app.test_client()
+            token = csrf_token(client, "/auth/login")
+            barrier.wait()
+            response = client.post("/auth/login", data={"email": email, "password": WRONG, "csrf_token": token},
+                                   environ_base={"REMOTE_ADDR": ip_address})
+            statuses.append(response.status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(email,)) for email in emails]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return sorted(statuses)
+
+
+def test_parallel_wrong_passwords_are_checked_no_more_than_the_limit(app, make_user):
+    """Twelve guesses at once (SQLite, the default database, as well as PostgreSQL): five are
+    checked, the others find the address locked."""
+    user = make_user(Role.EXPERT)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    statuses = parallel_wrong_logins(app, [user.email] * 12, "203.0.113.40")
+    assert statuses == [400] * limit + [429] * (12 - limit)
+    assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == limit
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locked_until is not None
+
+
+def test_parallel_guesses_on_many_accounts_from_one_address_stop_at_its_limit(app, low_ip_limit):
+    statuses = parallel_wrong_logins(app, [f"guess{n}@example.cn" for n in range(8)], "203.0.113.41")
+    assert statuses == [400] * low_ip_limit + [429] * (8 - low_ip_limit)
+    assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == low_ip_limit

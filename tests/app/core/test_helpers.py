@@ -59,12 +59,12 @@ def test_clean_text_trims_and_refuses_what_cannot_be_stored(app):
 
 # --- tokens -----------------------------------------------------------------------------
 
-STATES = {1: "v1"}
 INVITE = TokenPurpose("test-invitation", max_age_seconds=60)
 OTHER = TokenPurpose("test-other", max_age_seconds=60)
 
 
 def test_a_token_opens_once_only_its_purpose_and_only_while_fresh(app, monkeypatch):
+    STATES = {1: "v1"}
     token = INVITE.issue(1, STATES[1])
     assert INVITE.redeem(token, STATES.get) == 1
     assert OTHER.redeem(token, STATES.get) is None  # a token of one purpose opens no other

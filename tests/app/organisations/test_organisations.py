@@ -296,3 +296,37 @@ def test_own_admin_adds_and_removes_past_events(client, auth, make_organisation,
 
 def test_missing_organisation_is_404(client, staff):
     assert client.get("/organisations/999999").status_code == 404
+
+
+def test_the_history_names_the_command_line_in_the_readers_language(client, staff, make_organisation):
+    """An entry written by a command (no logged-in user) reads "系统（命令行）" in the Chinese page."""
+    from conference_app.core.db import unit_of_work
+
+    organisation = make_organisation(status="pending")
+    with unit_of_work():
+        services.reject_organisation(organisation, staff, "信用代码不符")
+        services.update_organisation(db.session.get(Organisation, organisation.id), {"address": "北京市海淀区"})
+    html = client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
+    history = html[html.index('data-testid="review-history"'):]
+    assert "系统（命令行）" in history and "system (command line)" not in history
+    assert "地址: — → 北京市海淀区" in history
+
+
+def test_the_list_exports_to_excel_with_its_filters(client, staff, make_organisation):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    make_organisation(name_zh="北京力学会", status="approved")
+    make_organisation(name_zh="北京声学学会", status="pending", contact_email="=HYPERLINK(\"http://x\")")
+    make_organisation(name_zh="北京化学会", status="pending", is_bast_member=False)
+    page = client.get("/organisations/?status=pending&bast_member=yes").get_data(as_text=True)
+    assert "/organisations/export.xlsx?status=pending&amp;bast_member=yes" in page
+    response = client.get("/organisations/export.xlsx?status=pending&bast_member=yes")
+    assert response.status_code == 200 and "organisations-" in response.headers["Content-Disposition"]
+    sheet = load_workbook(BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == ("中文名称", "英文名称", "单位类型", "统一社会信用代码", "状态")
+    assert [(row[0], row[4]) for row in rows[1:]] == [("北京声学学会", "待审核")]
+    email_cell = sheet.cell(row=2, column=12)
+    assert email_cell.value.startswith("=") and email_cell.data_type == "s"  # text, never a live formula
