@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app conference_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test install install-dev chromium clean
+.PHONY: demo test install install-dev chromium fonts clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,28 +24,36 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## make demo: SQLite database in instance/, demo data, served on http://$(HOST):$(PORT)
-demo: install
+demo: install fonts
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: everything the tests need, then the whole suite
-test: install-dev chromium
+test: install-dev chromium fonts
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Browser tests drive Debian's Chromium (and need a Chinese font for readable screenshots);
-# install them when we are root and they are missing.
-BROWSER_PACKAGES := chromium fonts-wqy-microhei
-chromium:
-	@missing=""; for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Debian packages installed when we are root and they are missing; otherwise say what to install.
+define debian_packages
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			(apt-get update -qq && apt-get install -y -qq $$missing) >/dev/null; \
 		else \
-			echo "Missing:$$missing; browser tests may be skipped (sudo apt-get install -y$$missing)"; \
+			echo "Missing:$$missing; $(2) (sudo apt-get install -y$$missing)"; \
 		fi; \
 	fi
+endef
+
+# Browser tests drive Debian's Chromium.
+chromium:
+	$(call debian_packages,chromium,browser tests may be skipped)
+
+# A Chinese font: the ranking's charts are labelled in Chinese with it, and browser
+# screenshots show Chinese text.
+fonts:
+	$(call debian_packages,fonts-wqy-microhei,charts fall back to English labels)
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache

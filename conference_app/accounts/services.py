@@ -12,10 +12,9 @@ from datetime import timedelta
 from functools import cache
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import lazy_ngettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -406,17 +405,16 @@ def _send_password_link(user: User, subject) -> None:
     """Mail a set-password link, in the recipient's language rather than the sender's."""
     link = mail.public_url("accounts.reset_password", token=reset_token(user))
     minutes = max(1, current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60)
-    with force_locale(user.locale):
-        body = ngettext(
-            "Hello %(name)s,\n\nopen this link to set the password of your account on the Capital Academic "
-            "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(num)d minute. If you did not "
-            "ask for it, ignore this message.\n",
-            "Hello %(name)s,\n\nopen this link to set the password of your account on the Capital Academic "
-            "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(num)d minutes. If you did not "
-            "ask for it, ignore this message.\n",
-            minutes, name=user.name, link=link,
-        )
-        mail.send(user.email, _("Capital Academic Platform") + " - " + str(subject), body)
+    body = lazy_ngettext(
+        "Hello %(name)s,\n\nopen this link to set the password of your account on the Capital Academic "
+        "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(num)d minute. If you did not "
+        "ask for it, ignore this message.\n",
+        "Hello %(name)s,\n\nopen this link to set the password of your account on the Capital Academic "
+        "Platform:\n\n%(link)s\n\nThe link can be used once and expires in %(num)d minutes. If you did not "
+        "ask for it, ignore this message.\n",
+        minutes, name=user.name, link=link,
+    )
+    mail.send_to(user, subject, body)
 
 
 # --- user administration ------------------------------------------------------------------

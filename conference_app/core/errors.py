@@ -15,7 +15,9 @@ ERROR_TEXTS = {
     403: (_l("Access denied"), _l("You do not have permission to open this page.")),
     404: (_l("Page not found"), _l("The page or record you asked for does not exist.")),
     405: (_l("Method not allowed"), _l("This page cannot be used that way.")),
+    409: (_l("Not possible now"), _l("This cannot be done in the record's present state.")),
     413: (_l("File too large"), _l("The uploaded file is larger than the allowed size.")),
+    429: (_l("Too many requests"), _l("Too many requests. Please wait a moment and try again.")),
     500: (_l("Server error"), _l("Something went wrong on our side. The error was logged; please try again later.")),
 }
 CSRF_MESSAGE = _l("Your form has expired or is invalid. Please reload the page and try again.")
@@ -53,6 +55,6 @@ def _server_error(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(ServiceError, _service_error)
-    for status in (400, 403, 404, 405, 413):
+    for status in (400, 403, 404, 405, 409, 413, 429):
         app.register_error_handler(status, _http_error)
     app.register_error_handler(500, _server_error)

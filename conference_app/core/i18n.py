@@ -83,7 +83,7 @@ def init_app(app: Flask) -> None:
 
 # --- maintaining the catalogs (flask --app conference_app translate update DOMAIN) -------
 
-EXTRACT_KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+EXTRACT_KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 # The shared layout's files belong to the core catalog; every other domain owns its package
 # and its templates folder.
 CORE_FILES = ("conference_app/*.py", "templates/*.html", "templates/errors/**/*.html", "templates/macros/**/*.html")

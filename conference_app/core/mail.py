@@ -22,6 +22,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 
@@ -44,6 +46,16 @@ def send(to: str | list[str], subject: str, body: str) -> EmailMessage:
     db.session.connection()  # a transaction must be open, or a rollback would not drop the message
     db.session.info.setdefault(QUEUE_KEY, []).append(message)
     return message
+
+
+def send_to(user, subject, body) -> EmailMessage:
+    """Queue a message to ``user`` in the user's own language, not the sender's.
+
+    ``subject`` and ``body`` are lazy strings (``lazy_gettext`` with their values), read in
+    the recipient's locale; the subject starts with the platform's name.
+    """
+    with force_locale(user.locale):
+        return send(user.email, _("Capital Academic Platform") + " - " + str(subject), str(body))
 
 
 def public_url(endpoint: str, **values) -> str:

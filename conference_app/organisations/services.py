@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
@@ -230,39 +229,37 @@ def register_society(
     db.session.add_all([organisation, user])
     flush(UNIQUE_CONFLICTS | {"email": _l("An account with this e-mail address already exists.")})
     record("organisation.registered", organisation, to_state=organisation.status, actor=user)
-    with force_locale(user.locale):
-        mail.send(
-            user.email,
-            _("Capital Academic Platform") + " - " + _("Registration received"),
-            _(
-                "Hello %(name)s,\n\nwe received the registration of %(organisation)s on the Capital Academic "
-                "Platform. Program staff of the Beijing Association for Science and Technology will review it; "
-                "you will be told the decision by e-mail, and can log in once it is approved:\n\n%(login)s\n",
-                name=user.name,
-                organisation=organisation.name_zh,
-                login=mail.public_url("accounts.login"),
-            ),
-        )
+    mail.send_to(
+        user,
+        _l("Registration received"),
+        _l(
+            "Hello %(name)s,\n\nwe received the registration of %(organisation)s on the Capital Academic "
+            "Platform. Program staff of the Beijing Association for Science and Technology will review it; "
+            "you will be told the decision by e-mail, and can log in once it is approved:\n\n%(login)s\n",
+            name=user.name,
+            organisation=organisation.name_zh,
+            login=mail.public_url("accounts.login"),
+        ),
+    )
     return user
 
 
 def _refuse_registration_of_known_address(user: User, organisation_name: str) -> None:
     record("organisation.registration_refused", None, object_type="Organisation", object_label=organisation_name,
            details={"email": user.email})
-    with force_locale(user.locale):
-        mail.send(
-            user.email,
-            _("Capital Academic Platform") + " - " + _("Someone registered with your e-mail address"),
-            _(
-                "Hello %(name)s,\n\nsomebody tried to register %(organisation)s on the Capital Academic Platform "
-                "with your e-mail address, which already has an account; nothing was registered.\n\nIf it was you, "
-                "log in with your account instead:\n\n%(login)s\n\nIf you forgot your password, ask for a new one "
-                "there. If it was not you, you can ignore this message.\n",
-                name=user.name,
-                organisation=organisation_name,
-                login=mail.public_url("accounts.login"),
-            ),
-        )
+    mail.send_to(
+        user,
+        _l("Someone registered with your e-mail address"),
+        _l(
+            "Hello %(name)s,\n\nsomebody tried to register %(organisation)s on the Capital Academic Platform "
+            "with your e-mail address, which already has an account; nothing was registered.\n\nIf it was you, "
+            "log in with your account instead:\n\n%(login)s\n\nIf you forgot your password, ask for a new one "
+            "there. If it was not you, you can ignore this message.\n",
+            name=user.name,
+            organisation=organisation_name,
+            login=mail.public_url("accounts.login"),
+        ),
+    )
 
 
 # --- review ------------------------------------------------------------------------------
@@ -275,14 +272,9 @@ def _note_review(organisation: Organisation, reviewer: User, comment: str | None
 
 
 def _notify_users(organisation: Organisation, subject, body) -> None:
-    """Tell the organisation's users of a decision, once it is committed.
-
-    ``subject`` and ``body`` are lazy strings: each user's message is written in that user's
-    language, not in the reviewer's.
-    """
+    """Tell the organisation's users of a decision, each in that user's language."""
     for user in organisation.users:
-        with force_locale(user.locale):
-            mail.send(user.email, _("Capital Academic Platform") + " - " + str(subject), str(body))
+        mail.send_to(user, subject, body)
 
 
 def approve_organisation(organisation: Organisation, reviewer: User, comment: str | None = None) -> None:
