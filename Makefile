@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app conference_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The demo's mail links and printed addresses point at the server it starts.
+demo: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: demo test install install-dev chromium fonts clean
 

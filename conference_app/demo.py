@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import click
+from flask import current_app
 from sqlalchemy import select
 
 from conference_app.accounts import services as accounts
@@ -22,7 +23,6 @@ from conference_app.organisations import services as organisations
 from conference_app.organisations.credit_code import make_credit_code
 from conference_app.organisations.models import Organisation, OrganisationStatus, PastEvent
 
-DEMO_URL = "http://127.0.0.1:5000"
 PASSWORDS = {
     Role.STAFF: "Staff-Demo-2026",
     Role.ANALYST: "Analyst-Demo-2026",
@@ -201,12 +201,13 @@ def load_demo(echo=click.echo) -> list[DemoLogin]:
 
 
 def _print(logins: list[DemoLogin], echo) -> None:
-    echo(f"Demo logins — open {DEMO_URL}/auth/login")
+    base = current_app.config["PUBLIC_BASE_URL"]
+    echo(f"Demo logins — open {base}/auth/login")
     echo(f"  {'role':<8} {'e-mail':<28} {'password':<18} name")
     for login in logins:
         where = f" ({login.organisation})" if login.organisation else ""
         echo(f"  {login.role.value:<8} {login.email:<28} {login.password:<18} {login.name}{where}")
-    echo(f"Waiting for review (log in as staff, open {DEMO_URL}/organisations/?status=pending):")
+    echo(f"Waiting for review (log in as staff, open {base}/organisations/?status=pending):")
     for spec in ORGANISATIONS:
         if spec.status == OrganisationStatus.PENDING:
             echo(f"  - {spec.name_zh}: once approved, applicant@{spec.key}.demo.cn logs in with {PASSWORDS[Role.SOCIETY]}")

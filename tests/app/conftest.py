@@ -52,6 +52,7 @@ def app_settings(database_url: str, instance_dir: Path) -> dict:
         "UPLOAD_DIR": str(instance_dir / "uploads"),
         "MAIL_OUTBOX_DIR": str(instance_dir / "outbox"),
         "SERVER_NAME": None,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",  # whatever the environment says
         "AUDIT_GUARD": True,  # a request that changes audited rows without an audit entry fails
     }
 
