@@ -63,6 +63,9 @@ PAGES = {
     "users": ("/admin/users", add_organisations),
     "audit": ("/audit/", None),
     "staff home": ("/home", None),
+    "organisations export": ("/organisations/export.xlsx", add_organisations),
+    "users export": ("/admin/users/export.xlsx", add_organisations),
+    "audit export": ("/audit/export.xlsx", None),
 }
 
 
