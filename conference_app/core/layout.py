@@ -46,40 +46,52 @@ def navigation() -> list[NavItem]:
 
 
 @dataclass(frozen=True)
-class HomeSection:
-    """A part of the home page, shown to users holding ``permission``.
+class PageSection:
+    """A part of a page that another domain contributes, shown to users holding ``permission``
+    (on the page's object, when it has one).
 
-    ``template`` is rendered with what ``context()`` returns; ``kind`` "card" sections sit
-    side by side at the top (counts, links), "panel" sections below them, each in ``order``.
+    ``page`` names the page ("home", "organisation" ...); ``template`` is rendered with what
+    ``context(obj)`` returns (as ``c``); on the home page "card" sections sit side by side at
+    the top (counts, links) and "panel" sections below them, each in ``order``.
     """
 
+    page: str
     permission: str
     template: str
-    context: Callable[[], dict] | None = None
+    context: Callable[[object], dict] | None = None
     order: int = 100
     kind: str = "panel"
 
 
-HOME_SECTIONS: list[HomeSection] = []
+PAGE_SECTIONS: list[PageSection] = []
+
+
+def register_page_section(
+    page: str, permission: str, template: str, context: Callable[[object], dict] | None = None,
+    order: int = 100, kind: str = "panel",
+) -> None:
+    """Add a section to ``page`` (call at import time of the domain's permissions module);
+    ``context`` receives the page's object (None on the home page)."""
+    if kind not in ("card", "panel"):
+        raise ValueError(f"page section kind must be card or panel, not {kind!r}")
+    if all(section.template != template for section in PAGE_SECTIONS):
+        PAGE_SECTIONS.append(PageSection(page, permission, template, context, order, kind))
+        PAGE_SECTIONS.sort(key=lambda section: section.order)
 
 
 def register_home_section(
     permission: str, template: str, context: Callable[[], dict] | None = None, order: int = 100, kind: str = "panel"
 ) -> None:
-    """Add a home-page section (call at import time of the domain's permissions module)."""
-    if kind not in ("card", "panel"):
-        raise ValueError(f"home section kind must be card or panel, not {kind!r}")
-    if all(section.template != template for section in HOME_SECTIONS):
-        HOME_SECTIONS.append(HomeSection(permission, template, context, order, kind))
-        HOME_SECTIONS.sort(key=lambda section: section.order)
+    """A section of the home page; ``context`` takes no argument."""
+    register_page_section("home", permission, template, (lambda _obj: context()) if context else None, order, kind)
 
 
-def home_sections(user) -> list[tuple[HomeSection, dict]]:
-    """The sections ``user`` may see, each with its template context."""
+def page_sections(page: str, user, obj=None) -> list[tuple[PageSection, dict]]:
+    """The sections of ``page`` that ``user`` may see (on ``obj``), each with its template context."""
     return [
-        (section, section.context() if section.context else {})
-        for section in HOME_SECTIONS
-        if user_can(user, section.permission)
+        (section, section.context(obj) if section.context else {})
+        for section in PAGE_SECTIONS
+        if section.page == page and user_can(user, section.permission, obj)
     ]
 
 
@@ -116,4 +128,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_date)
     app.add_template_filter(money)
     app.add_template_global(filter_args)
+    app.add_template_global(page_sections)
 

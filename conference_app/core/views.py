@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from conference_app.core import i18n
-from conference_app.core.layout import home_sections, register_nav_item
+from conference_app.core.layout import page_sections, register_nav_item
 from conference_app.core.permissions import Role, public, requires
 from conference_app.core.services import ServiceError
 
@@ -57,7 +57,7 @@ def index():
 def home():
     """The home page of the user's role: the sections the domains registered for it."""
     title, empty_texts = HOME_TITLES[Role(current_user.role)]
-    sections = home_sections(current_user)
+    sections = page_sections("home", current_user)
     return render_template(
         "core/home.html",
         title=title,
