@@ -18,9 +18,9 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 # The domain packages, in their layering order (docs/architecture.md): a package imports
 # only from those before it (tests/app/test_layering.py). Each may provide, by convention,
 # ``models`` (its tables), ``permissions`` (its permissions, navbar links and home
-# sections), ``views`` (a ``blueprint``) and ``cli`` (a ``commands`` list); adding a
-# domain is one line here.
-DOMAINS = ("core", "audit", "workflow", "accounts", "organisations", "workbench")
+# sections), ``views`` (a ``blueprint``, or a ``blueprints`` list) and ``cli`` (a
+# ``commands`` list); adding a domain is one line here.
+DOMAINS = ("core", "audit", "workflow", "accounts", "organisations", "events", "workbench")
 
 
 def domain_module(domain: str, part: str):
@@ -75,8 +75,8 @@ def _load_domains(app: Flask) -> None:
             domain_module(domain, part)
     for domain in DOMAINS:
         views = domain_module(domain, "views")
-        if views is not None:
-            app.register_blueprint(views.blueprint)
+        for blueprint in getattr(views, "blueprints", [views.blueprint] if views is not None else []):
+            app.register_blueprint(blueprint)
         cli = domain_module(domain, "cli")
         for command in getattr(cli, "commands", ()):
             app.cli.add_command(command)

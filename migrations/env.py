@@ -10,7 +10,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from conference_app.core.db import UTCDateTime
+from conference_app.core.db import TitledEnum, UTCDateTime
 
 config = context.config
 if config.config_file_name is not None:
@@ -26,6 +26,8 @@ def render_item(type_, obj, autogen_context):
     """Our column types are plain SQL types underneath: write them as such in migrations."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
+    if type_ == "type" and isinstance(obj, TitledEnum):
+        return f"sa.String(length={obj.impl.length})"
     return False
 
 

@@ -6,12 +6,14 @@ import hashlib
 from datetime import datetime
 
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime, utcnow
+from conference_app.core.enums import TitledStrEnum
 from conference_app.core.permissions import Role
 from conference_app.extensions import db
 
@@ -112,3 +114,32 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     ip_address: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class TokenScope(TitledStrEnum):
+    """What an API token may do (more scopes come with more of the API)."""
+
+    CHECKIN = "checkin", _l("Check people in at events")
+
+
+class ApiToken(TimestampMixin, AuditedMixin, db.Model):
+    """A per-user token for the JSON API (scanner devices, partner sites): scoped, revocable,
+    kept only as a hash. It acts with its user's permissions, within its scope."""
+
+    __tablename__ = "api_tokens"
+    __audit_exempt__ = frozenset({"updated_at", "last_used_at"})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    scope: Mapped[TokenScope] = mapped_column(TitledEnum(TokenScope, 40), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    prefix: Mapped[str] = mapped_column(String(12), nullable=False)  # shown in lists to tell tokens apart
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user = relationship("User")
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.prefix}… {self.name}"

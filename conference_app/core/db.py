@@ -168,6 +168,25 @@ def lock(name: str) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def insert_ignore(model: type, values: dict[str, Any], conflict_columns: list[str]) -> bool:
+    """Insert one row unless one with the same ``conflict_columns`` exists; True when inserted.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` on PostgreSQL and SQLite alike: idempotent and safe
+    under concurrency (fifty check-ins at once count fifty, twice counts once), without the
+    flush-and-catch of a unique violation that would end a PostgreSQL transaction.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the project runs on these two
+        raise NotImplementedError(dialect)
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    # RETURNING tells whether a row was written (the driver's rowcount is not reliable here).
+    return db.session.execute(statement.returning(*model.__table__.primary_key.columns)).first() is not None
+
+
 # --- ids and pages in URLs ------------------------------------------------------------------
 
 # The largest value of a PostgreSQL integer column: every primary key of the schema.

@@ -18,19 +18,20 @@ from conference_app.core.permissions import user_can
 
 @dataclass(frozen=True)
 class NavItem:
-    """A navbar link, shown to users holding ``permission``."""
+    """A navbar link, shown to users holding ``permission`` (to everyone when it is None)."""
 
     label: object
     endpoint: str
-    permission: str
+    permission: str | None
     order: int = 100
 
 
 NAV_ITEMS: list[NavItem] = []
 
 
-def register_nav_item(label, endpoint: str, permission: str, order: int = 100) -> None:
-    """Add a navbar link shown to users holding ``permission`` (call at import time)."""
+def register_nav_item(label, endpoint: str, permission: str | None, order: int = 100) -> None:
+    """Add a navbar link shown to users holding ``permission``, or to everyone for None
+    (a public page); call at import time."""
     if all(item.endpoint != endpoint for item in NAV_ITEMS):
         NAV_ITEMS.append(NavItem(label, endpoint, permission, order))
         NAV_ITEMS.sort(key=lambda item: item.order)
@@ -41,7 +42,8 @@ def navigation() -> list[NavItem]:
     return [
         item
         for item in NAV_ITEMS
-        if item.endpoint in current_app.view_functions and user_can(current_user, item.permission)
+        if item.endpoint in current_app.view_functions
+        and (item.permission is None or user_can(current_user, item.permission))
     ]
 
 

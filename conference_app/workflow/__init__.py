@@ -46,6 +46,9 @@ COMMENT_MAX_LENGTH = 2000
 class Transition:
     """One allowed move: from any of ``sources`` to ``target``, for holders of ``permission``.
 
+    ``permission`` None means the service has proved the caller's right itself (a registrant
+    cancelling with the link of their confirmation mail, the system promoting from a
+    waiting list): the table then checks no permission, and the actor may be None.
     ``title`` labels its button; ``done_title`` names it in the audit log and the history
     (its action code is ``<prefix>.<done>``, ``done`` defaulting to the name). ``comment`` is
     "optional" or "required". ``guard(obj)`` returns a translated refusal, or None to allow.
@@ -56,7 +59,7 @@ class Transition:
     title: Any
     sources: frozenset[str]
     target: str
-    permission: str
+    permission: str | None
     done_title: Any = None
     done: str | None = None
     comment: str = "optional"
@@ -97,7 +100,7 @@ class Workflow:
         for transition in self.transitions.values():
             if not transition.sources | {transition.target} <= known:
                 raise ValueError(f"{model.__name__} transition {transition.name} names an unknown state")
-            if transition.permission not in PERMISSIONS:
+            if transition.permission is not None and transition.permission not in PERMISSIONS:
                 raise ValueError(f"{model.__name__} transition {transition.name}: unknown permission")
         register_object_type_titles({model.__name__: object_title})
         register_state_titles(model.__name__, states.titles())
@@ -121,7 +124,8 @@ class Workflow:
         """The transitions of the table that ``user`` may take from ``obj``'s state now
         (guards not asked: a button may still be refused with its reason)."""
         state = self.state(obj)
-        return [t for t in self.transitions.values() if state in t.sources and user_can(user, t.permission, obj)]
+        return [t for t in self.transitions.values()
+                if state in t.sources and t.permission is not None and user_can(user, t.permission, obj)]
 
     def available(self, obj: Any, user: Any) -> list[tuple[Transition, str | None]]:
         """As ``allowed``, each with the guard's refusal (None when it may be taken)."""
@@ -144,7 +148,7 @@ class Workflow:
                 transition.wrong_state or _("This cannot be done now: it is %(state)s.",
                                             state=self.states(from_state).title), 409
             )
-        if not user_can(actor, transition.permission, obj):
+        if transition.permission is not None and not user_can(actor, transition.permission, obj):
             raise ServiceError(_("You may not do this."), 403)
         comment = clean_text(comment, _("Comment"), max_length=COMMENT_MAX_LENGTH)
         if transition.comment == "required" and not comment:

@@ -186,6 +186,41 @@ def make_user(app):
     return make
 
 
+@pytest.fixture()
+def make_event(app, make_organisation):
+    """Factory: a published event hosted by an organisation (a new one unless given), a week
+    from now for two hours, in Haidian, with the given fields; ``organisations`` lists
+    (organisation, role) pairs to replace the host."""
+    from datetime import timedelta
+
+    from conference_app.core.db import utcnow
+    from conference_app.events.models import Event, EventOrganisation
+
+    def make(organisation=None, organisations=None, **fields) -> Event:
+        n = next(_sequence)
+        starts_at = fields.pop("starts_at", utcnow().replace(microsecond=0) + timedelta(days=7))
+        values = {
+            "kind": "salon_session",
+            "status": "published",
+            "title_zh": f"测试学术沙龙{n}",
+            "starts_at": starts_at,
+            "ends_at": fields.pop("ends_at", starts_at + timedelta(hours=2)),
+            "venue": "北京科学中心",
+            "in_beijing": True,
+            "district": "haidian",
+            "mode": "offline",
+        }
+        values.update(fields)
+        event = Event(**values)
+        links = organisations or [(organisation or make_organisation(), "host")]
+        event.organisations = [EventOrganisation(organisation=org, role=role) for org, role in links]
+        db.session.add(event)
+        db.session.commit()
+        return event
+
+    return make
+
+
 class AuthActions:
     """Log a test client in and out through the real login form."""
 

@@ -19,7 +19,7 @@ def strict_table(guard=None) -> Workflow:
         OrganisationStatus,
         [
             Transition("close", _l("Close"), {"pending"}, "rejected", "organisations.review", comment="required",
-                       done_title=_l("Closed")),
+                       done_title=_l("Closed by the test")),
             Transition("open", _l("Open"), {"rejected"}, "approved", "organisations.review", guard=guard),
         ],
         action_prefix="organisation",
@@ -50,7 +50,7 @@ def test_a_required_comment_is_required_and_kept(app, make_organisation, make_us
         table.apply(organisation, "close", actor=staff, comment="  ")
     entry = table.apply(organisation, "close", actor=staff, comment="  重复注册  ", details={"ticket": 7})
     assert (organisation.status, entry.comment, entry.details) == ("rejected", "重复注册", {"ticket": 7})
-    assert action_title("organisation.close") == "Closed" and state_title("Organisation", "rejected") == "未通过"
+    assert action_title("organisation.close") == "Closed by the test" and state_title("Organisation", "rejected") == "未通过"
 
 
 def test_a_guard_refuses_with_its_reason_and_is_shown_with_the_offer(app, make_organisation, make_user):

@@ -1,0 +1,1 @@
+"""Events: Academic Month editions, conferences and salon series, registration, check-in, attendance."""

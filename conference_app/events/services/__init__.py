@@ -1,0 +1,1 @@
+"""The events domain's operations, one module per concern."""

@@ -1,0 +1,14 @@
+"""The events domain's pages, one module per audience, on two blueprints: the pages, and
+the versioned JSON API (``/api/v1``, bearer tokens, no CSRF: it takes no cookies)."""
+
+from flask import Blueprint
+
+from conference_app.extensions import csrf
+
+blueprint = Blueprint("events", __name__)
+api_blueprint = Blueprint("events_api", __name__, url_prefix="/api/v1")
+csrf.exempt(api_blueprint)
+
+from conference_app.events.views import api, manage, public, series  # noqa: E402,F401  (their routes)
+
+blueprints = [blueprint, api_blueprint]
