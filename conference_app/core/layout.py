@@ -53,7 +53,7 @@ class PageSection:
     (on the page's object, when it has one).
 
     ``page`` names the page ("home", "organisation" ...); ``template`` is rendered with what
-    ``context(obj)`` returns (as ``c``); on the home page "card" sections sit side by side at
+    ``context(obj)`` returns (as ``c``; None leaves the section out); on the home page "card" sections sit side by side at
     the top (counts, links) and "panel" sections below them, each in ``order``.
     """
 
@@ -89,12 +89,16 @@ def register_home_section(
 
 
 def page_sections(page: str, user, obj=None) -> list[tuple[PageSection, dict]]:
-    """The sections of ``page`` that ``user`` may see (on ``obj``), each with its template context."""
-    return [
-        (section, section.context(obj) if section.context else {})
-        for section in PAGE_SECTIONS
-        if section.page == page and user_can(user, section.permission, obj)
-    ]
+    """The sections of ``page`` that ``user`` may see (on ``obj``), each with its template
+    context; a section whose context is None has nothing to show now and is left out."""
+    found = []
+    for section in PAGE_SECTIONS:
+        if section.page != page or not user_can(user, section.permission, obj):
+            continue
+        context = section.context(obj) if section.context else {}
+        if context is not None:
+            found.append((section, context))
+    return found
 
 
 def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:

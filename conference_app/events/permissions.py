@@ -44,3 +44,19 @@ register("events.influence_score", _l("Score nominated conferences"), {Role.STAF
 register_nav_item(_l("Academic Month"), "events.calendar", None, order=30)  # public
 register_nav_item(_l("Events"), "events.manage_list", "events.list", order=31)
 register_nav_item(_l("Our events"), "events.my_events", "events.mine", order=31)
+
+# --- the Top-10 influential conferences -----------------------------------------------------
+from flask_login import current_user  # noqa: E402
+
+from conference_app.core.layout import register_home_section  # noqa: E402
+
+
+def _rounds_to_score() -> dict | None:
+    from conference_app.events.services.influence import rounds_to_score
+
+    rounds = rounds_to_score(current_user)
+    return {"rounds": rounds} if rounds else None
+
+
+register_nav_item(_l("Top-10 conferences"), "events.influence_rounds", "events.influence_manage", order=35)
+register_home_section("events.influence_score", "events/influence/_home_expert.html", _rounds_to_score, order=20)

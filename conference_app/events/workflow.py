@@ -5,7 +5,15 @@ from flask_babel import lazy_gettext as _l
 
 from conference_app.core.db import utcnow
 from conference_app.events import permissions as _permissions  # noqa: F401  (the tables name them)
-from conference_app.events.models import Event, EventStatus, FilingStatus, Registration, RegistrationStatus
+from conference_app.events.models import (
+    Event,
+    EventStatus,
+    FilingStatus,
+    InfluenceRound,
+    Registration,
+    RegistrationStatus,
+    RoundStatus,
+)
 from conference_app.workflow import Transition, Workflow
 
 DRAFT, PUBLISHED, HELD, CANCELLED = EventStatus.DRAFT, EventStatus.PUBLISHED, EventStatus.HELD, EventStatus.CANCELLED
@@ -89,4 +97,33 @@ REGISTRATION = Workflow(
     ],
     action_prefix="registration",
     object_title=_l("Registration"),
+)
+
+
+def _ready_for_scoring(influence_round: InfluenceRound) -> str | None:
+    if not influence_round.nominations:
+        return _("Nominate at least one conference first.")
+    if not influence_round.reviewers:
+        return _("Assign at least one expert first.")
+    return None
+
+
+INFLUENCE_ROUND = Workflow(
+    InfluenceRound,
+    RoundStatus,
+    [
+        Transition("start_scoring", _l("Start scoring"), {RoundStatus.NOMINATING}, RoundStatus.SCORING,
+                   "events.influence_manage", done="scoring", done_title=_l("Scoring of the Top-10 round started"),
+                   guard=_ready_for_scoring),
+        Transition("back_to_nominating", _l("Back to nominating"), {RoundStatus.SCORING}, RoundStatus.NOMINATING,
+                   "events.influence_manage", done="nominating", done_title=_l("Top-10 round back to nominating"),
+                   comment="required"),
+        Transition("close", _l("Close and publish the result"), {RoundStatus.SCORING}, RoundStatus.CLOSED,
+                   "events.influence_manage", done="closed", done_title=_l("Top-10 round closed")),
+        Transition("reopen", _l("Reopen scoring"), {RoundStatus.CLOSED}, RoundStatus.SCORING,
+                   "events.influence_manage", done="reopened", done_title=_l("Top-10 round reopened"),
+                   comment="required"),
+    ],
+    action_prefix="influence_round",
+    object_title=_l("Top-10 influential conferences round"),
 )

@@ -9,6 +9,6 @@ blueprint = Blueprint("events", __name__)
 api_blueprint = Blueprint("events_api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_blueprint)
 
-from conference_app.events.views import api, manage, public, series  # noqa: E402,F401  (their routes)
+from conference_app.events.views import api, influence, manage, public, series  # noqa: E402,F401  (their routes)
 
 blueprints = [blueprint, api_blueprint]
