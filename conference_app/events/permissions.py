@@ -44,3 +44,19 @@ register("events.influence_score", _l("Score nominated conferences"), {Role.STAF
 register_nav_item(_l("Academic Month"), "events.calendar", None, order=30)  # public
 register_nav_item(_l("Events"), "events.manage_list", "events.list", order=31)
 register_nav_item(_l("Our events"), "events.my_events", "events.mine", order=31)
+
+
+# --- manage: the organisation page lists the events it held and its upcoming ones ------------
+
+from conference_app.core.layout import register_page_section  # noqa: E402
+
+
+def _organisation_events(organisation) -> dict:
+    from conference_app.events.services import facts
+    from conference_app.events.services.events import upcoming_events
+
+    return {"held": facts.held_events(organisation), "upcoming": upcoming_events(organisation)}
+
+
+register_page_section("organisation", "organisations.view", "events/manage/_organisation_events.html",
+                      _organisation_events)
