@@ -190,7 +190,7 @@ class PersonForm(FlaskForm):
     role = SelectField(_l("Role on the programme"), choices=_titled_choices(PersonRole), validate_choice=False)
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter the person's name."))])
     organisation = StringField(_l("Organisation"))
-    title = StringField(_l("Title"), description=_l("Professional title or position."))
+    title = StringField(_l("Professional title"), description=_l("Professional title or position."))
     is_leading_figure = BooleanField(_l("Leading figure of the discipline or industry"))
     leading_reason = StringField(_l("Why a leading figure"),
                                  description=_l("For example: academician, chief scientist of a national programme."))

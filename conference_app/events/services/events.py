@@ -305,7 +305,18 @@ def set_organisations(event: Event, organisations: Iterable[tuple[int, str]], *,
     ):
         raise ServiceError(_("Your organisation must stay a host or co-host of this event."))
     before = sorted([link.organisation_id, link.role.value] for link in event.organisations)
-    event.organisations = [EventOrganisation(organisation=o, role=role) for o, role in links]
+    # Links are changed in place and removed before any is added: a replaced list would be
+    # inserted before the old rows are deleted, against the (event, organisation) unique key.
+    wanted = {organisation.id: role for organisation, role in links}
+    for link in list(event.organisations):
+        if link.organisation_id not in wanted:
+            event.organisations.remove(link)
+        else:
+            link.role = wanted.pop(link.organisation_id)
+    flush()
+    for organisation, role in links:
+        if organisation.id in wanted:
+            event.organisations.append(EventOrganisation(organisation=organisation, role=role))
     flush()
     after = sorted([o.id, role.value] for o, role in links)
     if before != after:
@@ -489,7 +500,7 @@ EVENT_EXPORT_COLUMNS = [
     Column(_l("Starts"), lambda row: row[0].starts_at, 18),
     Column(_l("Ends"), lambda row: row[0].ends_at, 18),
     Column(_l("Academic Month"), lambda row: row[0].edition.number if row[0].edition else "", 10),
-    Column(_l("Organisations"), lambda row: organisations_text(row[0]), 40),
+    Column(_l("Organisations and roles"), lambda row: organisations_text(row[0]), 40),
     Column(_l("Venue"), lambda row: row[0].venue or "", 24),
     Column(_l("District or city"), lambda row: _place(row[0]), 12),
     Column(_l("Format"), lambda row: row[0].mode.title, 12),
@@ -555,11 +566,11 @@ REGISTRATION_EXPORT_COLUMNS = [
     Column(_l("Registration code"), lambda r: r.code, 14),
     Column(_l("Name"), lambda r: r.name, 14),
     Column(_l("Organisation"), lambda r: r.organisation or "", 28),
-    Column(_l("Title"), lambda r: r.title or "", 14),
+    Column(_l("Professional title"), lambda r: r.title or "", 14),
     Column(_l("Mobile number"), lambda r: r.phone or "", 14),
     Column(_l("E-mail"), lambda r: r.email or "", 26),
     Column(_l("Status"), lambda r: r.status.title, 12),
-    Column(_l("Registered"), lambda r: r.created_at, 18),
+    Column(_l("Registered at"), lambda r: r.created_at, 18),
     Column(_l("Checked in"), lambda r: r.check_in.checked_in_at if r.check_in else None, 18),
     Column(_l("Check-in method"), lambda r: r.check_in.method.title if r.check_in else "", 16),
     Column(_l("Source"), lambda r: r.source.title, 14),
