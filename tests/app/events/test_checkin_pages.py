@@ -4,7 +4,11 @@ working without JavaScript."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+import segno
+from PIL import Image
 
 from conference_app.events.models import CheckInMethod
 from conference_app.events.services import registrations
@@ -124,3 +128,11 @@ def test_without_javascript_a_refusal_shows_its_message(client, event):
     response = post(client, f"/manage/events/{event.id}/check-in", {"code": waitlisted.code})
     assert response.status_code == 409
     assert "仍在候补名单中" in response.get_data(as_text=True)
+
+
+def test_the_qr_image_is_a_full_qr_code_not_a_micro_one():
+    """Phone cameras and the check-in page's reader read QR codes, not Micro QR codes (which
+    a 10-character code would fit): version 1 is 21 modules, with a border of 2, 8 px each."""
+    image = Image.open(io.BytesIO(registrations.qr_png("ABCDEFGHJK")))
+    assert image.size == ((21 + 2 * 2) * 8,) * 2
+    assert "M" not in segno.make("ABCDEFGHJK", error="m", micro=False).designator

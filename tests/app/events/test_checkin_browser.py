@@ -1,0 +1,145 @@
+"""Acceptance 5, the organiser's part, in Chromium on a 390 px phone: a society user checks a
+registered visitor in by search, and by the camera (Chromium's fake camera plays a video of
+the visitor's QR code): the counter goes from 0 to 1 and a second scan says already checked
+in. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from conference_app.accounts import services as accounts
+from conference_app.core.db import unit_of_work, utcnow
+from conference_app.events.models import Event, EventOrganisation
+from conference_app.events.services import registrations
+from conference_app.extensions import db
+from conference_app.organisations.credit_code import make_credit_code
+from conference_app.organisations.models import Organisation
+from tests.app.conftest import CHROMIUM_ARGS, DEFAULT_PASSWORD, chromium_path, screenshot
+from tests.app.organisations.test_journey_browser import log_in
+
+pytestmark = pytest.mark.browser
+
+ORGANISER_EMAIL = "zhao@ai-society.example.cn"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+         "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+FRAME_WIDTH, FRAME_HEIGHT = 640, 480
+
+
+def seed(app, visitors: list[tuple[str, str]]) -> tuple[int, list[str]]:
+    """A society with its organiser, a published salon tomorrow, and the visitors registered:
+    the event's id and the visitors' codes."""
+    with app.app_context(), unit_of_work():
+        organisation = Organisation(name_zh="北京人工智能学会", org_type="society", status="approved",
+                                    credit_code=make_credit_code("51110000500002468"))
+        db.session.add(organisation)
+        db.session.flush()
+        accounts.create_user(ORGANISER_EMAIL, "赵秘书长", "society", organisation_id=organisation.id,
+                             password=DEFAULT_PASSWORD)
+        starts_at = utcnow().replace(microsecond=0) + timedelta(days=1)
+        event = Event(kind="salon_session", status="published", title_zh="人工智能与科学发现沙龙", starts_at=starts_at,
+                      ends_at=starts_at + timedelta(hours=3), venue="北京科学中心", in_beijing=True,
+                      district="haidian", mode="offline", capacity=50)
+        event.organisations = [EventOrganisation(organisation=organisation, role="host")]
+        db.session.add(event)
+        db.session.flush()
+        codes = [registrations.register(event, {"name": name, "phone": phone}).code for name, phone in visitors]
+        return event.id, codes
+
+
+def test_an_organiser_checks_a_visitor_in_by_search_on_a_phone(live_server, browser):
+    event_id, (code,) = seed(live_server.app, [("孙访客", "13812345678")])
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, ORGANISER_EMAIL, DEFAULT_PASSWORD)
+        page.wait_for_url("**/home")
+        page.goto(f"{live_server.url}/manage/our-events")
+        page.get_by_role("link", name="人工智能与科学发现沙龙").click()
+        page.get_by_test_id("checkin-link").click()
+        counter = page.get_by_test_id("checked-in-count")
+        expect(counter).to_have_text("0")
+        expect(page.get_by_test_id("confirmed-count")).to_have_text("1")
+        screenshot(page, "checkin-01-phone-page")
+
+        page.get_by_label("姓名、手机号或签到码").fill("孙访客")
+        page.get_by_role("button", name="搜索").click()
+        results = page.get_by_test_id("checkin-results")
+        expect(results).to_contain_text("孙访客")
+        expect(results).to_contain_text(code)
+        screenshot(page, "checkin-02-found")
+        page.get_by_test_id("checkin-button").click()
+        expect(page.get_by_test_id("checkin-result")).to_have_text("孙访客 签到成功。")
+        expect(counter).to_have_text("1")
+        expect(results).to_contain_text("已签到")
+        screenshot(page, "checkin-03-checked-in")
+        # The page fits the phone: nothing wider than the screen.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
+
+
+def y4m_of(png: bytes, path: Path, frames: int = 5) -> Path:
+    """An uncompressed YUV4MPEG2 4:2:0 video of ``png`` centred on white: what Chromium's fake
+    camera plays (and loops)."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    image = image.resize((image.width * 3 // 2, image.height * 3 // 2), Image.NEAREST)
+    frame = Image.new("L", (FRAME_WIDTH, FRAME_HEIGHT), 255)
+    frame.paste(image, ((FRAME_WIDTH - image.width) // 2, (FRAME_HEIGHT - image.height) // 2))
+    luma = frame.tobytes()  # full-range grey levels as Y; no colour
+    chroma = bytes([128]) * (FRAME_WIDTH // 2 * FRAME_HEIGHT // 2)
+    with path.open("wb") as video:
+        video.write(f"YUV4MPEG2 W{FRAME_WIDTH} H{FRAME_HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            video.write(b"FRAME\n" + luma + chroma + chroma)
+    return path
+
+
+@pytest.fixture()
+def camera_browser(browser, tmp_path, request):
+    """A separate Chromium whose camera plays the video ``request.param`` names (set by the test)."""
+    def launch(video: Path):
+        instance = browser.browser_type.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS + [
+            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}"])
+        launched.append(instance)
+        return instance
+
+    launched = []
+    yield launch
+    for instance in launched:
+        instance.close()
+
+
+def test_an_organiser_checks_a_visitor_in_with_the_camera(live_server, camera_browser, tmp_path):
+    event_id, (code, _other) = seed(live_server.app, [("孙访客", "13812345678"), ("钱访客", "13812345679")])
+    video = y4m_of(registrations.qr_png(code), tmp_path / "visitor-qr.y4m")
+    context = camera_browser(video).new_context(**PHONE, permissions=["camera"])
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, ORGANISER_EMAIL, DEFAULT_PASSWORD)
+        page.wait_for_url("**/home")
+        page.goto(f"{live_server.url}/manage/events/{event_id}/check-in")
+        counter = page.get_by_test_id("checked-in-count")
+        expect(counter).to_have_text("0")
+        expect(page.get_by_test_id("confirmed-count")).to_have_text("2")
+        page.get_by_test_id("start-scanner").click()
+        result = page.get_by_test_id("checkin-result")
+        expect(result).to_have_text("孙访客 签到成功。", timeout=20_000)
+        expect(counter).to_have_text("1")
+        screenshot(page, "checkin-04-camera-checked-in")
+        # The same code stays in front of the camera: scanned again, it counts once.
+        expect(result).to_have_text("孙访客 已经签到过了。", timeout=20_000)
+        expect(counter).to_have_text("1")
+        screenshot(page, "checkin-05-camera-already-checked-in")
+    finally:
+        context.close()
+    with live_server.app.app_context():
+        from conference_app.events.services.checkins import checked_in_count
+
+        assert checked_in_count(event_id) == 1
