@@ -143,3 +143,46 @@ def test_an_organiser_checks_a_visitor_in_with_the_camera(live_server, camera_br
         from conference_app.events.services.checkins import checked_in_count
 
         assert checked_in_count(event_id) == 1
+
+
+def test_an_organiser_records_an_event_adds_a_speaker_and_publishes_it_on_a_phone(live_server, browser):
+    seed(live_server.app, [])
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, ORGANISER_EMAIL, DEFAULT_PASSWORD)
+        page.wait_for_url("**/home")
+        page.goto(f"{live_server.url}/manage/our-events")
+        screenshot(page, "manage-01-our-events")
+        page.get_by_test_id("create-event").click()
+        expect(page.get_by_label("单位信息 1").locator("option:checked")).to_have_text("北京人工智能学会")  # the host
+        page.get_by_label("类别").select_option("salon_session")
+        page.get_by_label("中文名称").fill("量子计算青年沙龙")
+        page.get_by_label("开始时间").fill("2026-10-20T14:00")
+        page.get_by_label("结束时间").fill("2026-10-20T17:00")
+        page.get_by_label("地点", exact=True).fill("中关村国际创新中心")
+        page.get_by_label("所在区").select_option("haidian")
+        page.get_by_label("名额").fill("60")
+        screenshot(page, "manage-02-event-form")
+        page.get_by_role("button", name="保存").click()
+        expect(page.get_by_test_id("event-title")).to_contain_text("量子计算青年沙龙")
+        expect(page.get_by_test_id("event-status")).to_have_text("草稿")
+        assert "2026-10-20 14:00" in page.locator("main").inner_text()
+
+        page.get_by_test_id("add-person").locator("summary").click()
+        page.get_by_label("姓名").fill("潘研究员")
+        page.get_by_label("报告题目").fill("量子纠错的新进展")
+        page.get_by_label("报告时长（分钟）").fill("40")
+        page.get_by_label("学科或行业领军人物").check()
+        page.get_by_role("button", name="添加", exact=True).click()
+        expect(page.get_by_test_id("form-errors")).to_contain_text("领军人物的理由")
+        page.get_by_label("领军人物理由").fill("国家重点研发计划首席科学家")
+        page.get_by_role("button", name="添加", exact=True).click()
+        expect(page.get_by_test_id("programme")).to_contain_text("潘研究员")
+        page.get_by_test_id("transition-publish").click()
+        expect(page.get_by_test_id("event-status")).to_have_text("已发布")
+        expect(page.get_by_test_id("event-history")).to_contain_text("发布活动")
+        screenshot(page, "manage-03-event-page")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

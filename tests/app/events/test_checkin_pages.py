@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 
 import pytest
-import segno
 from PIL import Image
 
 from conference_app.events.models import CheckInMethod
@@ -135,4 +134,3 @@ def test_the_qr_image_is_a_full_qr_code_not_a_micro_one():
     a 10-character code would fit): version 1 is 21 modules, with a border of 2, 8 px each."""
     image = Image.open(io.BytesIO(registrations.qr_png("ABCDEFGHJK")))
     assert image.size == ((21 + 2 * 2) * 8,) * 2
-    assert "M" not in segno.make("ABCDEFGHJK", error="m", micro=False).designator
