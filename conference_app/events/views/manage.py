@@ -45,12 +45,18 @@ FILING_TRANSITIONS = ",".join(FILING.transitions)
 # --- the lists ---------------------------------------------------------------------------
 
 
-def _event_list(*, organisation_id: int | None, export_endpoint: str, endpoint: str, heading):
+def _event_filters(organisation_id: int | None) -> tuple[EventFilterForm, dict]:
+    """The list's filter form and the query's filters; a society's list is held to its organisation."""
     filter_form = EventFilterForm(formdata=request.args, editions=services.editions(),
                                   organisations=services.approved_organisations() if organisation_id is None else ())
     filters = filter_form.filters()
     if organisation_id is not None:
         filters["organisation_id"] = organisation_id
+    return filter_form, filters
+
+
+def _event_list(*, organisation_id: int | None, export_endpoint: str, endpoint: str, heading):
+    filter_form, filters = _event_filters(organisation_id)
     pagination = paginate(services.event_query(**filters), PER_PAGE)
     return render_template(
         "events/manage/list.html", heading=heading, filter_form=filter_form, pagination=pagination,
@@ -61,11 +67,7 @@ def _event_list(*, organisation_id: int | None, export_endpoint: str, endpoint: 
 
 
 def _event_export(*, organisation_id: int | None, name_prefix: str):
-    filter_form = EventFilterForm(formdata=request.args, editions=services.editions(),
-                                  organisations=services.approved_organisations() if organisation_id is None else ())
-    filters = filter_form.filters()
-    if organisation_id is not None:
-        filters["organisation_id"] = organisation_id
+    _filter_form, filters = _event_filters(organisation_id)
     events = db.session.scalars(services.event_query(**filters).limit(EXPORT_MAX_ROWS))
     data = workbook_bytes(_l("Events"), services.EVENT_EXPORT_COLUMNS, services.with_counts(events))
     return xlsx_response(data, name_prefix)
@@ -364,9 +366,9 @@ def checkin_json(event: Event):
     """The check-in page's scanner and buttons: ``{"code": ...}`` in, the result and counts out;
     a refusal is a 4xx with a message in the reader's language."""
     payload = request.get_json(silent=True)
-    code = payload.get("code") if isinstance(payload, dict) else None
-    method = CheckInMethod.SEARCH if isinstance(payload, dict) and payload.get("method") == "search" \
-        else CheckInMethod.SCAN
+    payload = payload if isinstance(payload, dict) else {}
+    code = payload.get("code")
+    method = CheckInMethod.SEARCH if payload.get("method") == "search" else CheckInMethod.SCAN
     if not isinstance(code, str) or not code.strip():
         return jsonify(error=_("Scan a QR code or type a registration code.")), 400
     try:

@@ -6,6 +6,7 @@ in. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from conference_app.accounts import services as accounts
 from conference_app.core.db import unit_of_work, utcnow
 from conference_app.events.models import Event, EventOrganisation
 from conference_app.events.services import registrations
+from conference_app.events.services.checkins import checked_in_count
 from conference_app.extensions import db
 from conference_app.organisations.credit_code import make_credit_code
 from conference_app.organisations.models import Organisation
@@ -52,13 +54,22 @@ def seed(app, visitors: list[tuple[str, str]]) -> tuple[int, list[str]]:
         return event.id, codes
 
 
-def test_an_organiser_checks_a_visitor_in_by_search_on_a_phone(live_server, browser):
-    event_id, (code,) = seed(live_server.app, [("孙访客", "13812345678")])
-    context = browser.new_context(**PHONE)
+@contextmanager
+def organiser_on_phone(browser, base_url: str, **context_options):
+    """A page on a 390 px phone, the society's organiser logged in."""
+    context = browser.new_context(**PHONE, **context_options)
     page = context.new_page()
     try:
-        log_in(page, live_server.url, ORGANISER_EMAIL, DEFAULT_PASSWORD)
+        log_in(page, base_url, ORGANISER_EMAIL, DEFAULT_PASSWORD)
         page.wait_for_url("**/home")
+        yield page
+    finally:
+        context.close()
+
+
+def test_an_organiser_checks_a_visitor_in_by_search_on_a_phone(live_server, browser):
+    event_id, (code,) = seed(live_server.app, [("孙访客", "13812345678")])
+    with organiser_on_phone(browser, live_server.url) as page:
         page.goto(f"{live_server.url}/manage/our-events")
         page.get_by_role("link", name="人工智能与科学发现沙龙").click()
         page.get_by_test_id("checkin-link").click()
@@ -80,8 +91,6 @@ def test_an_organiser_checks_a_visitor_in_by_search_on_a_phone(live_server, brow
         screenshot(page, "checkin-03-checked-in")
         # The page fits the phone: nothing wider than the screen.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    finally:
-        context.close()
 
 
 def y4m_of(png: bytes, path: Path, frames: int = 5) -> Path:
@@ -101,8 +110,11 @@ def y4m_of(png: bytes, path: Path, frames: int = 5) -> Path:
 
 
 @pytest.fixture()
-def camera_browser(browser, tmp_path, request):
-    """A separate Chromium whose camera plays the video ``request.param`` names (set by the test)."""
+def camera_browser(browser):
+    """Launches a separate Chromium whose fake camera plays a given video (the launch
+    arguments of the shared browser cannot change); closed after the test."""
+    launched = []
+
     def launch(video: Path):
         instance = browser.browser_type.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS + [
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
@@ -110,7 +122,6 @@ def camera_browser(browser, tmp_path, request):
         launched.append(instance)
         return instance
 
-    launched = []
     yield launch
     for instance in launched:
         instance.close()
@@ -119,11 +130,7 @@ def camera_browser(browser, tmp_path, request):
 def test_an_organiser_checks_a_visitor_in_with_the_camera(live_server, camera_browser, tmp_path):
     event_id, (code, _other) = seed(live_server.app, [("孙访客", "13812345678"), ("钱访客", "13812345679")])
     video = y4m_of(registrations.qr_png(code), tmp_path / "visitor-qr.y4m")
-    context = camera_browser(video).new_context(**PHONE, permissions=["camera"])
-    page = context.new_page()
-    try:
-        log_in(page, live_server.url, ORGANISER_EMAIL, DEFAULT_PASSWORD)
-        page.wait_for_url("**/home")
+    with organiser_on_phone(camera_browser(video), live_server.url, permissions=["camera"]) as page:
         page.goto(f"{live_server.url}/manage/events/{event_id}/check-in")
         counter = page.get_by_test_id("checked-in-count")
         expect(counter).to_have_text("0")
@@ -137,21 +144,13 @@ def test_an_organiser_checks_a_visitor_in_with_the_camera(live_server, camera_br
         expect(result).to_have_text("孙访客 已经签到过了。", timeout=20_000)
         expect(counter).to_have_text("1")
         screenshot(page, "checkin-05-camera-already-checked-in")
-    finally:
-        context.close()
     with live_server.app.app_context():
-        from conference_app.events.services.checkins import checked_in_count
-
         assert checked_in_count(event_id) == 1
 
 
 def test_an_organiser_records_an_event_adds_a_speaker_and_publishes_it_on_a_phone(live_server, browser):
     seed(live_server.app, [])
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    try:
-        log_in(page, live_server.url, ORGANISER_EMAIL, DEFAULT_PASSWORD)
-        page.wait_for_url("**/home")
+    with organiser_on_phone(browser, live_server.url) as page:
         page.goto(f"{live_server.url}/manage/our-events")
         screenshot(page, "manage-01-our-events")
         page.get_by_test_id("create-event").click()
@@ -184,5 +183,3 @@ def test_an_organiser_records_an_event_adds_a_speaker_and_publishes_it_on_a_phon
         expect(page.get_by_test_id("event-history")).to_contain_text("发布活动")
         screenshot(page, "manage-03-event-page")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    finally:
-        context.close()

@@ -130,20 +130,24 @@ DOCUMENT_CASES = {
 }
 
 
+def kept_files(app) -> set[Path]:
+    """The files under UPLOAD_DIR (the folder lives as long as the test session)."""
+    return {path for path in Path(app.config["UPLOAD_DIR"]).rglob("*") if path.is_file()}
+
+
 @pytest.mark.parametrize("case", DOCUMENT_CASES)
 def test_a_bad_approval_document_is_refused_and_no_file_is_kept(client, society, make_event, app, case):
     event = make_event(organisation=society.organisation, kind="international")
     content, name, message = DOCUMENT_CASES[case]
     data = {"document": (io.BytesIO(content), name)} if content is not None else {}
-    before = row_counts()
+    before, files_before = row_counts(), kept_files(app)
     response = post(client, f"/manage/events/{event.id}/filing/document", data, content_type="multipart/form-data")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert row_counts() == before
     db.session.expire_all()
     assert event.filing_document_path is None
-    uploads = Path(app.config["UPLOAD_DIR"]) / "filings"
-    assert not uploads.exists() or not any(path.is_file() for path in uploads.rglob("*"))
+    assert kept_files(app) == files_before
 
 
 def test_a_document_for_an_event_that_is_not_international_is_refused(client, society, make_event):
