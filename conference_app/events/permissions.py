@@ -3,8 +3,9 @@ co-hosts, runs (registrations, check-in, attendance) those it holds in any role,
 own salon series; experts score the influence rounds they are assigned to."""
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from conference_app.core.layout import register_nav_item
+from conference_app.core.layout import register_home_section, register_nav_item, register_page_section
 from conference_app.core.permissions import Role, register, same_organisation
 
 
@@ -46,10 +47,6 @@ register_nav_item(_l("Events"), "events.manage_list", "events.list", order=31)
 register_nav_item(_l("Our events"), "events.my_events", "events.mine", order=31)
 
 # --- the Top-10 influential conferences -----------------------------------------------------
-from flask_login import current_user  # noqa: E402
-
-from conference_app.core.layout import register_home_section  # noqa: E402
-
 
 def _rounds_to_score() -> dict | None:
     from conference_app.events.services.influence import rounds_to_score
@@ -60,3 +57,15 @@ def _rounds_to_score() -> dict | None:
 
 register_nav_item(_l("Top-10 conferences"), "events.influence_rounds", "events.influence_manage", order=35)
 register_home_section("events.influence_score", "events/influence/_home_expert.html", _rounds_to_score, order=20)
+
+# --- manage: the organisation page lists the events it held and its upcoming ones ------------
+
+def _organisation_events(organisation) -> dict:
+    from conference_app.events.services import facts
+    from conference_app.events.services.events import upcoming_events
+
+    return {"held": facts.held_events(organisation), "upcoming": upcoming_events(organisation)}
+
+
+register_page_section("organisation", "organisations.view", "events/manage/_organisation_events.html",
+                      _organisation_events)

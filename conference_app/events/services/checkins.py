@@ -55,10 +55,11 @@ def check_in(registration: Registration, *, actor, method: CheckInMethod, event:
     refused); the actor must hold ``events.run`` on the registration's event.
     """
     target = registration.event
-    if event is not None and target.id != event.id:
-        raise ServiceError(_("This code is for another event: %(title)s.", title=target.title_zh), 409)
+    # The right first: a code of an event the actor does not run says nothing about that event.
     if not user_can(actor, "events.run", target):
         raise ServiceError(_("You may not check people in for this event."), 403)
+    if event is not None and target.id != event.id:
+        raise ServiceError(_("This code is for another event: %(title)s.", title=target.title_zh), 409)
     if target.status not in (EventStatus.PUBLISHED, EventStatus.HELD):
         raise ServiceError(_("This event is not open for check-in."), 409)
     if registration.status == RegistrationStatus.WAITLISTED:

@@ -8,9 +8,11 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from conference_app.audit.services import (
     logged_value,
@@ -21,9 +23,10 @@ from conference_app.audit.services import (
     register_object_type_titles,
     snapshot,
 )
-from conference_app.core.db import column_length, utcnow
+from conference_app.core.db import column_length, contains_text, utcnow
+from conference_app.core.excel import Column
 from conference_app.core.services import ServiceError, flush
-from conference_app.core.text import clean_text
+from conference_app.core.text import clean_text, strip_nul
 from conference_app.core.timeutil import beijing_date, beijing_today, day_start
 from conference_app.core.uploads import store_upload
 from conference_app.events.models import (
@@ -36,7 +39,9 @@ from conference_app.events.models import (
     EventPerson,
     EventStatus,
     PersonRole,
+    Registration,
 )
+from conference_app.events.services.registrations import Counts, counts
 from conference_app.events.workflow import EVENT, FILING
 from conference_app.extensions import db
 from conference_app.organisations.models import Organisation, OrganisationStatus, PastEventRole
@@ -300,7 +305,18 @@ def set_organisations(event: Event, organisations: Iterable[tuple[int, str]], *,
     ):
         raise ServiceError(_("Your organisation must stay a host or co-host of this event."))
     before = sorted([link.organisation_id, link.role.value] for link in event.organisations)
-    event.organisations = [EventOrganisation(organisation=o, role=role) for o, role in links]
+    # Links are changed in place and removed before any is added: a replaced list would be
+    # inserted before the old rows are deleted, against the (event, organisation) unique key.
+    wanted = {organisation.id: role for organisation, role in links}
+    for link in list(event.organisations):
+        if link.organisation_id not in wanted:
+            event.organisations.remove(link)
+        else:
+            link.role = wanted.pop(link.organisation_id)
+    flush()
+    for organisation, role in links:
+        if organisation.id in wanted:
+            event.organisations.append(EventOrganisation(organisation=organisation, role=role))
     flush()
     after = sorted([o.id, role.value] for o, role in links)
     if before != after:
@@ -395,3 +411,167 @@ def change_filing(event: Event, transition: str, *, actor, comment: str | None =
     FILING.apply(event, transition, actor=actor, comment=comment)
     event.filing_approved_at = utcnow() if transition == "approve" else None
     flush()
+
+
+def person_of(event: Event, person_id: int) -> EventPerson:
+    """The person ``person_id`` on the programme of ``event``; a 404 ServiceError when it is
+    not one of this event's (a person of another event through this event's URL)."""
+    person = next((person for person in event.people if person.id == person_id), None)
+    if person is None:
+        raise ServiceError(_("This person is not on the programme of this event."), 404)
+    return person
+
+
+# --- lists of the management pages -----------------------------------------------------------
+
+
+def editions() -> list[AcademicMonthEdition]:
+    """Every Academic Month edition, newest first."""
+    return list(db.session.scalars(select(AcademicMonthEdition).order_by(AcademicMonthEdition.number.desc())))
+
+
+def approved_organisations() -> list[Organisation]:
+    """The organisations that may hold events, by Chinese name (the form's choices)."""
+    return list(db.session.scalars(select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED)
+                                   .order_by(Organisation.name_zh, Organisation.id)))
+
+
+def event_query(
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    edition_id: int | None = None,
+    organisation_id: int | None = None,
+    discipline: str | None = None,
+    district: str | None = None,
+    search: str | None = None,
+) -> Select:
+    """Events matching the management lists' filters, newest first, with their organisations
+    and edition loaded (a page issues the same statements for 3 and 30 rows). ``search``
+    matches the titles, the venue, an organisation's name or a person on the programme."""
+    query = (
+        select(Event)
+        .options(selectinload(Event.organisations).joinedload(EventOrganisation.organisation),
+                 joinedload(Event.edition))
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+    )
+    for column, value in ((Event.status, status), (Event.kind, kind), (Event.edition_id, edition_id),
+                          (Event.discipline, discipline), (Event.district, district)):
+        if value:
+            query = query.where(column == value)
+    if organisation_id:
+        query = query.where(Event.organisations.any(EventOrganisation.organisation_id == organisation_id))
+    search = strip_nul(search)
+    if search:
+        query = query.where(or_(
+            contains_text(Event.title_zh, search),
+            contains_text(Event.title_en, search),
+            contains_text(Event.venue, search),
+            Event.organisations.any(EventOrganisation.organisation.has(or_(
+                contains_text(Organisation.name_zh, search), contains_text(Organisation.name_en, search)))),
+            Event.people.any(contains_text(EventPerson.name, search)),
+        ))
+    return query
+
+
+def with_counts(events: Iterable[Event]) -> list[tuple[Event, Counts]]:
+    """Each event with its registration counts, counted for all of them at once."""
+    events = list(events)
+    found = counts([event.id for event in events])
+    return [(event, found.get(event.id, Counts())) for event in events]
+
+
+def organisations_text(event: Event) -> str:
+    """The organisations of an event with their roles, e.g. "北京力学会（主办）; ..."."""
+    return "; ".join(f"{link.organisation.name_zh} ({link.role.title})" for link in event.organisations)
+
+
+def _place(event: Event) -> str:
+    if not event.in_beijing:
+        return event.city or ""
+    return event.district.title if event.district else ""
+
+
+EVENT_EXPORT_COLUMNS = [
+    Column(_l("Chinese title"), lambda row: row[0].title_zh, 36),
+    Column(_l("English title"), lambda row: row[0].title_en or "", 30),
+    Column(_l("Kind"), lambda row: row[0].kind.title, 18),
+    Column(_l("Status"), lambda row: row[0].status.title, 10),
+    Column(_l("Starts"), lambda row: row[0].starts_at, 18),
+    Column(_l("Ends"), lambda row: row[0].ends_at, 18),
+    Column(_l("Academic Month"), lambda row: row[0].edition.number if row[0].edition else "", 10),
+    Column(_l("Organisations and roles"), lambda row: organisations_text(row[0]), 40),
+    Column(_l("Venue"), lambda row: row[0].venue or "", 24),
+    Column(_l("District or city"), lambda row: _place(row[0]), 12),
+    Column(_l("Format"), lambda row: row[0].mode.title, 12),
+    Column(_l("Discipline"), lambda row: discipline_title(row[0].discipline), 16),
+    Column(_l("Capacity"), lambda row: row[0].capacity, 10),
+    Column(_l("Confirmed"), lambda row: row[1].confirmed, 10),
+    Column(_l("Waiting list"), lambda row: row[1].waitlisted, 10),
+    Column(_l("Checked in"), lambda row: row[1].checked_in, 10),
+    Column(_l("International filing"), lambda row: row[0].filing_status.title
+           if row[0].kind == EventKind.INTERNATIONAL else "", 16),
+]
+
+
+def discipline_title(key: str | None) -> str:
+    """The name of a discipline key in the reader's language ("" for none)."""
+    if not key:
+        return ""
+    chinese = str(get_locale() or "zh_CN").startswith("zh")
+    for choice_key, name_zh, name_en in discipline_choices():
+        if choice_key == key:
+            return name_zh if chinese else name_en
+    return key
+
+
+def upcoming_events(organisation: Organisation) -> list[tuple[Event, PastEventRole]]:
+    """The organisation's published events that have not ended yet, soonest first, each with
+    the organisation's role in it."""
+    return [tuple(row) for row in db.session.execute(
+        select(Event, EventOrganisation.role)
+        .join(EventOrganisation, EventOrganisation.event_id == Event.id)
+        .where(EventOrganisation.organisation_id == organisation.id, Event.status == EventStatus.PUBLISHED,
+               Event.ends_at > utcnow())
+        .order_by(Event.starts_at, Event.id)
+    )]
+
+
+# --- an event's registrations, for its organisers ---------------------------------------------
+
+
+def registration_query(event: Event, *, status: str | None = None, checked_in: bool | None = None,
+                       search: str | None = None) -> Select:
+    """The registrations of an event, in the order they came, with their check-ins loaded;
+    ``search`` matches the name, organisation, phone, e-mail or code."""
+    query = (
+        select(Registration)
+        .where(Registration.event_id == event.id)
+        .options(selectinload(Registration.check_in))
+        .order_by(Registration.id)
+    )
+    if status:
+        query = query.where(Registration.status == status)
+    if checked_in is not None:
+        query = query.where(Registration.check_in.has() if checked_in else ~Registration.check_in.has())
+    search = strip_nul(search)
+    if search:
+        query = query.where(or_(*(contains_text(column, search) for column in (
+            Registration.name, Registration.organisation, Registration.phone, Registration.email,
+            Registration.code))))
+    return query
+
+
+REGISTRATION_EXPORT_COLUMNS = [
+    Column(_l("Registration code"), lambda r: r.code, 14),
+    Column(_l("Name"), lambda r: r.name, 14),
+    Column(_l("Organisation"), lambda r: r.organisation or "", 28),
+    Column(_l("Professional title"), lambda r: r.title or "", 14),
+    Column(_l("Mobile number"), lambda r: r.phone or "", 14),
+    Column(_l("E-mail"), lambda r: r.email or "", 26),
+    Column(_l("Status"), lambda r: r.status.title, 12),
+    Column(_l("Registered at"), lambda r: r.created_at, 18),
+    Column(_l("Checked in"), lambda r: r.check_in.checked_in_at if r.check_in else None, 18),
+    Column(_l("Check-in method"), lambda r: r.check_in.method.title if r.check_in else "", 16),
+    Column(_l("Source"), lambda r: r.source.title, 14),
+]

@@ -178,15 +178,18 @@ def registration_for_token(token: str) -> Registration:
 
 
 def qr_png(code: str, scale: int = 8) -> bytes:
-    """The QR image of a registration code, as PNG bytes."""
+    """The QR image of a registration code, as PNG bytes.
+
+    Always a full QR code (``micro=False``): a 10-character code would fit a Micro QR code,
+    which phone cameras, messaging apps and JavaScript readers do not read."""
     buffer = io.BytesIO()
-    segno.make(code, error="m").save(buffer, kind="png", scale=scale, border=2)
+    segno.make(code, error="m", micro=False).save(buffer, kind="png", scale=scale, border=2)
     return buffer.getvalue()
 
 
 def qr_svg(code: str) -> str:
     """The QR image of a registration code, as inline SVG markup."""
-    return segno.make(code, error="m").svg_inline(scale=6, border=2)
+    return segno.make(code, error="m", micro=False).svg_inline(scale=6, border=2)
 
 
 def _mail_registrant(registration: Registration, subject) -> None:

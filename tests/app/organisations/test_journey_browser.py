@@ -99,7 +99,7 @@ def test_register_approve_audit_and_open_organisation(live_server, page):
     expect(page).to_have_url(f"{base}/home")
     expect(page.locator("main")).to_contain_text("北京声学学会")
     screenshot(page, "journey-08-society-home")
-    page.get_by_role("link", name="本单位").click()
+    page.get_by_role("link", name="本单位", exact=True).click()  # not "本单位活动"
     expect(page.get_by_test_id("organisation-name")).to_contain_text("北京声学学会")
     expect(page.get_by_test_id("status")).to_have_text("已通过")
     expect(page.locator("main")).to_contain_text("周会长")
