@@ -37,9 +37,9 @@ def _scope_choices(editions) -> list[tuple[str, str]]:
     return choices + [(calendar.UPCOMING, _("Upcoming events")), (calendar.EVERYTHING, _("All events"))]
 
 
-def _discipline_names() -> dict[str, str]:
+def _discipline_names(disciplines) -> dict[str, str]:
     chinese = _reads_chinese()
-    return {key: name_zh if chinese else name_en for key, name_zh, name_en in discipline_choices()}
+    return {key: name_zh if chinese else name_en for key, name_zh, name_en in disciplines}
 
 
 @blueprint.get("/academic-month/", endpoint="calendar")
@@ -47,9 +47,9 @@ def _discipline_names() -> dict[str, str]:
 def academic_month():
     """The Academic Month calendar: the current edition by default, other editions or the
     upcoming events on demand; as a paged list, a week or a month."""
-    editions = calendar.editions()
+    editions, disciplines = calendar.editions(), discipline_choices()
     form = CalendarFilterForm(formdata=request.args)
-    form.offer(_scope_choices(editions), calendar.organisations_with_public_events(), discipline_choices(),
+    form.offer(_scope_choices(editions), calendar.organisations_with_public_events(), disciplines,
                chinese=_reads_chinese())
     values = form.cleaned()
     scope = calendar.resolve_scope(values["edition"], editions)
@@ -62,7 +62,7 @@ def academic_month():
     )
     view = values["view"] or "list"
     context = {"form": form, "scope": scope, "view": view, "views": CALENDAR_VIEWS, "today": beijing_today(),
-               "disciplines": _discipline_names()}
+               "disciplines": _discipline_names(disciplines)}
     if view == "list":
         pagination = paginate(calendar.calendar_query(filters), PER_PAGE)
         context |= {"pagination": pagination,
@@ -98,7 +98,7 @@ def _render_event(event: Event, form: EventRegistrationForm | None = None, statu
         places_left=None if event.capacity is None else max(0, event.capacity - counts.confirmed),
         closed_reason=registrations.registration_closed(event),
         form=form or EventRegistrationForm(formdata=None),
-        disciplines=_discipline_names(),
+        disciplines=_discipline_names(discipline_choices()),
     ), status
 
 
