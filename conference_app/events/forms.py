@@ -62,8 +62,8 @@ class CalendarFilterForm(FlaskForm):
         """Fill the choices that are data: (value, label) of the scopes, (id, Chinese name,
         English name) of the organisations, (key, Chinese, English) of the disciplines."""
         self.edition.choices = [SelectChoice(value, label) for value, label in edition_choices]
-        self.organisation.choices = _all_and(
-            (str(org_id), name_en if name_en and not chinese else name_zh) for org_id, name_zh, name_en in organisations)
+        self.organisation.choices = _all_and((str(org_id), name_en if name_en and not chinese else name_zh)
+                                             for org_id, name_zh, name_en in organisations)
         self.discipline.choices = _all_and(
             (key, name_zh if chinese else name_en) for key, name_zh, name_en in disciplines)
 

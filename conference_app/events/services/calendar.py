@@ -88,6 +88,8 @@ class GridEvent:
 
 @dataclass(frozen=True)
 class GridDay:
+    """A day of a week or month grid with the events held on it."""
+
     day: date
     events: list[GridEvent]
     in_period: bool  # False for the days of the neighbouring months that fill a month grid's weeks

@@ -3,7 +3,9 @@ weeks, events with their programme, and posting the registration form."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+
+import pytest
 
 from conference_app.core.db import utcnow
 from conference_app.core.timeutil import beijing_date, day_start
@@ -18,6 +20,15 @@ def make_edition(number: int = 29, days_before: int = 10, days_after: int = 50) 
     edition = AcademicMonthEdition(number=number, year=(today - timedelta(days=days_before)).year,
                                    starts_on=today - timedelta(days=days_before),
                                    ends_on=today + timedelta(days=days_after))
+    db.session.add(edition)
+    db.session.commit()
+    return edition
+
+
+@pytest.fixture()
+def edition29(app) -> AcademicMonthEdition:
+    """The 29th Academic Month, 2026-10-01 to 2026-11-30 (import it into a test module to use it)."""
+    edition = AcademicMonthEdition(number=29, year=2026, starts_on=date(2026, 10, 1), ends_on=date(2026, 11, 30))
     db.session.add(edition)
     db.session.commit()
     return edition

@@ -13,17 +13,9 @@ from conference_app.events.models import AcademicMonthEdition, Registration
 from conference_app.events.views.public import DAY_PREVIEW
 from conference_app.extensions import db
 from tests.app.core.test_query_counts import FEW, MANY, statements_for
-from tests.app.events.public_helpers import add_people, make_edition
+from tests.app.events.public_helpers import add_people, edition29, make_edition  # noqa: F401  (a fixture)
 
 EDITION_DAY = date(2026, 10, 12)  # a Monday inside the 29th edition
-
-
-@pytest.fixture()
-def edition29(app):
-    edition = AcademicMonthEdition(number=29, year=2026, starts_on=date(2026, 10, 1), ends_on=date(2026, 11, 30))
-    db.session.add(edition)
-    db.session.commit()
-    return edition
 
 
 def at(day: date, hour: int = 14):
@@ -189,8 +181,8 @@ def add_calendar_events(make_event, make_organisation, edition, count: int, day:
         event = make_event(organisations=organisations, edition_id=edition.id, capacity=50, discipline="chemistry",
                            starts_at=at(day, 8) + timedelta(minutes=number))
         add_people(event, [{"name": f"报告人{number}-{n}"} for n in range(3)])
-        db.session.add_all(Registration(event=event, code=f"Q{event.id:05d}{n}", name="听众", phone=f"1390000{event.id:03d}{n}",
-                                        status="confirmed") for n in range(2))
+        db.session.add_all(Registration(event=event, code=f"Q{event.id:05d}{n}", name="听众",
+                                        phone=f"1390000{event.id:03d}{n}", status="confirmed") for n in range(2))
     db.session.commit()
 
 

@@ -9,21 +9,13 @@ import pytest
 from icalendar import Calendar
 
 from conference_app.core.timeutil import BEIJING, day_start
-from conference_app.events.models import AcademicMonthEdition, Registration
+from conference_app.events.models import AcademicMonthEdition, EventOrganisation, Registration, SalonSeries
 from conference_app.extensions import db
 from tests.app.core.test_query_counts import statements_for
-from tests.app.events.public_helpers import add_people, make_edition
+from tests.app.events.public_helpers import add_people, edition29, make_edition  # noqa: F401  (a fixture)
 
 # 2026-10-12 06:00 UTC is 14:00 in Beijing.
 STARTS_UTC = datetime(2026, 10, 12, 6, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture()
-def edition29(app):
-    edition = AcademicMonthEdition(number=29, year=2026, starts_on=date(2026, 10, 1), ends_on=date(2026, 11, 30))
-    db.session.add(edition)
-    db.session.commit()
-    return edition
 
 
 def test_the_event_page_shows_everything_a_visitor_needs(client, make_event, make_organisation):
@@ -60,8 +52,6 @@ def test_the_event_page_shows_everything_a_visitor_needs(client, make_event, mak
 
 
 def test_a_salon_session_names_its_series(client, make_event, make_organisation):
-    from conference_app.events.models import SalonSeries
-
     society = make_organisation()
     series = SalonSeries(organisation=society, year=2026, title_zh="材料前沿交叉学术沙龙", topic_mechanism="会员征集")
     event = make_event(organisation=society, series=series)
@@ -89,8 +79,10 @@ def test_the_page_says_why_registration_is_closed(client, make_event, fields, re
 
 def test_a_full_event_says_new_registrations_go_to_the_waiting_list(client, make_event):
     event = make_event(capacity=1)
-    db.session.add_all([Registration(event=event, code="FULL000001", name="甲", phone="13900000001", status="confirmed"),
-                        Registration(event=event, code="WAIT000001", name="乙", phone="13900000002", status="waitlisted")])
+    db.session.add_all([
+        Registration(event=event, code="FULL000001", name="甲", phone="13900000001", status="confirmed"),
+        Registration(event=event, code="WAIT000001", name="乙", phone="13900000002", status="waitlisted"),
+    ])
     db.session.commit()
     html = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert "名额已满，候补 1 人" in html and 'data-testid="waitlist-note"' in html
@@ -165,8 +157,6 @@ def test_without_any_edition_the_month_ics_is_not_found(client):
 
 def add_programme(event, make_organisation, size: int) -> None:
     """``size`` co-hosts, speakers, discussants and registrations."""
-    from conference_app.events.models import EventOrganisation
-
     co_hosts = [make_organisation() for _ in range(size)]
     for number, co_host in enumerate(co_hosts):
         event.organisations.append(EventOrganisation(organisation=co_host, role="co_host"))
@@ -179,8 +169,6 @@ def add_programme(event, make_organisation, size: int) -> None:
 
 def test_the_event_page_issues_the_same_statements_for_a_small_and_a_large_programme(client, edition29, make_event,
                                                                                      make_organisation):
-    from conference_app.events.models import SalonSeries
-
     pages = []
     for size in (1, 20):
         series = SalonSeries(organisation=make_organisation(), year=2026, title_zh=f"系列{size}", topic_mechanism="征集")
