@@ -8,14 +8,17 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import segno
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from conference_app.audit.models import AuditEntry
 from conference_app.audit.services import record, register_action_titles
 from conference_app.core import mail
 from conference_app.core.db import column_length, lock, utcnow
@@ -39,6 +42,10 @@ CODE_LENGTH = 10  # 50 bits: not to be guessed
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # The registrant's link to the registration page (QR code, cancel), bound to its code.
 REGISTRATION_LINK = TokenPurpose("event-registration", max_age_seconds=400 * 24 * 3600)
+# Registrations one client address may make per window (settings of the same names override
+# them); generous, as a hall's visitors may share one address.
+DEFAULT_REGISTRATION_IP_MAX = 30
+DEFAULT_REGISTRATION_WINDOW_MINUTES = 60
 
 register_action_titles({"registration.created": _l("Registered for an event")})
 
@@ -118,14 +125,31 @@ def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def _check_registration_rate(ip_address: str | None) -> None:
+    """One client address registers at most EVENT_REGISTRATION_IP_MAX times (any events) per
+    EVENT_REGISTRATION_WINDOW_MINUTES (429), counted from the audit log."""
+    if not ip_address:
+        return
+    limit = current_app.config.get("EVENT_REGISTRATION_IP_MAX", DEFAULT_REGISTRATION_IP_MAX)
+    window = current_app.config.get("EVENT_REGISTRATION_WINDOW_MINUTES", DEFAULT_REGISTRATION_WINDOW_MINUTES)
+    lock(f"event-registration-address:{ip_address}")
+    count = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "registration.created", AuditEntry.ip_address == ip_address,
+        AuditEntry.created_at >= utcnow() - timedelta(minutes=window)))
+    if count >= limit:
+        raise ServiceError(_("Too many event registrations from your network. Please try again later."), 429)
+
+
 def register(event: Event, fields: Mapping[str, Any], *, source: RegistrationSource = RegistrationSource.WEB,
-             locale: str = "zh_CN") -> Registration:
+             locale: str = "zh_CN", ip_address: str | None = None) -> Registration:
     """Register someone for a published, not yet ended event: confirmed while places are
     left, else on the waiting list. A second live registration with the same phone or
-    e-mail is refused. The registrant is mailed the code, its QR image and a cancel link."""
+    e-mail is refused. The registrant is mailed the code, its QR image and a cancel link.
+    With ``ip_address`` (the public pages), that client address's registrations are throttled."""
     closed = registration_closed(event)
     if closed:
         raise ServiceError(closed, 409)
+    _check_registration_rate(ip_address)
     name = clean_text(fields.get("name"), _("Name"), max_length=column_length(Registration, "name"), required=True,
                       required_message=_("Please enter your name."))
     organisation = clean_text(fields.get("organisation"), _("Organisation"),
