@@ -65,6 +65,7 @@ DEFAULT_WORKERS = 16
 DEFAULT_SPLIT_ABOVE = 10_000
 MANIFEST_VERSION = 1
 ROWS_PER_TABLE = 50_000  # rows normalised before they are packed into Arrow
+STOP_GRACE_SECONDS = 2.0  # how long stopped workers may take to finish their page
 
 # The top-level work fields the normaliser and the ranking read (OpenAlex cannot select
 # nested fields).
@@ -339,8 +340,9 @@ class Harvester:
         """Fetch every pending partition; raises the first worker error.
 
         ``on_tick`` is called from this thread every ``tick_seconds`` while workers run.
-        On Ctrl-C the workers are told to stop and given a moment; whatever they were
-        writing is atomic, so the folder stays resumable either way.
+        On Ctrl-C the workers are told to stop and given a moment (together, not each:
+        workers waiting on slow responses must not delay the exit once per worker);
+        whatever they were writing is atomic, so the folder stays resumable either way.
         """
         self._progress = tqdm(
             total=sum(self._expected_pages.values()) or None,
@@ -360,8 +362,9 @@ class Harvester:
             self._wait(on_tick, tick_seconds)
         finally:
             self._stop.set()
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
             for worker in workers:
-                worker.join(timeout=2.0)
+                worker.join(timeout=max(0.0, deadline - time.monotonic()))
             self._progress.close()
         if self._error is not None:
             raise self._error

@@ -11,7 +11,9 @@ key is required and missing or wrong, and 429s once the daily budget is spent.
 
 Fault switches (``Faults``, changeable while running): a share of requests answered
 429 (with ``Retry-After``) or 500, a latency range per request, a share of bodies cut
-short.
+short. A ``PageGate`` (``gate_pages``) counts the list pages served and can hold every
+further one until it is released, so a test interrupts a client at a chosen point of its
+progress, never at a moment guessed from the clock.
 
 In-process: ``with MockOpenAlexServer(MockData.from_world(world)) as server: server.url``.
 Standalone: ``python -m selection.mockserver --shared-data ../shared/data --synthetic 60000``.
@@ -306,11 +308,50 @@ class Faults:
     script: list = field(default_factory=list)
 
 
+class PageGate:
+    """Counts the list pages of one collection the server serves and, once ``pages`` of them
+    have been served, holds every further one until ``release`` (``pages=None``: only count).
+
+    A client that needs more pages than ``pages`` cannot finish while the gate is closed,
+    however fast or slow the machine is.
+    """
+
+    def __init__(self, collection: str, pages: int | None):
+        self.collection = collection
+        self.pages = pages
+        self.served = 0
+        self.held = 0
+        self._released = pages is None
+        self._changed = threading.Condition()
+
+    def admit(self) -> None:
+        """Called for each list request of the collection: wait while the gate is closed, then count it."""
+        with self._changed:
+            self.held += 1
+            while not self._released and self.served >= self.pages:
+                self._changed.wait()
+            self.held -= 1
+            self.served += 1
+            self._changed.notify_all()
+
+    def wait_until_served(self, pages: int, timeout: float) -> bool:
+        """Whether ``pages`` pages have been served, waiting at most ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.served >= pages, timeout=timeout)
+
+    def release(self) -> None:
+        """Let every held and later request through."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
+
+
 class MockOpenAlexServer:
     """A threaded OpenAlex-compatible server on 127.0.0.1 with an ephemeral port.
 
     ``faults`` may be replaced while the server runs; ``requests`` counts what it answered
-    (by status) and ``request_times`` when each request arrived.
+    (by status) and ``request_times`` when each request arrived; ``gate`` (see
+    ``gate_pages``) counts and holds list pages.
     """
 
     def __init__(
@@ -330,6 +371,7 @@ class MockOpenAlexServer:
         self.spent_usd = 0.0
         self.requests: dict[int, int] = {}
         self.request_times: list[float] = []
+        self.gate: PageGate | None = None
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._httpd = _QuietServer((host, port), _make_handler(self))
@@ -349,6 +391,7 @@ class MockOpenAlexServer:
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
+        self.remove_gate()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -361,6 +404,18 @@ class MockOpenAlexServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def gate_pages(self, pages: int | None, collection: str = "works") -> PageGate:
+        """Install a new ``PageGate`` on the list pages of ``collection`` (releasing the previous one)."""
+        self.remove_gate()
+        self.gate = PageGate(collection, pages)
+        return self.gate
+
+    def remove_gate(self) -> None:
+        """Release the gate, if any, and serve without one."""
+        gate, self.gate = self.gate, None
+        if gate is not None:
+            gate.release()
 
     def total_requests(self) -> int:
         """How many requests the server answered, whatever their status."""
@@ -435,6 +490,9 @@ class MockOpenAlexServer:
             if record is None:
                 raise QueryRejected(404, "Not found", f"{parts[1]} not found")
             return collection.encoded(collection.records.index(record), select)
+        gate = self.gate
+        if gate is not None and gate.collection == collection.name:
+            gate.admit()
         return self._list_body(collection, query, select)
 
     def _list_body(self, collection: _Collection, query: dict, select: tuple | None) -> bytes:
