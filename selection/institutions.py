@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from selection.errors import SelectionError
-from selection.normalize import short_id
-from selection.openalex import OpenAlexClient, add_connection_arguments, client_from_args
+from selection.harvest.normalize import short_id
+from selection.openalex.client import OpenAlexClient, add_connection_arguments, client_from_args
 
 DEFAULT_INSTITUTIONS_PATH = Path(__file__).parent / "data" / "beijing_institutions.csv"
 BEIJING_CITY = "Beijing"

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from selection.disciplines import load_disciplines
 from selection.journal_groups import JournalGroupResolver
-from selection.normalize import short_id
+from selection.harvest.normalize import short_id
 from selection.schema import COUNTS_BY_YEAR_TYPE, WORKS_SCHEMA
 from selection.synthetic.catalogue import (
     DOI_PREFIX,

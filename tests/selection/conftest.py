@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from selection.institutions import InstitutionEntry, load_institution_list, write_institution_list
-from selection.mockserver import Faults, MockData, MockOpenAlexServer
+from selection.openalex.mockserver import Faults, MockData, MockOpenAlexServer
 from selection.synthetic import generate_world
 from tests.conftest import shared_data_dir
 

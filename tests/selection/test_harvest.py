@@ -11,9 +11,12 @@ import pytest
 
 from selection.cli import main
 from selection.errors import SelectionError
-from selection.harvest import HarvestDir, HarvestSettings, Partition, harvest, prepare_output
-from selection.normalize import short_id
-from selection.openalex import OpenAlexClient, RetryPolicy
+from selection.harvest.folder import HarvestDir, prepare_output
+from selection.harvest.partitions import Partition
+from selection.harvest.run import harvest
+from selection.harvest.settings import HarvestSettings
+from selection.harvest.normalize import short_id
+from selection.openalex.client import OpenAlexClient, RetryPolicy
 
 FROM_YEAR, TO_YEAR = 2021, 2025
 FAST_RETRY = RetryPolicy(max_retries=10, backoff=0.01, backoff_cap=0.05)
@@ -145,7 +148,7 @@ def test_a_server_ignoring_a_filter_does_not_leak_works(clean_run, mock_server, 
                     to_publication_date=partition.date_to)
         )
 
-    monkeypatch.setattr("selection.harvest.works_query", without_journal_filter)
+    monkeypatch.setattr("selection.harvest.scheduler.works_query", without_journal_filter)
     manifest = run(mock_server, harvest_inputs, tmp_path / "leaky")
     assert manifest["counts"]["failing_the_rules_removed"] > 0
     clean = pq.read_table(clean_run[0] / "works.parquet", columns=["work_id"])

@@ -24,8 +24,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from selection.harvest import harvest
-from selection.openalex import OpenAlexClient
+from selection.harvest.run import harvest
+from selection.openalex.client import OpenAlexClient
 from tests.conftest import REPO_ROOT
 from tests.selection.test_harvest import harvest_settings
 

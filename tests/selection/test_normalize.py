@@ -11,7 +11,7 @@ import pytest
 
 from selection.disciplines import load_disciplines
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.normalize import WorkNormalizer, passes_harvest_rules, rebuild_abstract, rows_to_table
+from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rebuild_abstract, rows_to_table
 from selection.schema import WORKS_COLUMNS, WORKS_SCHEMA
 
 # The Beijing institutions PROVENANCE.md lists for works/rag_sample_works.jsonl.gz.

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from selection.errors import SelectionError
-from selection.harvest import Partition, works_query
-from selection.mockserver import MockOpenAlexServer
-from selection.normalize import short_id
-from selection.openalex import (
+from selection.harvest.partitions import Partition, works_query
+from selection.openalex.mockserver import MockOpenAlexServer
+from selection.harvest.normalize import short_id
+from selection.openalex.client import (
     OpenAlexAuthError,
     OpenAlexClient,
     OpenAlexQueryError,

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pytest
 
 from selection.errors import SelectionError
-from selection.rank import CANDIDATE_COLUMNS, rank_works
-from selection.ranking_settings import INDICATORS, load_rank_settings
+from selection.ranking.rank import CANDIDATE_COLUMNS, rank_works
+from selection.ranking.settings import INDICATORS, load_rank_settings
 from selection.schema import WORKS_SCHEMA
 from tests.selection.rank_helpers import work, works_frame_of
 

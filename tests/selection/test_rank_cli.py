@@ -15,11 +15,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from selection import rank_report
+from selection.ranking import report as rank_report
 from selection.cli import main
 from selection.disciplines import load_disciplines
-from selection.rank import load_works, rank_works
-from selection.ranking_settings import load_rank_settings
+from selection.ranking.rank import load_works, rank_works
+from selection.ranking.settings import load_rank_settings
 from selection.schema import WORKS_SCHEMA
 from selection.synthetic import works_frame, write_works_parquet
 from tests.selection.rank_helpers import work

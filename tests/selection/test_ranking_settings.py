@@ -9,7 +9,7 @@ import re
 import pytest
 
 from selection.errors import SelectionError
-from selection.ranking_settings import INDICATORS, load_rank_settings
+from selection.ranking.settings import INDICATORS, load_rank_settings
 
 
 def write_settings(tmp_path, text: str):

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from selection import snapshot
+from selection.harvest import snapshot
 from selection.cli import main
 from selection.errors import SelectionError
 from selection.schema import WORKS_SCHEMA

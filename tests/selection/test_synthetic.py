@@ -12,7 +12,7 @@ import pytest
 
 from selection.disciplines import load_disciplines
 from selection.journal_groups import JournalGroupResolver
-from selection.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
+from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
 from selection.schema import JOURNAL_GROUP_RULES, JOURNAL_GROUPS, WORKS_COLUMNS, WORKS_SCHEMA
 from selection.synthetic import (
     ELIGIBLE_TRAPS,

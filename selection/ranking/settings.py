@@ -17,7 +17,7 @@ from typing import Any
 
 from selection.errors import SelectionError
 
-DEFAULT_SETTINGS_PATH = Path(__file__).parent / "data" / "ranking_defaults.toml"
+DEFAULT_SETTINGS_PATH = Path(__file__).parent.parent / "data" / "ranking_defaults.toml"
 
 INDICATORS = ("influence", "hot", "frontier", "originality")
 AUTHOR_RULES = ("any", "first", "corresponding", "first_or_corresponding")

@@ -28,8 +28,8 @@ from openpyxl.styles import Font
 
 from selection.disciplines import DisciplineMap
 from selection.errors import SelectionError
-from selection.rank import CANDIDATES_SCHEMA, RankResult
-from selection.ranking_settings import INDICATORS
+from selection.ranking.rank import CANDIDATES_SCHEMA, RankResult
+from selection.ranking.settings import INDICATORS
 
 GROUP_NAMES_ZH = {"domestic": "国内期刊", "international": "国际期刊"}
 INDICATOR_NAMES_ZH = {"influence": "国际影响力", "hot": "热度", "frontier": "前沿性", "originality": "原创性"}

@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from selection import diversity, indicators, stability
+from selection.ranking import diversity, indicators, stability
 from selection.disciplines import DisciplineMap, load_disciplines
 from selection.errors import SelectionError
-from selection.ranking_settings import INDICATORS, RankSettings
+from selection.ranking.settings import INDICATORS, RankSettings
 from selection.schema import JOURNAL_GROUPS
 
 # The works columns the ranking reads (everything else in works.parquet is left on disk).

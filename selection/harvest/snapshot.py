@@ -37,7 +37,7 @@ from selection.disciplines import load_disciplines
 from selection.errors import SelectionError
 from selection.institutions import load_institution_list
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.normalize import WorkNormalizer, check_window, passes_harvest_rules, rows_to_table, short_id
+from selection.harvest.normalize import WorkNormalizer, check_window, passes_harvest_rules, rows_to_table, short_id
 from selection.schema import WORKS_SCHEMA
 
 ROWS_PER_CHUNK = 50_000

@@ -31,7 +31,7 @@ import requests
 from pyalex.api import AlexConfig, OpenAlexAuth, OpenAlexResponseList
 
 from selection.errors import SelectionError
-from selection.ratelimit import RateLimiter
+from selection.openalex.ratelimit import RateLimiter
 
 DEFAULT_BASE_URL = "https://api.openalex.org"
 DEFAULT_RATE = 10.0

@@ -16,7 +16,7 @@ further one until it is released, so a test interrupts a client at a chosen poin
 progress, never at a moment guessed from the clock.
 
 In-process: ``with MockOpenAlexServer(MockData.from_world(world)) as server: server.url``.
-Standalone: ``python -m selection.mockserver --shared-data ../shared/data --synthetic 60000``.
+Standalone: ``python -m selection.openalex.mockserver --shared-data ../shared/data --synthetic 60000``.
 """
 
 from __future__ import annotations
@@ -622,8 +622,8 @@ def _make_handler(server: MockOpenAlexServer):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m selection.mockserver``: serve until interrupted; prints the URL first."""
-    parser = argparse.ArgumentParser(prog="python -m selection.mockserver", description=__doc__.split("\n\n")[0])
+    """``python -m selection.openalex.mockserver``: serve until interrupted; prints the URL first."""
+    parser = argparse.ArgumentParser(prog="python -m selection.openalex.mockserver", description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared-data", type=Path, help="folder holding openalex/ with the real records")
     parser.add_argument("--synthetic", type=int, default=0, help="also serve a synthetic world of N works")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic world and of the faults")

@@ -1,0 +1,110 @@
+"""The end of a harvest: source countries from ``/sources``, then every raw page
+normalised into ``works.parquet``."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from selection.disciplines import load_disciplines
+from selection.files import read_json, write_json
+from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table, short_id
+from selection.harvest.scheduler import Harvester
+from selection.harvest.settings import HarvestSettings
+from selection.journal_groups import JournalGroupResolver, load_overrides
+from selection.openalex.client import OpenAlexClient
+from selection.schema import WORKS_SCHEMA
+
+SOURCE_BATCH_SIZE = 50
+ROWS_PER_TABLE = 50_000  # rows normalised before they are packed into Arrow
+
+
+def lookup_source_countries(client: OpenAlexClient, source_ids, cache_path: Path, workers: int) -> dict:
+    """``{source_id: country_code or None}`` from ``/sources`` in batches of 50, cached.
+
+    Ids already in the cache file are not asked again; the cache is saved as batches
+    come back, so a killed lookup resumes where it stopped.
+    """
+    cache = read_json(cache_path) if cache_path.exists() else {"countries": {}, "requests": 0, "cost_usd": 0.0}
+    countries = cache["countries"]
+    missing = sorted(set(source_ids) - set(countries))
+    batches = [missing[i : i + SOURCE_BATCH_SIZE] for i in range(0, len(missing), SOURCE_BATCH_SIZE)]
+
+    def fetch(batch: list[str]) -> tuple[list[str], object]:
+        query = client.sources().filter_or(openalex=batch).select(["id", "country_code"])
+        return batch, query.get(per_page=SOURCE_BATCH_SIZE)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for done, (batch, listing) in enumerate(pool.map(fetch, batches), start=1):
+            found = {short_id(source["id"]): source.get("country_code") for source in listing}
+            for source_id in batch:
+                countries[source_id] = found.get(source_id)
+            cache["requests"] += listing.page.attempts
+            cache["cost_usd"] += float(listing.page.meta.get("cost_usd") or 0.0)
+            if done % 20 == 0 or done == len(batches):
+                write_json(cache_path, cache)
+    return cache
+
+
+def finalise(harvester: Harvester, settings: HarvestSettings, beijing_ids: set[str]) -> dict:
+    """Normalise the raw pages into ``works.parquet``; returns the manifest's counts part."""
+    out = harvester.out
+    source_ids = set().union(*(s.source_ids for s in harvester.leaf_states()))
+    source_cache = lookup_source_countries(harvester.client, source_ids, out.sources, settings.workers)
+
+    resolver = JournalGroupResolver(load_overrides(settings.overrides_path), source_cache["countries"])
+    normalizer = WorkNormalizer(beijing_ids, resolver, load_disciplines(settings.disciplines_path))
+    tables, rows, seen = [], [], set()
+    records = rule_failures = 0
+    for work in harvester.iter_raw_works():
+        records += 1
+        work_id = short_id(work.get("id"))
+        if work_id in seen:
+            continue
+        seen.add(work_id)
+        # The server filtered already; a mirror that ignores a filter must not leak works.
+        if not passes_harvest_rules(work, beijing_ids, settings.from_year, settings.to_year):
+            rule_failures += 1
+            continue
+        rows.append(normalizer.row(work))
+        if len(rows) == ROWS_PER_TABLE:
+            tables.append(rows_to_table(rows))
+            rows = []
+    tables.append(rows_to_table(rows))
+    table = pa.concat_tables(tables)
+    before_filter = table.num_rows
+    if settings.disciplines:
+        table = table.filter(pc.is_in(table["discipline"], value_set=pa.array(settings.disciplines)))
+    table = table.sort_by("work_id").cast(WORKS_SCHEMA)
+    tmp = out.works.with_name(f".{out.works.name}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, out.works)
+    return {
+        "harvested_records": records,
+        "duplicates_removed": records - len(seen),
+        "failing_the_rules_removed": rule_failures,
+        "outside_disciplines_removed": before_filter - table.num_rows,
+        "works": table.num_rows,
+        "by_year": _value_counts(table, "publication_year"),
+        "by_discipline": _value_counts(table, "discipline"),
+        "by_journal_group": _value_counts(table, "journal_group"),
+        "by_journal_group_rule": _value_counts(table, "journal_group_rule"),
+        "missing_fields": dict(sorted(Counter(normalizer.missing).items())),
+        "source_lookups": {
+            "sources": len(source_ids),
+            "with_country": sum(1 for s in source_ids if source_cache["countries"].get(s)),
+            "requests": source_cache["requests"],
+            "cost_usd": round(source_cache["cost_usd"], 6),
+        },
+    }
+
+
+def _value_counts(table: pa.Table, column: str) -> dict:
+    counts = Counter(table[column].to_pylist())
+    return {str(k): v for k, v in sorted(counts.items(), key=lambda kv: (kv[0] is None, str(kv[0])))}

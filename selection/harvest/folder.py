@@ -1,0 +1,64 @@
+"""The output folder of a harvest and the rules for writing into it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selection.errors import SelectionError
+from selection.files import read_json
+
+class HarvestDir:
+    """The files of one output folder: manifest, parquet, raw pages and checkpoints."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.raw = root / "raw"
+        self.state = root / "state"
+        self.partitions = self.state / "partitions"
+        self.manifest = root / "manifest.json"
+        self.works = root / "works.parquet"
+        self.plan = self.state / "plan.json"
+        self.sources = self.state / "source_countries.json"
+
+    def create(self) -> None:
+        """Make the folders and remove temporary files a killed run left behind."""
+        for folder in (self.raw, self.partitions):
+            folder.mkdir(parents=True, exist_ok=True)
+        for folder in (self.root, self.raw, self.state, self.partitions):
+            for leftover in folder.glob(".*.tmp"):
+                leftover.unlink()
+
+    def owns(self, path: Path) -> bool:
+        """Whether a top-level entry of the folder is one a harvest writes."""
+        own = {self.raw, self.state, self.manifest, self.works}
+        return path in own or (path.name.startswith(".") and path.name.endswith(".tmp"))
+
+    def raw_page(self, key: str, page: int) -> Path:
+        """Where page ``page`` (0-based) of partition ``key`` is kept."""
+        return self.raw / f"{key}.p{page:05d}.jsonl.gz"
+
+    def checkpoint(self, key: str) -> Path:
+        """The checkpoint file of partition ``key``."""
+        return self.partitions / f"{key}.json"
+
+    def read_manifest(self) -> dict | None:
+        """The manifest, or None when there is none."""
+        return read_json(self.manifest) if self.manifest.exists() else None
+
+
+
+def prepare_output(out: HarvestDir, resume: bool) -> None:
+    """Refuse to overwrite a finished harvest, to mix a new run into an old one or to
+    write into a folder that holds something else."""
+    entries = list(out.root.iterdir()) if out.root.exists() else []
+    foreign = [p.name for p in entries if not out.owns(p)]
+    if foreign:
+        raise SelectionError(f"{out.root} holds other files ({foreign[0]} ...); choose a new or empty --out")
+    manifest = out.read_manifest()
+    if manifest and manifest.get("status") == "complete":
+        raise SelectionError(f"{out.root} already holds a complete harvest; choose a new --out or delete it")
+    if entries and not resume:
+        raise SelectionError(f"{out.root} holds an unfinished harvest; add --resume to continue it or choose a new --out")
+    out.create()
+    if out.works.exists():
+        out.works.unlink()
