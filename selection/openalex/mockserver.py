@@ -312,17 +312,25 @@ class PageGate:
     """Counts the list pages of one collection the server serves and, once ``pages`` of them
     have been served, holds every further one until ``release`` (``pages=None``: only count).
 
+    With ``mailto`` only the requests that carry this contact address count and wait, so a
+    gate belongs to one client: a request another client sent before it died (still in
+    the server's latency sleep) neither counts nor waits.
     A client that needs more pages than ``pages`` cannot finish while the gate is closed,
     however fast or slow the machine is.
     """
 
-    def __init__(self, collection: str, pages: int | None):
+    def __init__(self, collection: str, pages: int | None, mailto: str | None = None):
         self.collection = collection
         self.pages = pages
+        self.mailto = mailto
         self.served = 0
         self.held = 0
         self._released = pages is None
         self._changed = threading.Condition()
+
+    def applies_to(self, collection: str, mailto: str | None) -> bool:
+        """Whether a list request of ``collection`` sent with ``mailto`` passes this gate."""
+        return collection == self.collection and self.mailto in (None, mailto)
 
     def admit(self) -> None:
         """Called for each list request of the collection: wait while the gate is closed, then count it."""
@@ -405,10 +413,10 @@ class MockOpenAlexServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def gate_pages(self, pages: int | None, collection: str = "works") -> PageGate:
+    def gate_pages(self, pages: int | None, collection: str = "works", mailto: str | None = None) -> PageGate:
         """Install a new ``PageGate`` on the list pages of ``collection`` (releasing the previous one)."""
         self.remove_gate()
-        self.gate = PageGate(collection, pages)
+        self.gate = PageGate(collection, pages, mailto)
         return self.gate
 
     def remove_gate(self) -> None:
@@ -491,7 +499,7 @@ class MockOpenAlexServer:
                 raise QueryRejected(404, "Not found", f"{parts[1]} not found")
             return collection.encoded(collection.records.index(record), select)
         gate = self.gate
-        if gate is not None and gate.collection == collection.name:
+        if gate is not None and gate.applies_to(collection.name, _single(query, "mailto")):
             gate.admit()
         return self._list_body(collection, query, select)
 

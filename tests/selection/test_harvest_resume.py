@@ -8,7 +8,8 @@ server's page gate is set to hold every works page after a random number of them
 the run cannot finish before its signal however loaded the machine is. A run needs at
 least as many pages as the reference run needed minus the pages served to the runs
 before it (a served page advances at most one checkpoint), and the gate is always set
-below that.
+below that. Each run sends its own ``--mailto``, and its gate counts and holds only the
+requests that carry it.
 """
 
 from __future__ import annotations
@@ -44,21 +45,22 @@ HARVEST_OPTIONS = dict(batch_size=6, split_above=200, workers=4)
 RATE = 100  # requests per second; the gate, not the pace, decides where a run stops
 
 
-def harvest_command(server, inputs, out: Path, resume: bool) -> list[str]:
+def harvest_command(server, inputs, out: Path, resume: bool, mailto: str) -> list[str]:
     command = [
         sys.executable, "-m", "selection", "harvest",
         "--from-year", "2021", "--to-year", "2025", "--out", str(out),
         "--base-url", server.url, "--institutions", str(inputs.institutions),
         "--journal-overrides", str(inputs.overrides),
         "--batch-size", str(HARVEST_OPTIONS["batch_size"]), "--split-above", str(HARVEST_OPTIONS["split_above"]),
-        "--workers", str(HARVEST_OPTIONS["workers"]), "--rate", str(RATE), "--quiet",
+        "--workers", str(HARVEST_OPTIONS["workers"]), "--rate", str(RATE), "--quiet", "--mailto", mailto,
     ]
     return command + (["--resume"] if resume else [])
 
 
-def start(server, inputs, out: Path, resume: bool) -> subprocess.Popen:
+def start(server, inputs, out: Path, resume: bool, mailto: str) -> subprocess.Popen:
+    """A harvest subprocess; ``mailto`` names it to the server (its requests carry it)."""
     return subprocess.Popen(
-        harvest_command(server, inputs, out, resume),
+        harvest_command(server, inputs, out, resume, mailto),
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -117,8 +119,11 @@ def test_kill_and_resume_at_random_points_gives_the_uninterrupted_result(
         pages_left = pages_needed - served
         pages = rng.randint(1, max(1, (pages_left - 1) // (len(INTERRUPTIONS) - number))) if started else 0
         assert pages < pages_left
-        gate = server.gate_pages(pages)
-        process = start(server, harvest_inputs, out, resume=number > 0)
+        # The gate counts and holds only this run's pages: a killed run's last request may
+        # still reach the server after the next run has started.
+        mailto = f"run{number}@harvest.test"
+        gate = server.gate_pages(pages, mailto=mailto)
+        process = start(server, harvest_inputs, out, resume=number > 0, mailto=mailto)
         wait_until_served(gate, pages, process)
         # Where exactly the signal lands (writing a page, a checkpoint, waiting, starting up)
         # is left to chance; the gate keeps the run from finishing meanwhile.
@@ -137,7 +142,7 @@ def test_kill_and_resume_at_random_points_gives_the_uninterrupted_result(
         assert manifest is None or manifest["status"] != "complete"
         assert not (out / "works.parquet").exists() or signal_number == signal.SIGKILL
 
-    final = start(server, harvest_inputs, out, resume=True)
+    final = start(server, harvest_inputs, out, resume=True, mailto="final@harvest.test")
     assert final.wait(timeout=300) == 0, final.stderr.read()
     assert read_manifest(out)["status"] == "complete"
     assert pq.read_table(out / "works.parquet").equals(pq.read_table(reference / "works.parquet"))
