@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from selection.errors import SelectionError
+from selection.files import write_atomic
 from selection.harvest.normalize import short_id
 from selection.openalex.client import OpenAlexClient, add_connection_arguments, client_from_args
 
@@ -76,7 +76,7 @@ def load_institution_list(path: str | Path | None = None) -> dict[str, Instituti
 
 
 def write_institution_list(entries: dict[str, InstitutionEntry], path: str | Path) -> None:
-    """Write the list sorted by id, atomically (a temporary file, then a rename)."""
+    """Write the list sorted by id, atomically (``selection.files.write_atomic``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
@@ -84,9 +84,7 @@ def write_institution_list(entries: dict[str, InstitutionEntry], path: str | Pat
     writer.writeheader()
     for institution_id in sorted(entries, key=_numeric_id):
         writer.writerow(asdict(entries[institution_id]))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, buffer.getvalue().encode("utf-8"))
 
 
 def beijing_institutions_from_openalex(client: OpenAlexClient) -> dict[str, InstitutionEntry]:

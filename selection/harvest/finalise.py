@@ -3,7 +3,6 @@ normalised into ``works.parquet``."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,8 +12,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from selection.disciplines import load_disciplines
-from selection.files import read_json, write_json
-from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table, short_id
+from selection.files import read_json, write_atomic, write_json
+from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table, short_id, table_counts
 from selection.harvest.scheduler import Harvester
 from selection.harvest.settings import HarvestSettings
 from selection.journal_groups import JournalGroupResolver, load_overrides
@@ -82,19 +81,14 @@ def finalise(harvester: Harvester, settings: HarvestSettings, beijing_ids: set[s
     if settings.disciplines:
         table = table.filter(pc.is_in(table["discipline"], value_set=pa.array(settings.disciplines)))
     table = table.sort_by("work_id").cast(WORKS_SCHEMA)
-    tmp = out.works.with_name(f".{out.works.name}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, out.works)
+    write_atomic(out.works, lambda temporary: pq.write_table(table, temporary))
     return {
         "harvested_records": records,
         "duplicates_removed": records - len(seen),
         "failing_the_rules_removed": rule_failures,
         "outside_disciplines_removed": before_filter - table.num_rows,
         "works": table.num_rows,
-        "by_year": _value_counts(table, "publication_year"),
-        "by_discipline": _value_counts(table, "discipline"),
-        "by_journal_group": _value_counts(table, "journal_group"),
-        "by_journal_group_rule": _value_counts(table, "journal_group_rule"),
+        **table_counts(table),
         "missing_fields": dict(sorted(Counter(normalizer.missing).items())),
         "source_lookups": {
             "sources": len(source_ids),
@@ -103,8 +97,3 @@ def finalise(harvester: Harvester, settings: HarvestSettings, beijing_ids: set[s
             "cost_usd": round(source_cache["cost_usd"], 6),
         },
     }
-
-
-def _value_counts(table: pa.Table, column: str) -> dict:
-    counts = Counter(table[column].to_pylist())
-    return {str(k): v for k, v in sorted(counts.items(), key=lambda kv: (kv[0] is None, str(kv[0])))}

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from selection.disciplines import DisciplineMap
 from selection.errors import SelectionError
@@ -176,6 +177,29 @@ def rows_to_table(rows: list[dict]) -> pa.Table:
     """Rows from ``WorkNormalizer.row`` as a table of exactly ``WORKS_SCHEMA``."""
     columns = [pa.array([row[f.name] for row in rows], type=f.type) for f in WORKS_SCHEMA]
     return pa.Table.from_arrays(columns, schema=WORKS_SCHEMA)
+
+
+# The columns whose value counts every works manifest reports, under these keys.
+COUNTED_COLUMNS = {
+    "by_year": "publication_year",
+    "by_discipline": "discipline",
+    "by_journal_group": "journal_group",
+    "by_journal_group_rule": "journal_group_rule",
+}
+
+
+def table_counts(table: pa.Table) -> dict[str, dict[str, int]]:
+    """How many works of the table have each year, discipline, journal group and group rule,
+    for a manifest: ``{"by_year": {"2021": 12, ...}, ...}``, values in ascending order and
+    works without a value last, under ``"null"`` (the harvest and the snapshot import agree)."""
+    counts = {}
+    for key, column in COUNTED_COLUMNS.items():
+        entries = pc.value_counts(table[column]).to_pylist()
+        entries.sort(key=lambda entry: (entry["values"] is None, entry["values"] if entry["values"] is not None else 0))
+        counts[key] = {
+            "null" if entry["values"] is None else str(entry["values"]): entry["counts"] for entry in entries
+        }
+    return counts
 
 
 MIN_WINDOW_YEARS = 3  # SPEC section 4: papers of the last 3 to 5 years

@@ -5,16 +5,8 @@ swapped in whole).
 
 from __future__ import annotations
 
-import ctypes
-import errno
-import hashlib
 import json
 import math
-import os
-import shutil
-import stat
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from selection.disciplines import DisciplineMap
-from selection.errors import SelectionError
+from selection.files import replace_folder, write_json
 from selection.ranking.rank import CANDIDATES_SCHEMA, RankResult
 from selection.ranking.settings import INDICATORS
 
@@ -44,15 +36,6 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel refuses a string literal longer than this inside a formula.
 FORMULA_LITERAL_LIMIT = 255
 OUT_OF_LIST_ZH = "名单外"
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def top_share_text(percentile: float) -> str:
@@ -289,97 +272,14 @@ def summary_document(result: RankResult, disciplines: DisciplineMap, input_info:
 
 
 def write_report(result: RankResult, disciplines: DisciplineMap, input_info: dict, out_dir: str | Path) -> Path:
-    """Write every output into ``out_dir`` as one set: all files go to a fresh sibling folder
-    first, and that folder then takes the place of ``out_dir`` (``_swap_in``), so a reader
-    sees either the previous complete set or the new one, and a failure leaves the previous
-    set (or nothing) in place. Other files already in ``out_dir`` are carried over."""
-    out_dir = Path(out_dir)
-    if out_dir.is_symlink():
-        out_dir = Path(os.path.realpath(out_dir))  # swap the folder the link points at, keep the link
-    if out_dir.exists() and not out_dir.is_dir():
-        raise SelectionError(f"--out {out_dir} is a file; name a folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        staging.chmod(0o755)  # mkdtemp makes it private; the result folder is not
-        write_candidates_parquet(result.candidates, staging / "candidates.parquet")
-        write_candidates_xlsx(result, disciplines, staging / "candidates.xlsx")
-        write_charts(result, staging)
-        document = summary_document(result, disciplines, input_info)
-        (staging / "summary.json").write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-        if out_dir.exists():
-            staging.chmod(stat.S_IMODE(out_dir.stat().st_mode))
-            _carry_over(out_dir, staging)
-            old = _swap_in(staging, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
+    """Write every output into ``out_dir`` as one set (``selection.files.replace_folder``):
+    a reader sees either the previous complete set or the new one, and a failure leaves the
+    previous set (or nothing) in place. Other files already in ``out_dir`` are carried over."""
 
+    def write_outputs(folder: Path) -> None:
+        write_candidates_parquet(result.candidates, folder / "candidates.parquet")
+        write_candidates_xlsx(result, disciplines, folder / "candidates.xlsx")
+        write_charts(result, folder)
+        write_json(folder / "summary.json", summary_document(result, disciplines, input_info))
 
-def _carry_over(current: Path, staging: Path) -> None:
-    """Link (or copy) every entry of ``current`` that is not an output into ``staging``;
-    ``current`` keeps its own until the swap."""
-    for entry in current.iterdir():
-        if entry.name in OUTPUT_FILES:
-            continue
-        target = staging / entry.name
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
-        elif entry.is_symlink():
-            os.symlink(os.readlink(entry), target)
-        else:
-            _link_or_copy(entry, target)
-
-
-def _link_or_copy(source, target) -> None:
-    try:
-        os.link(source, target)
-    except OSError:  # a file system without hard links
-        shutil.copy2(source, target)
-
-
-def _swap_in(staging: Path, current: Path) -> Path:
-    """Put ``staging`` at ``current``; returns where the previous folder now is, to remove.
-
-    One atomic exchange where the system offers it (Linux ``renameat2(RENAME_EXCHANGE)``);
-    otherwise two renames (``current`` aside, ``staging`` in), the first undone if the
-    second fails, so ``current`` is missing only between the two calls and never mixed.
-    """
-    if _exchange(staging, current):
-        return staging  # the previous folder, under the staging name
-    aside = staging.with_name(staging.name.replace(".tmp-", ".old-", 1))
-    os.rename(current, aside)
-    try:
-        os.rename(staging, current)
-    except BaseException:
-        os.rename(aside, current)
-        raise
-    return aside
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths atomically with ``renameat2(..., RENAME_EXCHANGE)``; False when the
-    system or the file system does not offer it (nothing changed then)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-    renameat2.restype = ctypes.c_int
-    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
-        return True
-    error = ctypes.get_errno()
-    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
-        return False
-    raise OSError(error, os.strerror(error), str(second))
+    return replace_folder(out_dir, write_outputs)

@@ -3,7 +3,6 @@ built with numpy and pyarrow compute (no JSON, no per-row Python)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from selection.disciplines import load_disciplines
+from selection.files import write_atomic
 from selection.journal_groups import JournalGroupResolver
 from selection.harvest.normalize import short_id
 from selection.schema import COUNTS_BY_YEAR_TYPE, WORKS_SCHEMA
@@ -56,13 +56,11 @@ def works_frame(
 
 def write_works_parquet(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a works DataFrame as ``works.parquet`` of exactly ``WORKS_SCHEMA``, atomically
-    (a temporary file beside it, then a rename)."""
+    (``selection.files.write_atomic``)."""
     path = Path(path)
     # Without pandas' metadata: it names Arrow-backed dtypes that some pandas readers reject.
     table = pa.Table.from_pandas(frame, schema=WORKS_SCHEMA, preserve_index=False).replace_schema_metadata(None)
-    temporary = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, temporary)
-    os.replace(temporary, path)
+    write_atomic(path, lambda temporary: pq.write_table(table, temporary))
 
 
 def _joined_words(word_indices: np.ndarray) -> pa.Array:

@@ -12,6 +12,7 @@ import pytest
 from selection.cli import main
 from selection.errors import SelectionError
 from selection.harvest.folder import HarvestDir, prepare_output
+from selection.harvest.normalize import COUNTED_COLUMNS, table_counts
 from selection.harvest.partitions import Partition
 from selection.harvest.run import harvest
 from selection.harvest.settings import HarvestSettings
@@ -112,6 +113,9 @@ def test_manifest_reports_query_counts_requests_credits_and_missing_fields(clean
     out, manifest = clean_run
     assert json.loads((out / "manifest.json").read_text()) == manifest
     counts = manifest["counts"]
+    # The same counts as the snapshot import's manifest, from the same function.
+    assert {key: counts[key] for key in COUNTED_COLUMNS} == table_counts(pq.read_table(out / "works.parquet"))
+    assert list(counts["by_discipline"])[-1] == "null"  # works outside the disciplines come last
     assert sum(counts["by_year"].values()) == counts["works"]
     assert set(counts["by_journal_group"]) == {"domestic", "international"}
     assert set(counts["by_journal_group_rule"]) >= {"override", "source_country"}

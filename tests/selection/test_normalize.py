@@ -11,7 +11,14 @@ import pytest
 
 from selection.disciplines import load_disciplines
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rebuild_abstract, rows_to_table
+from selection.harvest.normalize import (
+    COUNTED_COLUMNS,
+    WorkNormalizer,
+    passes_harvest_rules,
+    rebuild_abstract,
+    rows_to_table,
+    table_counts,
+)
 from selection.schema import WORKS_COLUMNS, WORKS_SCHEMA
 
 # The Beijing institutions PROVENANCE.md lists for works/rag_sample_works.jsonl.gz.
@@ -197,3 +204,13 @@ def test_rebuild_abstract_and_no_mutation():
     before = copy.deepcopy(work)
     _normalizer().row(work)
     assert work == before
+
+
+def test_table_counts_sort_values_and_put_missing_ones_last():
+    rows = [_normalizer().row(_work(id=f"https://openalex.org/W{i}", publication_year=year)) for i, year in
+            enumerate([2024, 2021, 2024, None])]
+    rows[0]["discipline"] = None
+    counts = table_counts(rows_to_table(rows))
+    assert counts["by_year"] == {"2021": 1, "2024": 2, "null": 1}
+    assert counts["by_discipline"] == {"mathematics": 3, "null": 1}
+    assert list(counts) == list(COUNTED_COLUMNS)

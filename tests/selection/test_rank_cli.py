@@ -15,9 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from selection.ranking import report as rank_report
+from selection import files
 from selection.cli import main
 from selection.disciplines import load_disciplines
+from selection.ranking import report
 from selection.ranking.rank import load_works, rank_works
 from selection.ranking.settings import load_rank_settings
 from selection.schema import WORKS_SCHEMA
@@ -199,7 +200,7 @@ def test_a_works_file_with_null_years_ranks_and_an_all_null_one_is_one_line(tmp_
 
 
 def output_bytes(folder) -> dict[str, bytes]:
-    return {name: (folder / name).read_bytes() for name in rank_report.OUTPUT_FILES}
+    return {name: (folder / name).read_bytes() for name in report.OUTPUT_FILES}
 
 
 @pytest.mark.parametrize("failing_move", [1, 2, 3])
@@ -211,7 +212,7 @@ def test_a_failure_while_the_new_set_moves_in_leaves_the_previous_set(works_file
     settings = load_rank_settings().with_overrides(per_group=250)
     result = rank_works(load_works(works_file), settings)
     # no atomic exchange (another system or file system): the fallback's renames must fail safe too
-    monkeypatch.setattr(rank_report, "_exchange", lambda first, second: False, raising=False)
+    monkeypatch.setattr(files, "_exchange", lambda first, second: False, raising=False)
     moves = []
     real_rename, real_replace = os.rename, os.replace
 
@@ -227,7 +228,7 @@ def test_a_failure_while_the_new_set_moves_in_leaves_the_previous_set(works_file
     monkeypatch.setattr(os, "rename", move(real_rename))
     monkeypatch.setattr(os, "replace", move(real_replace))
     try:
-        rank_report.write_report(result, load_disciplines(), {"path": "works.parquet"}, out)
+        report.write_report(result, load_disciplines(), {"path": "works.parquet"}, out)
     except OSError:
         assert output_bytes(out) == before  # the previous set, complete and untouched
     else:  # the failure came after the swap: the new set, complete
@@ -241,9 +242,9 @@ def test_a_rerun_swaps_the_folder_in_whole_with_or_without_an_atomic_exchange(wo
     out = tmp_path / "out"
     for per_group, exchange in ((200, None), (250, lambda first, second: False)):
         if exchange:
-            monkeypatch.setattr(rank_report, "_exchange", exchange)
+            monkeypatch.setattr(files, "_exchange", exchange)
         assert main(["rank", "--works", str(works_file), "--out", str(out), "--per-group", str(per_group)]) == 0
         (out / "notes.txt").write_text("kept")
         assert json.loads((out / "summary.json").read_text())["settings"]["per_group"] == per_group
         assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
-    assert sorted(path.name for path in out.iterdir()) == sorted([*rank_report.OUTPUT_FILES, "notes.txt"])
+    assert sorted(path.name for path in out.iterdir()) == sorted([*report.OUTPUT_FILES, "notes.txt"])

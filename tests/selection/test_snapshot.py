@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from selection.harvest import snapshot
+from selection.harvest.normalize import COUNTED_COLUMNS, table_counts
 from selection.cli import main
 from selection.errors import SelectionError
 from selection.schema import WORKS_SCHEMA
@@ -121,6 +122,7 @@ def test_import_keeps_exactly_the_eligible_latest_versions(built):
 def test_manifest_counts(built):
     manifest, table = built["manifest"], built["table"]
     assert manifest["works"] == table.num_rows
+    assert {key: manifest[key] for key in COUNTED_COLUMNS} == table_counts(table)
     assert sum(manifest["by_year"].values()) == table.num_rows
     assert set(manifest["by_year"]) <= {str(year) for year in range(2021, 2026)}
     assert sum(manifest["by_journal_group"].values()) == table.num_rows
