@@ -22,7 +22,6 @@ from selection.ranking import report
 from selection.ranking.rank import load_works, rank_works
 from selection.ranking.settings import load_rank_settings
 from selection.schema import WORKS_SCHEMA
-from selection.synthetic import works_frame, write_works_parquet
 from tests.selection.rank_helpers import work
 from tests.selection.test_rank import assert_scores_recompute, wide_pool
 
@@ -155,15 +154,6 @@ def test_bad_settings(works_file, tmp_path, capsys, settings_text, message):
 def test_quota_outside_bounds(works_file, tmp_path, capsys, quota):
     error = run_failing(capsys, ["--works", str(works_file), "--per-group", quota], tmp_path / "out")
     assert "outside [200, 500]" in error
-
-
-def test_ranks_a_synthetic_works_parquet(tmp_path):
-    works_path = tmp_path / "works.parquet"
-    write_works_parquet(works_frame(20_000, seed=3), works_path)
-    assert main(["rank", "--works", str(works_path), "--out", str(tmp_path / "out")]) == 0
-    candidates = pq.read_table(tmp_path / "out" / "candidates.parquet").to_pandas()
-    assert len(candidates) > 0
-    assert_scores_recompute(candidates)
 
 
 def test_text_from_the_data_is_never_a_formula_in_the_workbook(tmp_path):
