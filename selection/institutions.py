@@ -20,7 +20,7 @@ from pathlib import Path
 
 from selection.errors import SelectionError
 from selection.files import write_atomic
-from selection.harvest.normalize import short_id
+from selection.schema import short_id
 from selection.openalex.client import OpenAlexClient, add_connection_arguments, client_from_args
 
 DEFAULT_INSTITUTIONS_PATH = Path(__file__).parent / "data" / "beijing_institutions.csv"

@@ -13,12 +13,12 @@ import pyarrow.parquet as pq
 
 from selection.disciplines import load_disciplines
 from selection.files import read_json, write_atomic, write_json
-from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table, short_id, table_counts
+from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table, table_counts
 from selection.harvest.scheduler import Harvester
 from selection.harvest.settings import HarvestSettings
 from selection.journal_groups import JournalGroupResolver, load_overrides
 from selection.openalex.client import OpenAlexClient
-from selection.schema import WORKS_SCHEMA
+from selection.schema import WORKS_SCHEMA, short_id
 
 SOURCE_BATCH_SIZE = 50
 ROWS_PER_TABLE = 50_000  # rows normalised before they are packed into Arrow

@@ -27,19 +27,11 @@ import pyarrow.compute as pc
 from selection.disciplines import DisciplineMap
 from selection.errors import SelectionError
 from selection.journal_groups import JournalGroupResolver
-from selection.schema import WORKS_SCHEMA
+from selection.schema import WORKS_SCHEMA, short_id
 
 HARVESTED_TYPES = frozenset({"article", "review"})
 OPENALEX_PREFIX = "https://openalex.org/"
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
-
-
-def short_id(openalex_id: str | None) -> str | None:
-    """``https://openalex.org/W123`` -> ``W123`` (ids are case-insensitive; upper-cased);
-    short ids pass through; None stays None."""
-    if not openalex_id:
-        return None
-    return openalex_id.rsplit("/", 1)[-1].upper()
 
 
 def rebuild_abstract(inverted_index: dict[str, list[int]] | None) -> str | None:

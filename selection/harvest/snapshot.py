@@ -40,12 +40,11 @@ from selection.harvest.normalize import (
     check_window,
     passes_harvest_rules,
     rows_to_table,
-    short_id,
     table_counts,
 )
 from selection.institutions import load_institution_list
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.schema import WORKS_SCHEMA
+from selection.schema import WORKS_SCHEMA, short_id
 
 ROWS_PER_CHUNK = 50_000
 DEFAULT_WINDOW_YEARS = 5

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 from selection.ranking import diversity, indicators, stability
 from selection.disciplines import DisciplineMap, load_disciplines
 from selection.errors import SelectionError
-from selection.ranking.settings import INDICATORS, RankSettings
-from selection.schema import JOURNAL_GROUPS
+from selection.ranking.settings import RankSettings
+from selection.schema import CANDIDATE_COLUMNS, CANDIDATES_SCHEMA, INDICATORS, JOURNAL_GROUPS
 
 # The works columns the ranking reads (everything else in works.parquet is left on disk).
 RANK_INPUT_COLUMNS = (
@@ -36,47 +36,6 @@ RANK_INPUT_COLUMNS = (
 RANKED_TYPES = ("article", "review")
 TEXT_COLUMNS = ("title", "abstract")  # read only for the top of each list
 SLACK = 1e-9  # float tolerance of the eligibility gate
-
-CANDIDATES_SCHEMA = pa.schema(
-    [
-        ("work_id", pa.string()),
-        ("discipline", pa.string()),
-        ("journal_group", pa.string()),
-        ("rank", pa.int32()),
-        ("score", pa.float64()),
-        *[
-            column
-            for name in INDICATORS
-            for column in (
-                (f"{name}_value", pa.float64()),
-                (f"{name}_percentile", pa.float64()),
-                (f"{name}_weight", pa.float64()),
-            )
-        ],
-        ("stratum_works", pa.int32()),  # ranked works in the subfield x year x group stratum
-        ("cluster", pa.int32()),
-        ("cluster_terms", pa.string()),
-        ("cluster_rank", pa.int32()),
-        ("topic_id", pa.string()),
-        ("topic_rank", pa.int32()),
-        ("over_topic_cap", pa.bool_()),  # seated only because no other eligible work remained
-        ("rank_interval_low", pa.int32()),
-        ("rank_interval_high", pa.int32()),
-        ("stability", pa.string()),
-        ("author_rule", pa.string()),
-        ("subfield_id", pa.int32()),
-        ("publication_year", pa.int32()),
-        ("type", pa.string()),
-        ("doi", pa.string()),
-        ("title", pa.string()),
-        ("source_name", pa.string()),
-        ("issn_l", pa.string()),
-        ("beijing_first", pa.bool_()),
-        ("beijing_corresponding", pa.bool_()),
-        ("merged_work_ids", pa.list_(pa.string())),  # other records of the same DOI
-    ]
-)
-CANDIDATE_COLUMNS = tuple(CANDIDATES_SCHEMA.names)
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,15 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from selection.disciplines import DisciplineMap
-from selection.files import replace_folder, write_json
-from selection.ranking.rank import CANDIDATES_SCHEMA, RankResult
-from selection.ranking.settings import INDICATORS
+from selection.files import file_sha256, replace_folder, write_json
+from selection.ranking.rank import RankResult
+from selection.schema import CANDIDATES_FILE, CANDIDATES_SCHEMA, CHART_FILES, INDICATORS, SUMMARY_FILE
 
 GROUP_NAMES_ZH = {"domestic": "国内期刊", "international": "国际期刊"}
 INDICATOR_NAMES_ZH = {"influence": "国际影响力", "hot": "热度", "frontier": "前沿性", "originality": "原创性"}
 STABILITY_NAMES_ZH = {"secure": "稳定", "borderline": "临界"}
 TYPE_NAMES_ZH = {"article": "论文", "review": "综述"}
-OUTPUT_FILES = (
-    "candidates.parquet", "candidates.xlsx", "summary.json",
-    "score_distributions.png", "topic_shares.png", "indicator_correlations.png",
-)
+OUTPUT_FILES = (CANDIDATES_FILE, "candidates.xlsx", SUMMARY_FILE, *CHART_FILES)
 # Spreadsheet programs read text starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel refuses a string literal longer than this inside a formula.
@@ -65,8 +62,10 @@ def explain_row(row: dict) -> str:
 
 
 def write_candidates_parquet(candidates: pd.DataFrame, path: Path) -> None:
-    """candidates.parquet with the fixed schema; identical frames give identical bytes."""
+    """candidates.parquet with the fixed schema and its version in the metadata (no pandas
+    metadata); identical frames give identical bytes."""
     table = pa.Table.from_pandas(candidates, schema=CANDIDATES_SCHEMA, preserve_index=False)
+    table = table.replace_schema_metadata(CANDIDATES_SCHEMA.metadata)
     pq.write_table(table, path, compression="zstd")
 
 
@@ -261,9 +260,15 @@ def _save(figure: Figure, path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
-def summary_document(result: RankResult, disciplines: DisciplineMap, input_info: dict) -> dict:
-    """summary.json: the input and its checksum, the funnel, every list's counts, the settings."""
-    document = {"input": input_info, **result.summary(), "outputs": list(OUTPUT_FILES)}
+def summary_document(result: RankResult, disciplines: DisciplineMap, input_info: dict, candidates_sha256: str) -> dict:
+    """summary.json: the input and its checksum, the funnel, every list's counts, the
+    settings, and the checksum of the candidates.parquet it describes."""
+    document = {
+        "input": input_info,
+        **result.summary(),
+        "outputs": list(OUTPUT_FILES),
+        "candidates_sha256": candidates_sha256,
+    }
     for part in ("lists", "shortfalls"):
         document[part] = [
             {**entry, "discipline_zh": _discipline_name(disciplines, entry["discipline"])} for entry in document[part]
@@ -277,9 +282,10 @@ def write_report(result: RankResult, disciplines: DisciplineMap, input_info: dic
     previous set (or nothing) in place. Other files already in ``out_dir`` are carried over."""
 
     def write_outputs(folder: Path) -> None:
-        write_candidates_parquet(result.candidates, folder / "candidates.parquet")
+        write_candidates_parquet(result.candidates, folder / CANDIDATES_FILE)
         write_candidates_xlsx(result, disciplines, folder / "candidates.xlsx")
         write_charts(result, folder)
-        write_json(folder / "summary.json", summary_document(result, disciplines, input_info))
+        sha256 = file_sha256(folder / CANDIDATES_FILE)
+        write_json(folder / SUMMARY_FILE, summary_document(result, disciplines, input_info, sha256))
 
     return replace_folder(out_dir, write_outputs)

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from selection.disciplines import load_disciplines
 from selection.files import write_atomic
 from selection.journal_groups import JournalGroupResolver
-from selection.harvest.normalize import short_id
+from selection.schema import short_id
 from selection.schema import COUNTS_BY_YEAR_TYPE, WORKS_SCHEMA
 from selection.synthetic.catalogue import (
     DOI_PREFIX,
@@ -58,8 +58,10 @@ def write_works_parquet(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a works DataFrame as ``works.parquet`` of exactly ``WORKS_SCHEMA``, atomically
     (``selection.files.write_atomic``)."""
     path = Path(path)
-    # Without pandas' metadata: it names Arrow-backed dtypes that some pandas readers reject.
-    table = pa.Table.from_pandas(frame, schema=WORKS_SCHEMA, preserve_index=False).replace_schema_metadata(None)
+    # The schema's own metadata (table name and version), not pandas': that names Arrow-backed
+    # dtypes some pandas readers reject.
+    table = pa.Table.from_pandas(frame, schema=WORKS_SCHEMA, preserve_index=False)
+    table = table.replace_schema_metadata(WORKS_SCHEMA.metadata)
     write_atomic(path, lambda temporary: pq.write_table(table, temporary))
 
 

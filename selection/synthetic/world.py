@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from selection.harvest.normalize import short_id
+from selection.schema import short_id
 from selection.synthetic.catalogue import (
     DOI_PREFIX,
     DOMAINS,

@@ -16,8 +16,8 @@ from selection.harvest.normalize import COUNTED_COLUMNS, table_counts
 from selection.harvest.partitions import Partition
 from selection.harvest.run import harvest
 from selection.harvest.settings import HarvestSettings
-from selection.harvest.normalize import short_id
 from selection.openalex.client import OpenAlexClient, RetryPolicy
+from selection.schema import WORKS_SCHEMA, WORKS_SCHEMA_VERSION, schema_version, short_id
 
 FROM_YEAR, TO_YEAR = 2021, 2025
 FAST_RETRY = RetryPolicy(max_retries=10, backoff=0.01, backoff_cap=0.05)
@@ -80,6 +80,7 @@ def test_harvest_returns_exactly_the_works_that_satisfy_the_rules(clean_run, moc
     table = pq.read_table(out / "works.parquet")
     ids = table["work_id"].to_pylist()
     assert ids == sorted(ids) and len(ids) == len(set(ids))
+    assert table.schema.equals(WORKS_SCHEMA) and schema_version(table.schema, "works") == WORKS_SCHEMA_VERSION
     assert set(ids) == eligible_ids(mock_data, harvest_inputs.beijing_ids)
     # The synthetic draw's own answer agrees; each trap kind is left out.
     assert set(ids) >= world.eligible_work_ids

@@ -12,7 +12,7 @@ import pytest
 from selection.errors import SelectionError
 from selection.harvest.partitions import Partition, works_query
 from selection.openalex.mockserver import MockOpenAlexServer
-from selection.harvest.normalize import short_id
+from selection.schema import short_id
 from selection.openalex.client import (
     OpenAlexAuthError,
     OpenAlexClient,

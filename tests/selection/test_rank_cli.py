@@ -7,6 +7,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -18,10 +19,11 @@ import pytest
 from selection import files
 from selection.cli import main
 from selection.disciplines import load_disciplines
+from selection.errors import SelectionError
 from selection.ranking import report
 from selection.ranking.rank import load_works, rank_works
 from selection.ranking.settings import load_rank_settings
-from selection.schema import WORKS_SCHEMA
+from selection.schema import CANDIDATES_SCHEMA, CANDIDATES_SCHEMA_VERSION, WORKS_SCHEMA, read_candidates, schema_version
 from tests.selection.rank_helpers import work
 from tests.selection.test_rank import assert_scores_recompute, wide_pool
 
@@ -85,6 +87,56 @@ def test_workbook_has_chinese_headers_links_and_explanations(ranked):
     assert first["OpenAlex"].startswith('=HYPERLINK("https://openalex.org/W')
     assert "子领域-年份-国内期刊" in first["得分说明"] and "前 " in first["得分说明"]
     assert sheet.max_row == 201
+
+
+def test_read_candidates_gives_the_table_summary_charts_and_checksum(ranked):
+    candidate_set = read_candidates(ranked)
+    assert candidate_set.table.equals(pq.read_table(ranked / "candidates.parquet"))
+    assert candidate_set.table.schema.equals(CANDIDATES_SCHEMA)
+    assert schema_version(candidate_set.table.schema, "candidates") == CANDIDATES_SCHEMA_VERSION
+    assert candidate_set.sha256 == hashlib.sha256((ranked / "candidates.parquet").read_bytes()).hexdigest()
+    assert candidate_set.summary == json.loads((ranked / "summary.json").read_text(encoding="utf-8"))
+    assert sorted(candidate_set.charts) == sorted(path.name for path in ranked.glob("*.png"))
+    assert all(path.is_file() and path.parent == ranked for path in candidate_set.charts.values())
+
+
+def _rewrite_candidates(folder, change) -> None:
+    table = pq.read_table(folder / "candidates.parquet")
+    pq.write_table(change(table), folder / "candidates.parquet")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda folder: (folder / "candidates.parquet").unlink(), "candidates.parquet not found"),
+        (lambda folder: (folder / "candidates.parquet").write_text("not parquet"), "not a Parquet file"),
+        (lambda folder: _rewrite_candidates(folder, lambda t: t.replace_schema_metadata(None)),
+         "has no candidates schema version"),
+        (lambda folder: _rewrite_candidates(
+            folder, lambda t: t.replace_schema_metadata({b"selection.table": b"candidates", b"selection.schema_version": b"99"})),
+         "has candidates schema version 99, this platform reads version"),
+        (lambda folder: _rewrite_candidates(folder, lambda t: t.drop_columns(["cluster_terms"])),
+         "column 20 is cluster_rank int32, expected cluster_terms string"),
+        (lambda folder: (folder / "summary.json").unlink(), "summary.json not found"),
+        (lambda folder: (folder / "topic_shares.png").unlink(), "lacks the chart.s. topic_shares.png"),
+    ],
+)
+def test_read_candidates_refuses_an_incomplete_or_foreign_folder(ranked, tmp_path, damage, message):
+    folder = tmp_path / "copy"
+    shutil.copytree(ranked, folder)
+    damage(folder)
+    with pytest.raises(SelectionError, match=message):
+        read_candidates(folder)
+
+
+def test_read_candidates_refuses_a_summary_of_another_run(ranked, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(ranked, folder)
+    _rewrite_candidates(folder, lambda table: table.slice(0, 10))
+    with pytest.raises(SelectionError, match="does not describe"):
+        read_candidates(folder)
+    with pytest.raises(SelectionError, match="not found; give the --out folder"):
+        read_candidates(tmp_path / "absent")
 
 
 def test_identical_runs_write_identical_candidates_parquet(ranked, works_file, tmp_path):

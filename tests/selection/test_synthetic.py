@@ -13,7 +13,14 @@ import pytest
 from selection.disciplines import load_disciplines
 from selection.journal_groups import JournalGroupResolver
 from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
-from selection.schema import JOURNAL_GROUP_RULES, JOURNAL_GROUPS, WORKS_COLUMNS, WORKS_SCHEMA
+from selection.schema import (
+    JOURNAL_GROUP_RULES,
+    JOURNAL_GROUPS,
+    WORKS_COLUMNS,
+    WORKS_SCHEMA,
+    WORKS_SCHEMA_VERSION,
+    schema_version,
+)
 from selection.synthetic import (
     ELIGIBLE_TRAPS,
     FIELDS,
@@ -193,6 +200,7 @@ def test_write_works_parquet_round_trips(tmp_path):
     write_works_parquet(frame, path)
     table = pq.read_table(path)
     assert table.schema.remove_metadata() == WORKS_SCHEMA
+    assert schema_version(table.schema, "works") == WORKS_SCHEMA_VERSION
     assert table.equals(works_table(500, seed=3))
     assert [p.name for p in tmp_path.iterdir()] == ["works.parquet"]
     # Any reader can open it, not only pyarrow with Arrow-backed pandas dtypes.
