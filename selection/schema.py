@@ -27,7 +27,7 @@ from selection.errors import SelectionError
 TABLE_KEY = b"selection.table"
 VERSION_KEY = b"selection.schema_version"
 WORKS_SCHEMA_VERSION = 1
-CANDIDATES_SCHEMA_VERSION = 1
+CANDIDATES_SCHEMA_VERSION = 2  # 2: score_parts
 
 JOURNAL_GROUPS = ("domestic", "international")
 
@@ -77,6 +77,23 @@ WORKS_COLUMNS = tuple(WORKS_SCHEMA.names)
 # The ranking's indicators, in the order of their candidates columns.
 INDICATORS = ("influence", "hot", "frontier", "originality")
 
+# One part per indicator of a candidate's score (selection.ranking.explain.IndicatorPart):
+# codes and numbers, no prose, so any language can render it.
+SCORE_PARTS_TYPE = pa.list_(
+    pa.struct(
+        [
+            ("indicator", pa.string()),  # one of INDICATORS
+            ("weight", pa.float64()),
+            ("value", pa.float64()),  # null without data
+            ("has_value", pa.bool_()),
+            ("percentile", pa.float64()),  # 0 without data
+            ("top_share", pa.float64()),  # 1 - percentile: "top x of the stratum"
+            ("valued_works", pa.int32()),  # works of the stratum with a value
+            ("contribution", pa.float64()),  # weight x percentile
+        ]
+    )
+)
+
 CANDIDATES_SCHEMA = pa.schema(
     [
         ("work_id", pa.string()),
@@ -94,6 +111,7 @@ CANDIDATES_SCHEMA = pa.schema(
             )
         ],
         ("stratum_works", pa.int32()),  # ranked works in the subfield x year x group stratum
+        ("score_parts", SCORE_PARTS_TYPE),  # why the score is what it is, one part per indicator
         ("cluster", pa.int32()),
         ("cluster_terms", pa.string()),
         ("cluster_rank", pa.int32()),

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from selection.ranking import diversity, indicators, stability
+from selection.ranking import diversity, explain, indicators, stability
 from selection.disciplines import DisciplineMap, load_disciplines
 from selection.errors import SelectionError
 from selection.ranking.settings import RankSettings
@@ -497,6 +497,9 @@ def _candidate_frame(scored: ScoredUniverse, picks: pd.DataFrame) -> pd.DataFram
     lists = picks["list_key"].to_numpy()
     cap = diversity.cap_seats(settings.per_group, settings.topic_cap_share)
     stratum_works = strata.groupby(strata.to_numpy()).transform("size").to_numpy()
+    valued_works = np.column_stack(
+        [scored.values[name].notna().groupby(strata.to_numpy()).transform("sum").to_numpy() for name in INDICATORS]
+    )
     source = scored.universe.iloc[rows]
     titles = scored.works["title"].to_numpy()[source["source_row"].to_numpy()]
     columns = {
@@ -512,6 +515,11 @@ def _candidate_frame(scored: ScoredUniverse, picks: pd.DataFrame) -> pd.DataFram
         columns[f"{name}_weight"] = scored.weights[name].to_numpy()[rows]
     columns |= {
         "stratum_works": stratum_works[rows],
+        "score_parts": explain.score_parts_column(
+            *(frame[list(INDICATORS)].to_numpy(dtype=float)[rows]
+              for frame in (scored.values, scored.percentiles, scored.weights)),
+            valued_works[rows],
+        ),
         "cluster": picks["cluster"].to_numpy(),
         "cluster_terms": picks["cluster_terms"].to_numpy(),
         "cluster_rank": picks.groupby([lists, picks["cluster"].to_numpy()], sort=False).cumcount().to_numpy() + 1,
@@ -529,11 +537,16 @@ def _candidate_frame(scored: ScoredUniverse, picks: pd.DataFrame) -> pd.DataFram
     columns["title"] = titles
     columns["merged_work_ids"] = [scored.merged_dois.get(doi, []) for doi in source["doi"]]
     table = pa.table(
-        {name: pa.array(columns[name], type=CANDIDATES_SCHEMA.field(name).type, from_pandas=True)
-         for name in CANDIDATE_COLUMNS},
+        {name: _arrow_column(columns[name], CANDIDATES_SCHEMA.field(name).type) for name in CANDIDATE_COLUMNS},
         schema=CANDIDATES_SCHEMA,
     )
     return table.to_pandas()
+
+
+def _arrow_column(values, arrow_type: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.Array):
+        return values
+    return pa.array(values, type=arrow_type, from_pandas=True)
 
 
 def _list_counts(pool: pd.DataFrame, disciplines: DisciplineMap, settings: RankSettings) -> list[dict]:

@@ -20,6 +20,7 @@ from openpyxl.styles import Font
 
 from selection.disciplines import DisciplineMap
 from selection.files import file_sha256, replace_folder, write_json
+from selection.ranking.explain import ScoreExplanation, explain
 from selection.ranking.rank import RankResult
 from selection.schema import CANDIDATES_FILE, CANDIDATES_SCHEMA, CHART_FILES, INDICATORS, SUMMARY_FILE
 
@@ -35,30 +36,29 @@ FORMULA_LITERAL_LIMIT = 255
 OUT_OF_LIST_ZH = "名单外"
 
 
-def top_share_text(percentile: float) -> str:
-    """"前 3%"-style reading of a stratum percentile (the share of the stratum at or above it)."""
-    share = max(0.0, 1.0 - percentile) * 100
+def top_share_text(top_share: float) -> str:
+    """"前 3%"-style reading of a stratum's top share (the share of the stratum at or above a work)."""
+    share = max(0.0, top_share) * 100
     if share < 1:
         return f"前 {max(math.ceil(share * 10) / 10, 0.1):.1f}%"
     return f"前 {math.ceil(share - 1e-9)}%"
 
 
-def explain_row(row: dict) -> str:
-    """Why a candidate has its score, in Chinese: the weighted sum, each indicator's
-    standing in its subfield-year-group stratum, and a note when it was seated over the
-    topic cap."""
+def explanation_text_zh(explanation: ScoreExplanation) -> str:
+    """The workbook's 得分说明: the weighted sum, each indicator's standing in the
+    subfield-year-group stratum, and a note when the work was seated over the topic cap."""
     terms = " + ".join(
-        f"{row[f'{name}_weight']:.2f}×{INDICATOR_NAMES_ZH[name]} {row[f'{name}_percentile']:.3f}" for name in INDICATORS
+        f"{part.weight:.2f}×{INDICATOR_NAMES_ZH[part.indicator]} {part.percentile:.3f}" for part in explanation.parts
     )
     standings = "；".join(
-        f"{INDICATOR_NAMES_ZH[name]} 无数据（不计分）"
-        if pd.isna(row[f"{name}_value"])
-        else f"{INDICATOR_NAMES_ZH[name]} {top_share_text(row[f'{name}_percentile'])}"
-        for name in INDICATORS
+        f"{INDICATOR_NAMES_ZH[part.indicator]} {top_share_text(part.top_share)}"
+        if part.has_value
+        else f"{INDICATOR_NAMES_ZH[part.indicator]} 无数据（不计分）"
+        for part in explanation.parts
     )
-    stratum = f"子领域-年份-{GROUP_NAMES_ZH[row['journal_group']]}（{row['stratum_works']} 篇）"
-    cap_note = "该主题名额已满，因无其他合格论文而补入。" if row["over_topic_cap"] else ""
-    return f"综合得分 {row['score']:.3f} = {terms}。在{stratum}中：{standings}。{cap_note}"
+    stratum = f"子领域-年份-{GROUP_NAMES_ZH[explanation.journal_group]}（{explanation.stratum_works} 篇）"
+    cap_note = "该主题名额已满，因无其他合格论文而补入。" if explanation.over_topic_cap else ""
+    return f"综合得分 {explanation.score:.3f} = {terms}。在{stratum}中：{standings}。{cap_note}"
 
 
 def write_candidates_parquet(candidates: pd.DataFrame, path: Path) -> None:
@@ -98,7 +98,7 @@ _XLSX_COLUMNS = (
     ],
     ("第一作者在京", lambda row: "是" if row["beijing_first"] else "否"),
     ("通讯作者在京", lambda row: "是" if row["beijing_corresponding"] else "否"),
-    ("得分说明", explain_row),
+    ("得分说明", lambda row: explanation_text_zh(explain(row))),
 )
 
 

@@ -26,7 +26,7 @@ from tests.selection.test_rank import assert_scores_recompute
 
 BRANCH_POINT = "975f112f65a5b5a0531511e2d690d1b0eb3c4d8f"
 # Columns the candidates table has gained since BRANCH_POINT.
-NEW_COLUMNS: tuple[str, ...] = ()
+NEW_COLUMNS = ("score_parts",)
 WORKS, SEED = 20_000, 3
 
 RANK_WITH_OLD_CODE = """
