@@ -20,8 +20,8 @@ from pathlib import Path
 
 from selection.errors import SelectionError
 from selection.files import write_atomic
-from selection.schema import short_id
 from selection.openalex.client import OpenAlexClient, add_connection_arguments, client_from_args
+from selection.schema import short_id
 
 DEFAULT_INSTITUTIONS_PATH = Path(__file__).parent / "data" / "beijing_institutions.csv"
 BEIJING_CITY = "Beijing"

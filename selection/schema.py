@@ -26,8 +26,8 @@ from selection.errors import SelectionError
 # Parquet (Arrow schema) metadata keys naming the table and its schema version.
 TABLE_KEY = b"selection.table"
 VERSION_KEY = b"selection.schema_version"
-WORKS_SCHEMA_VERSION = 1
-CANDIDATES_SCHEMA_VERSION = 2  # 2: score_parts
+WORKS_SCHEMA_VERSION = 2  # 2: authorships
+CANDIDATES_SCHEMA_VERSION = 2  # 2: score_parts and authorships
 
 JOURNAL_GROUPS = ("domestic", "international")
 
@@ -36,6 +36,21 @@ JOURNAL_GROUP_RULES = ("override", "source_country", "default")
 
 COUNTS_BY_YEAR_TYPE = pa.list_(
     pa.struct([("year", pa.int32()), ("cited_by_count", pa.int32())])
+)
+
+# Every author of a work, in OpenAlex's order (short ids, as everywhere).
+AUTHORSHIPS_TYPE = pa.list_(
+    pa.struct(
+        [
+            ("author_id", pa.string()),  # "A5023888391"
+            ("name", pa.string()),  # display name
+            ("orcid", pa.string()),  # "0000-0002-1825-0097", without https://orcid.org/
+            ("position", pa.string()),  # OpenAlex author_position: "first", "middle" or "last"
+            ("is_corresponding", pa.bool_()),
+            ("institution_ids", pa.list_(pa.string())),  # the authorship's institutions
+            ("lineage_ids", pa.list_(pa.string())),  # their lineages (themselves included), each once
+        ]
+    )
 )
 
 WORKS_SCHEMA = pa.schema(
@@ -62,6 +77,7 @@ WORKS_SCHEMA = pa.schema(
         ("beijing_institution_ids", pa.list_(pa.string())),
         ("countries", pa.list_(pa.string())),  # distinct ISO codes of all authorships
         ("authors_count", pa.int32()),
+        ("authorships", AUTHORSHIPS_TYPE),
         ("cited_by_count", pa.int32()),
         ("counts_by_year", COUNTS_BY_YEAR_TYPE),
         ("fwci", pa.float64()),
@@ -132,6 +148,7 @@ CANDIDATES_SCHEMA = pa.schema(
         ("beijing_first", pa.bool_()),
         ("beijing_corresponding", pa.bool_()),
         ("merged_work_ids", pa.list_(pa.string())),  # other records of the same DOI
+        ("authorships", AUTHORSHIPS_TYPE),
     ],
     metadata={TABLE_KEY: b"candidates", VERSION_KEY: str(CANDIDATES_SCHEMA_VERSION).encode()},
 )

@@ -11,6 +11,10 @@ a work means the same wherever it came from:
 - the corresponding author is the authorship flagged ``is_corresponding``; when OpenAlex
   flags none, the first author stands in (a convention of many journals, and a single
   author is both) and the reason is counted;
+- ``authorships`` keeps every author in OpenAlex's order: short author id, display name
+  (else the raw name), ORCID without ``https://orcid.org/``, ``author_position`` as given
+  (first, middle, last), the corresponding flag as given, the short ids of the
+  institutions and the short ids of their lineages (each id once, in order of appearance);
 - a missing or unusable field becomes None and its reason is counted in
   ``WorkNormalizer.missing``; nothing raises.
 """
@@ -77,7 +81,7 @@ class WorkNormalizer:
         else:
             self.missing["primary_topic: absent"] += 1
             subfield_id = discipline = None
-        beijing_ids, beijing_first, beijing_corresponding, countries, authors = self._authorships(get("authorships"))
+        beijing_ids, beijing_first, beijing_corresponding, countries, authors = self._beijing_authors(get("authorships"))
         counted = self._counted
         return {
             "work_id": counted("id", short_id(get("id"))),
@@ -101,7 +105,8 @@ class WorkNormalizer:
             "beijing_corresponding": beijing_corresponding,
             "beijing_institution_ids": beijing_ids,
             "countries": countries,
-            "authors_count": authors,
+            "authors_count": len(authors),
+            "authorships": authors,
             "cited_by_count": counted("cited_by_count", _integer(get("cited_by_count"))),
             "counts_by_year": self._counts_by_year(get("counts_by_year")),
             "fwci": counted("fwci", _number(get("fwci"))),
@@ -134,9 +139,9 @@ class WorkNormalizer:
             self.missing["counts_by_year: absent"] += 1
         return counts
 
-    def _authorships(self, authorships) -> tuple[list[str], bool, bool, list[str], int]:
+    def _beijing_authors(self, authorships) -> tuple[list[str], bool, bool, list[str], list[dict]]:
         """Beijing institution ids, Beijing first author, Beijing corresponding author,
-        countries and the number of authorships."""
+        countries and the ``authorships`` column's entries."""
         if authorships is None:
             self.missing["authorships: absent"] += 1
             authorships = ()
@@ -146,7 +151,9 @@ class WorkNormalizer:
         beijing_ids: set[str] = set()
         countries: set[str] = set()
         beijing_first = beijing_corresponding = any_corresponding = False
+        authors = []
         for authorship in authorships:
+            authors.append(self._author(authorship))
             institutions = authorship.get("institutions") or ()
             here = {beijing_by_id[i["id"]] for i in institutions if i.get("id") in beijing_by_id}
             if "countries" in authorship:
@@ -162,7 +169,25 @@ class WorkNormalizer:
         if authorships and not any_corresponding:
             self.missing["is_corresponding: none flagged, first author used"] += 1
             beijing_corresponding = beijing_first
-        return sorted(beijing_ids), beijing_first, beijing_corresponding, sorted(countries), len(authorships)
+        return sorted(beijing_ids), beijing_first, beijing_corresponding, sorted(countries), authors
+
+    def _author(self, authorship: dict) -> dict:
+        """One entry of the ``authorships`` column (``selection.schema.AUTHORSHIPS_TYPE``)."""
+        author = authorship.get("author") or {}
+        author_id = short_id(author.get("id"))
+        if author_id is None:
+            self.missing["authorships.author.id: absent"] += 1
+        institutions = authorship.get("institutions") or ()
+        corresponding = authorship.get("is_corresponding")
+        return {
+            "author_id": author_id,
+            "name": author.get("display_name") or authorship.get("raw_author_name"),
+            "orcid": _orcid(author.get("orcid")),
+            "position": authorship.get("author_position"),
+            "is_corresponding": None if corresponding is None else bool(corresponding),
+            "institution_ids": [short_id(i["id"]) for i in institutions if i.get("id")],
+            "lineage_ids": list(dict.fromkeys(short_id(x) for i in institutions for x in i.get("lineage") or () if x)),
+        }
 
 
 def rows_to_table(rows: list[dict]) -> pa.Table:
@@ -248,6 +273,12 @@ def _doi(text: str | None) -> str | None:
         if doi.startswith(prefix):
             return doi[len(prefix):]
     return doi
+
+
+def _orcid(text: str | None) -> str | None:
+    if not text:
+        return None
+    return text.strip().rsplit("orcid.org/", 1)[-1]
 
 
 def _subfield_id(topic: dict) -> int | None:

@@ -18,9 +18,9 @@ from selection.errors import SelectionError
 from selection.files import read_json, write_atomic, write_json
 from selection.harvest.folder import HarvestDir
 from selection.harvest.partitions import Partition, PartitionState, institution_batches, works_query
-from selection.schema import short_id
 from selection.harvest.settings import HarvestSettings
 from selection.openalex.client import PER_PAGE_MAX, OpenAlexClient
+from selection.schema import short_id
 
 log = logging.getLogger(__name__)
 

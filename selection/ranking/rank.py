@@ -31,10 +31,12 @@ RANK_INPUT_COLUMNS = (
     "work_id", "doi", "title", "publication_year", "publication_date", "type", "source_name",
     "issn_l", "issns", "journal_group", "discipline", "subfield_id", "topic_id", "beijing_any",
     "beijing_first", "beijing_corresponding", "countries", "cited_by_count", "counts_by_year",
-    "fwci", "citation_normalized_percentile", "is_retracted", "abstract",
+    "fwci", "citation_normalized_percentile", "is_retracted", "abstract", "authorships",
 )
 RANKED_TYPES = ("article", "review")
-TEXT_COLUMNS = ("title", "abstract")  # read only for the top of each list
+# Taken from the works frame only for the works that need them: the texts of the works
+# clustered, the authorships of the candidates; the universe leaves them out.
+DEFERRED_COLUMNS = ("title", "abstract", "authorships")
 SLACK = 1e-9  # float tolerance of the eligibility gate
 
 
@@ -84,6 +86,8 @@ def check_works_columns(columns) -> None:
         raise SelectionError(
             f"the works table lacks column(s) {', '.join(missing)}; "
             "write it with the harvest or selection.synthetic (schema: selection.schema.WORKS_SCHEMA)"
+            + ("; a harvest made before authorships were kept gets them with python -m selection renormalise "
+               "HARVEST_DIR" if "authorships" in missing else "")
         )
 
 
@@ -228,7 +232,7 @@ def select_universe(
     duplicate_rows, merged = _duplicate_dois(works.iloc[kept_rows], kept_rows)
     kept_rows = kept_rows[~np.isin(kept_rows, duplicate_rows)]
     funnel["distinct_doi"] = len(kept_rows)
-    columns = [name for name in RANK_INPUT_COLUMNS if name not in TEXT_COLUMNS]
+    columns = [name for name in RANK_INPUT_COLUMNS if name not in DEFERRED_COLUMNS]
     universe = works[columns].iloc[kept_rows].reset_index(drop=True)
     universe["source_row"] = kept_rows
     return universe, merged, funnel, (first_year, last_year)
@@ -501,7 +505,7 @@ def _candidate_frame(scored: ScoredUniverse, picks: pd.DataFrame) -> pd.DataFram
         [scored.values[name].notna().groupby(strata.to_numpy()).transform("sum").to_numpy() for name in INDICATORS]
     )
     source = scored.universe.iloc[rows]
-    titles = scored.works["title"].to_numpy()[source["source_row"].to_numpy()]
+    source_rows = source["source_row"].to_numpy()
     columns = {
         "work_id": picks["work_id"].to_numpy(),
         "discipline": picks["discipline"].to_numpy(),
@@ -534,8 +538,9 @@ def _candidate_frame(scored: ScoredUniverse, picks: pd.DataFrame) -> pd.DataFram
     for name in ("subfield_id", "publication_year", "type", "doi", "source_name", "issn_l",
                  "beijing_first", "beijing_corresponding"):
         columns[name] = source[name].to_numpy()
-    columns["title"] = titles
+    columns["title"] = scored.works["title"].to_numpy()[source_rows]
     columns["merged_work_ids"] = [scored.merged_dois.get(doi, []) for doi in source["doi"]]
+    columns["authorships"] = scored.works["authorships"].iloc[source_rows]
     table = pa.table(
         {name: _arrow_column(columns[name], CANDIDATES_SCHEMA.field(name).type) for name in CANDIDATE_COLUMNS},
         schema=CANDIDATES_SCHEMA,
@@ -543,8 +548,9 @@ def _candidate_frame(scored: ScoredUniverse, picks: pd.DataFrame) -> pd.DataFram
     return table.to_pandas()
 
 
-def _arrow_column(values, arrow_type: pa.DataType) -> pa.Array:
-    if isinstance(values, pa.Array):
+def _arrow_column(values, arrow_type: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    """``values`` as Arrow of ``arrow_type``; Arrow arrays and Arrow-backed columns as they are."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return values
     return pa.array(values, type=arrow_type, from_pandas=True)
 

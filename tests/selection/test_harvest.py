@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -81,6 +82,8 @@ def test_harvest_returns_exactly_the_works_that_satisfy_the_rules(clean_run, moc
     ids = table["work_id"].to_pylist()
     assert ids == sorted(ids) and len(ids) == len(set(ids))
     assert table.schema.equals(WORKS_SCHEMA) and schema_version(table.schema, "works") == WORKS_SCHEMA_VERSION
+    lengths = pc.list_value_length(table["authorships"]).to_pylist()
+    assert lengths == table["authors_count"].to_pylist() and min(lengths) > 0
     assert set(ids) == eligible_ids(mock_data, harvest_inputs.beijing_ids)
     # The synthetic draw's own answer agrees; each trap kind is left out.
     assert set(ids) >= world.eligible_work_ids

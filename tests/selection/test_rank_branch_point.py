@@ -26,7 +26,7 @@ from tests.selection.test_rank import assert_scores_recompute
 
 BRANCH_POINT = "975f112f65a5b5a0531511e2d690d1b0eb3c4d8f"
 # Columns the candidates table has gained since BRANCH_POINT.
-NEW_COLUMNS = ("score_parts",)
+NEW_COLUMNS = ("score_parts", "authorships")
 WORKS, SEED = 20_000, 3
 
 RANK_WITH_OLD_CODE = """
@@ -59,6 +59,14 @@ def test_ranks_a_synthetic_works_parquet(ranked_synthetic_works):
     candidates = pq.read_table(out / "candidates.parquet").to_pandas()
     assert len(candidates) > 1000
     assert_scores_recompute(candidates)
+
+
+def test_candidates_carry_the_authorships_of_their_works(ranked_synthetic_works):
+    works_path, out = ranked_synthetic_works
+    works = pq.read_table(works_path, columns=["work_id", "authorships"]).to_pylist()
+    authorships = {row["work_id"]: row["authorships"] for row in works}
+    candidates = pq.read_table(out / "candidates.parquet", columns=["work_id", "authorships"]).to_pylist()
+    assert all(row["authorships"] == authorships[row["work_id"]] and row["authorships"] for row in candidates)
 
 
 def branch_point_tree(folder):

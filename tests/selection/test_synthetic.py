@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pandas as pd
 import pytest
 
 from selection.disciplines import load_disciplines
-from selection.journal_groups import JournalGroupResolver
 from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
+from selection.journal_groups import JournalGroupResolver
 from selection.schema import (
     JOURNAL_GROUP_RULES,
     JOURNAL_GROUPS,
@@ -31,6 +33,7 @@ from selection.synthetic import (
     works_table,
     write_works_parquet,
 )
+from selection.synthetic.draw import author_orcids
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +195,21 @@ def test_works_frame_columns_dtypes_and_values():
     assert set(frame["type"]) == {"article", "review"}
     assert not frame["is_retracted"].any()
     assert (frame["issn_l"].notna()).all()
+
+
+def test_authors_keep_one_id_and_orcid_per_person_and_orcids_are_well_formed(world):
+    orcid_of = {}
+    for work in world.works:
+        for authorship in work["authorships"]:
+            author = authorship["author"]
+            assert orcid_of.setdefault(author["id"], author["orcid"]) == author["orcid"]
+    with_orcid = [orcid for orcid in orcid_of.values() if orcid]
+    assert 0.5 < len(with_orcid) / len(orcid_of) < 0.8  # two authors in three have one
+    assert all(re.fullmatch(r"https://orcid.org/\d{4}-\d{4}-\d{4}-\d{3}[\dX]", orcid) for orcid in with_orcid)
+    # ISO 7064 MOD 11-2 check digits of two real ORCIDs; numbers divisible by 3 have none
+    assert author_orcids(np.array([15109370, 21694234, 21825009])).to_pylist() == [
+        "0000-0001-5109-3700", "0000-0002-1694-2348", None,
+    ]
 
 
 def test_write_works_parquet_round_trips(tmp_path):
