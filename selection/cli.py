@@ -15,6 +15,7 @@ from selection.errors import SelectionError
 SUBCOMMAND_MODULES = (
     "selection.institutions",
     "selection.harvest.cli",
+    "selection.harvest.renormalise",
     "selection.harvest.snapshot",
     "selection.ranking.cli",
 )

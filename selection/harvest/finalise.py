@@ -13,8 +13,9 @@ import pyarrow.parquet as pq
 
 from selection.disciplines import load_disciplines
 from selection.files import read_json, write_atomic, write_json
+from selection.harvest.folder import HarvestDir, leaf_states
 from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table, table_counts
-from selection.harvest.scheduler import Harvester
+from selection.harvest.partitions import PartitionState
 from selection.harvest.settings import HarvestSettings
 from selection.journal_groups import JournalGroupResolver, load_overrides
 from selection.openalex.client import OpenAlexClient
@@ -51,17 +52,37 @@ def lookup_source_countries(client: OpenAlexClient, source_ids, cache_path: Path
     return cache
 
 
-def finalise(harvester: Harvester, settings: HarvestSettings, beijing_ids: set[str]) -> dict:
-    """Normalise the raw pages into ``works.parquet``; returns the manifest's counts part."""
-    out = harvester.out
-    source_ids = set().union(*(s.source_ids for s in harvester.leaf_states()))
-    source_cache = lookup_source_countries(harvester.client, source_ids, out.sources, settings.workers)
+def finalise(client: OpenAlexClient, out: HarvestDir, settings: HarvestSettings, beijing_ids: set[str]) -> dict:
+    """Look the sources' countries up, then normalise the raw pages into ``works.parquet``;
+    returns the manifest's counts part."""
+    leaves = leaf_states(out.load_states(settings.years(), len(read_json(out.plan)["batches"])))
+    source_ids = set().union(*(state.source_ids for state in leaves))
+    source_cache = lookup_source_countries(client, source_ids, out.sources, settings.workers)
+    table, counts = works_from_raw_pages(out, leaves, settings, beijing_ids, source_cache["countries"])
+    write_works(table, out.works)
+    return {
+        **counts,
+        "source_lookups": {
+            "sources": len(source_ids),
+            "with_country": sum(1 for s in source_ids if source_cache["countries"].get(s)),
+            "requests": source_cache["requests"],
+            "cost_usd": round(source_cache["cost_usd"], 6),
+        },
+    }
 
-    resolver = JournalGroupResolver(load_overrides(settings.overrides_path), source_cache["countries"])
+
+def works_from_raw_pages(
+    out: HarvestDir, leaves: list[PartitionState], settings: HarvestSettings, beijing_ids: set[str],
+    source_countries: dict[str, str | None],
+) -> tuple[pa.Table, dict]:
+    """The works table of the raw pages of ``leaves`` (deduplicated, checked against the
+    harvest rules, kept to ``settings.disciplines``, sorted by id, exactly ``WORKS_SCHEMA``)
+    and the manifest's counts of it. The harvest and ``renormalise`` both build it here."""
+    resolver = JournalGroupResolver(load_overrides(settings.overrides_path), source_countries)
     normalizer = WorkNormalizer(beijing_ids, resolver, load_disciplines(settings.disciplines_path))
     tables, rows, seen = [], [], set()
     records = rule_failures = 0
-    for work in harvester.iter_raw_works():
+    for work in out.iter_raw_works(leaves):
         records += 1
         work_id = short_id(work.get("id"))
         if work_id in seen:
@@ -81,8 +102,7 @@ def finalise(harvester: Harvester, settings: HarvestSettings, beijing_ids: set[s
     if settings.disciplines:
         table = table.filter(pc.is_in(table["discipline"], value_set=pa.array(settings.disciplines)))
     table = table.sort_by("work_id").cast(WORKS_SCHEMA)
-    write_atomic(out.works, lambda temporary: pq.write_table(table, temporary))
-    return {
+    counts = {
         "harvested_records": records,
         "duplicates_removed": records - len(seen),
         "failing_the_rules_removed": rule_failures,
@@ -90,10 +110,10 @@ def finalise(harvester: Harvester, settings: HarvestSettings, beijing_ids: set[s
         "works": table.num_rows,
         **table_counts(table),
         "missing_fields": dict(sorted(Counter(normalizer.missing).items())),
-        "source_lookups": {
-            "sources": len(source_ids),
-            "with_country": sum(1 for s in source_ids if source_cache["countries"].get(s)),
-            "requests": source_cache["requests"],
-            "cost_usd": round(source_cache["cost_usd"], 6),
-        },
     }
+    return table, counts
+
+
+def write_works(table: pa.Table, path: Path) -> None:
+    """``works.parquet``, atomically: a failure leaves the previous file."""
+    write_atomic(path, lambda temporary: pq.write_table(table, temporary))

@@ -45,7 +45,7 @@ def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, re
         manifest["query"] = query_description(harvester)
         harvester.run(on_tick=lambda: _close_session(out, manifest, client, clock, "running"))
         fetched = time.monotonic()
-        counts = finalise(harvester, settings, set(institutions))
+        counts = finalise(client, out, settings, set(institutions))
         manifest["sessions"][-1]["fetch_seconds"] = round(fetched - clock, 3)
         manifest["sessions"][-1]["finalise_seconds"] = round(time.monotonic() - fetched, 3)
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from selection.errors import SelectionError
 from selection.files import read_json, write_atomic, write_json
-from selection.harvest.folder import HarvestDir
+from selection.harvest.folder import HarvestDir, leaf_states
 from selection.harvest.partitions import Partition, PartitionState, institution_batches, works_query
 from selection.harvest.settings import HarvestSettings
 from selection.openalex.client import PER_PAGE_MAX, OpenAlexClient
@@ -65,27 +65,14 @@ class Harvester:
         else:
             self.batches = institution_batches(beijing_ids, self.settings.batch_size)
             write_json(self.out.plan, {"identity": identity, "batches": self.batches})
-        for year in range(self.settings.from_year, self.settings.to_year + 1):
-            for batch in range(len(self.batches)):
-                self._load(Partition(year, batch, f"{year}-01-01", f"{year}-12-31"))
+        self._states = self.out.load_states(self.settings.years(), len(self.batches))
+        for state in leaf_states(self._states):
+            if state.count is not None:
+                self._expected_pages[state.key] = math.ceil(state.count / PER_PAGE_MAX)
+            if state.status != "done":
+                self._forget_pages_from(state)
+                self._enqueue(Partition(**state.partition), state)
         self._works_fetched = sum(state.works for state in self._states.values())
-
-    def _load(self, partition: Partition) -> None:
-        path = self.out.checkpoint(partition.key)
-        if path.exists():
-            state = PartitionState(**read_json(path))
-        else:
-            state = PartitionState(key=partition.key, partition=asdict(partition))
-        self._states[state.key] = state
-        if state.status == "split":
-            for child_key in state.children:
-                self._load(Partition(**read_json(self.out.checkpoint(child_key))["partition"]))
-            return
-        if state.count is not None:
-            self._expected_pages[state.key] = math.ceil(state.count / PER_PAGE_MAX)
-        if state.status != "done":
-            self._forget_pages_from(state)
-            self._enqueue(partition, state)
 
     def _forget_pages_from(self, state: PartitionState) -> None:
         """Delete raw pages a killed run wrote after the partition's last checkpoint."""
@@ -254,17 +241,6 @@ class Harvester:
         return f"{self._works_fetched} works, {self.client.stats.requests / elapsed:.1f} req/s"
 
     # -- finishing ------------------------------------------------------------------
-
-    def leaf_states(self) -> list[PartitionState]:
-        """The partitions that hold pages (not split), in key order."""
-        return sorted((s for s in self._states.values() if s.status != "split"), key=lambda s: s.key)
-
-    def iter_raw_works(self):
-        """Every work of every raw page, partition by partition, page by page."""
-        for state in self.leaf_states():
-            for number in range(state.pages):
-                with gzip.open(self.out.raw_page(state.key, number), "rb") as handle:
-                    yield from json.loads(handle.read())["results"]
 
     def partition_summary(self) -> dict:
         """Counts and costs over all partitions, for the manifest."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 BATCH_SIZE_MAX = 50  # ids in one OR filter (an OpenAlex limit)
 DEFAULT_WORKERS = 16
@@ -45,6 +45,20 @@ class HarvestSettings:
     disciplines: tuple[str, ...] | None = None
     disciplines_path: str | None = None
     overrides_path: str | None = None
+
+    @classmethod
+    def from_manifest(cls, saved: dict) -> HarvestSettings:
+        """The settings a harvest manifest recorded (``manifest["settings"]``), keys this
+        version does not know left out, missing ones at their defaults."""
+        known = {field.name for field in fields(cls)}
+        values = {name: value for name, value in saved.items() if name in known}
+        if values.get("disciplines") is not None:
+            values["disciplines"] = tuple(values["disciplines"])
+        return cls(**values)
+
+    def years(self) -> range:
+        """The publication years of the window."""
+        return range(self.from_year, self.to_year + 1)
 
     def query_identity(self) -> dict:
         """The settings a resumed run must share with the run it continues."""

@@ -16,6 +16,7 @@ from selection.institutions import InstitutionEntry, load_institution_list, writ
 from selection.openalex.mockserver import Faults, MockData, MockOpenAlexServer
 from selection.synthetic import generate_world
 from tests.conftest import shared_data_dir
+from tests.selection.harvest_helpers import run
 
 WORLD_WORKS = 3000
 WORLD_SEED = 7
@@ -73,3 +74,11 @@ def harvest_inputs(world, tmp_path_factory) -> HarvestInputs:
     lines = ["issn,cn_number,title,note"] + [f"{issn},{cn},," for issn, cn in sorted(world.journal_overrides.items())]
     overrides.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return HarvestInputs(institutions, overrides, set(entries))
+
+
+@pytest.fixture(scope="session")
+def clean_run(_running_server, harvest_inputs, tmp_path_factory):
+    """One harvest of the mock server (read it, do not change it): its folder and manifest."""
+    out = tmp_path_factory.mktemp("clean") / "harvest"
+    manifest = run(_running_server, harvest_inputs, out)
+    return out, manifest

@@ -28,7 +28,7 @@ import pytest
 from selection.harvest.run import harvest
 from selection.openalex.client import OpenAlexClient
 from tests.conftest import REPO_ROOT
-from tests.selection.test_harvest import harvest_settings
+from tests.selection.harvest_helpers import harvest_settings
 
 # (signal, whether the run has started: served at least one page) for each interruption in
 # turn; a run that has not started is killed at a random moment before its first page,

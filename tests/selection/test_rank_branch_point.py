@@ -1,30 +1,23 @@
 """Ranking the same input gives the same candidates as the code this branch started from.
 
-The ranking at ``BRANCH_POINT`` (main when the selection library was split into
-subpackages, given authorships and a structured score explanation) is taken out of git
-into a temporary folder and run on the same synthetic works.parquet in a subprocess of
-its own; its candidates table must equal today's minus the columns added since, value for
-value (floats exactly). The commit is named, not found (a merge base would become this
-very code once merged and the test would compare the code with itself).
+The ranking at the branch point (``tests.selection.branch_point``) runs on the same
+synthetic works.parquet in a subprocess of its own; its candidates table must equal
+today's minus the columns added since, value for value (floats exactly).
 """
 
 from __future__ import annotations
 
-import io
-import shutil
 import subprocess
 import sys
-import tarfile
 
 import pyarrow.parquet as pq
 import pytest
 
 from selection.cli import main
 from selection.synthetic import works_frame, write_works_parquet
-from tests.conftest import REPO_ROOT
+from tests.selection.branch_point import branch_point_tree
 from tests.selection.test_rank import assert_scores_recompute
 
-BRANCH_POINT = "975f112f65a5b5a0531511e2d690d1b0eb3c4d8f"
 # Columns the candidates table has gained since BRANCH_POINT.
 NEW_COLUMNS = ("score_parts", "authorships")
 WORKS, SEED = 20_000, 3
@@ -67,23 +60,6 @@ def test_candidates_carry_the_authorships_of_their_works(ranked_synthetic_works)
     authorships = {row["work_id"]: row["authorships"] for row in works}
     candidates = pq.read_table(out / "candidates.parquet", columns=["work_id", "authorships"]).to_pylist()
     assert all(row["authorships"] == authorships[row["work_id"]] and row["authorships"] for row in candidates)
-
-
-def branch_point_tree(folder):
-    """The ``selection`` package as it was at BRANCH_POINT, extracted into ``folder``."""
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed, so the branch point's code cannot be read")
-    archive = subprocess.run(
-        ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", BRANCH_POINT, "selection"], capture_output=True
-    )
-    if archive.returncode != 0:
-        pytest.skip(f"commit {BRANCH_POINT} is not in this checkout: {archive.stderr.decode().strip()}")
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(folder, filter="data")
-        else:
-            tar.extractall(folder)
-    return folder
 
 
 def test_the_candidates_are_those_of_the_branch_point_apart_from_the_new_columns(ranked_synthetic_works, tmp_path):
