@@ -13,7 +13,7 @@ from selection.errors import SelectionError
 from selection.harvest.normalize import check_window
 from selection.harvest.run import harvest
 from selection.harvest.settings import BATCH_SIZE_MAX, DEFAULT_SPLIT_ABOVE, DEFAULT_WORKERS, HarvestSettings
-from selection.institutions import DEFAULT_INSTITUTIONS_PATH
+from selection.institutions import CACHE_DIR_VARIABLE, DEFAULT_INSTITUTIONS_PATH, DEFAULT_MAX_AGE_DAYS
 from selection.openalex.client import PER_PAGE_MAX, add_connection_arguments, client_from_args
 
 
@@ -32,7 +32,13 @@ def register(subparsers) -> None:
     parser.add_argument("--split-above", type=int, default=DEFAULT_SPLIT_ABOVE,
                         help=f"split a partition with more works into date ranges (default {DEFAULT_SPLIT_ABOVE})")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE_MAX, help="institution ids per OR filter (at most 50)")
-    parser.add_argument("--institutions", type=Path, help=f"Beijing institution list (default {DEFAULT_INSTITUTIONS_PATH.name})")
+    parser.add_argument("--institutions", type=Path,
+                        help="Beijing institution list CSV (default: built from the server at the start, every "
+                        f"institution it places in Beijing plus the manual rows of {DEFAULT_INSTITUTIONS_PATH.name}; "
+                        "a resumed run keeps the list of the run it continues)")
+    parser.add_argument("--institutions-max-age-days", type=int, default=DEFAULT_MAX_AGE_DAYS,
+                        help=f"reuse a list built from the same server for this many days (default {DEFAULT_MAX_AGE_DAYS}; "
+                        f"0 builds it anew; cached in ${CACHE_DIR_VARIABLE}, else ~/.cache/capital-academic-selection)")
     parser.add_argument("--disciplines", help="comma-separated discipline keys to keep (default: all works)")
     parser.add_argument("--disciplines-file", type=Path, help="discipline mapping TOML (default: the packaged one)")
     parser.add_argument("--journal-overrides", type=Path, help="ISSN -> CN number table (default: the packaged one)")
@@ -46,6 +52,8 @@ def settings_from_args(args: argparse.Namespace, today: dt.date | None = None) -
     check_window(args.from_year, args.to_year, today)
     if not 1 <= args.batch_size <= BATCH_SIZE_MAX:
         raise SelectionError(f"--batch-size must be between 1 and {BATCH_SIZE_MAX}")
+    if args.institutions_max_age_days < 0:
+        raise SelectionError("--institutions-max-age-days must be 0 (always build the list anew) or more")
     if args.workers < 1:
         raise SelectionError("--workers must be at least 1")
     if args.split_above < PER_PAGE_MAX:
@@ -62,7 +70,8 @@ def settings_from_args(args: argparse.Namespace, today: dt.date | None = None) -
     return HarvestSettings(
         from_year=args.from_year,
         to_year=args.to_year,
-        institutions_path=str(args.institutions or DEFAULT_INSTITUTIONS_PATH),
+        institutions_path=str(args.institutions) if args.institutions else None,
+        institutions_max_age_days=args.institutions_max_age_days,
         batch_size=args.batch_size,
         split_above=args.split_above,
         workers=args.workers,

@@ -27,6 +27,7 @@ class HarvestDir:
         self.works = root / "works.parquet"
         self.plan = self.state / "plan.json"
         self.sources = self.state / "source_countries.json"
+        self.institutions = self.state / "institutions.csv"  # the list the harvest used
 
     def create(self) -> None:
         """Make the folders and remove temporary files a killed run left behind."""

@@ -14,33 +14,43 @@ from selection.harvest.folder import HarvestDir, prepare_output
 from selection.harvest.partitions import Partition, works_query
 from selection.harvest.scheduler import Harvester
 from selection.harvest.settings import WORK_SELECT, HarvestSettings
-from selection.institutions import load_institution_list
+from selection.institutions import (
+    InstitutionEntry,
+    InstitutionList,
+    list_from_file,
+    list_from_server,
+    load_institution_list,
+    write_institution_list,
+)
 from selection.openalex.client import PER_PAGE_MAX, OpenAlexClient
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the institution list's record, settings.institutions_max_age_days
 
 
 def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
-    """Run (or resume) a harvest into ``out_dir``; returns the final manifest."""
+    """Run (or resume) a harvest into ``out_dir``; returns the final manifest.
+
+    The Beijing institution list is ``settings.institutions_path`` when given, else built
+    from the server at the start (``selection.institutions.list_from_server``); a resumed
+    run without a file takes the list the run it continues used (``state/institutions.csv``).
+    """
     out = HarvestDir(out_dir)
-    institutions = load_institution_list(settings.institutions_path)
+    # A list file is checked before anything is written; a list from the server is built
+    # once the manifest exists, so that a failure is recorded there.
+    from_file = list_from_file(settings.institutions_path) if settings.institutions_path else None
     prepare_output(out, resume)
     clock = time.monotonic()
     previous = out.read_manifest() or {}
     manifest = {
         "version": MANIFEST_VERSION,
         "status": "running",
-        "settings": {
-            **asdict(settings),
-            "base_url": client.base_url,
-            "rate": client.limiter.rate,
-            "institutions": len(institutions),
-        },
+        "settings": {**asdict(settings), "base_url": client.base_url, "rate": client.limiter.rate},
         "sessions": previous.get("sessions", []) + [{"started_at": _now()}],
     }
     write_json(out.manifest, manifest)
     harvester = Harvester(client, settings, out, quiet=quiet)
     try:
+        institutions, manifest["institutions"] = _institution_list(client, settings, out, previous, resume, from_file)
         harvester.plan(list(institutions), resume)
         manifest["query"] = query_description(harvester)
         harvester.run(on_tick=lambda: _close_session(out, manifest, client, clock, "running"))
@@ -70,6 +80,24 @@ def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, re
     manifest["files"] = {"works": out.works.name, "raw_pages": f"raw/*.jsonl.gz ({partitions['pages']} files)"}
     _close_session(out, manifest, client, clock, "complete")
     return manifest
+
+
+def _institution_list(
+    client: OpenAlexClient, settings: HarvestSettings, out: HarvestDir, previous: dict, resume: bool,
+    from_file: InstitutionList | None,
+) -> tuple[dict[str, InstitutionEntry], dict]:
+    """The Beijing institutions of this run and the manifest's record of their list.
+
+    A resumed run without a list file continues with the copy the run before it kept
+    (``state/institutions.csv``) and its record; otherwise the file, or the list built from
+    the server, is copied there.
+    """
+    record = previous.get("institutions")
+    if resume and from_file is None and record is not None and out.institutions.exists():
+        return load_institution_list(out.institutions), record
+    listing = from_file or list_from_server(client, settings.institutions_max_age_days)
+    write_institution_list(listing.entries, out.institutions)
+    return listing.entries, {**listing.describe(), "copy": str(out.institutions.relative_to(out.root))}
 
 
 def query_description(harvester: Harvester) -> dict:

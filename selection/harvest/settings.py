@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from selection.institutions import DEFAULT_MAX_AGE_DAYS
+
 BATCH_SIZE_MAX = 50  # ids in one OR filter (an OpenAlex limit)
 DEFAULT_WORKERS = 16
 DEFAULT_SPLIT_ABOVE = 10_000
@@ -38,7 +40,8 @@ class HarvestSettings:
 
     from_year: int
     to_year: int
-    institutions_path: str
+    institutions_path: str | None = None  # None: build the list from the server harvested
+    institutions_max_age_days: int = DEFAULT_MAX_AGE_DAYS  # how long a list built so is reused
     batch_size: int = BATCH_SIZE_MAX
     split_above: int = DEFAULT_SPLIT_ABOVE
     workers: int = DEFAULT_WORKERS

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from selection.institutions import InstitutionEntry, load_institution_list, write_institution_list
+from selection.institutions import CACHE_DIR_VARIABLE, InstitutionEntry, load_institution_list, write_institution_list
 from selection.openalex.mockserver import Faults, MockData, MockOpenAlexServer
 from selection.synthetic import generate_world
 from tests.conftest import shared_data_dir
@@ -30,6 +30,14 @@ class HarvestInputs:
     institutions: Path  # the world's Beijing institutions plus the packaged list
     overrides: Path  # the world's journal overrides
     beijing_ids: set[str]
+
+
+@pytest.fixture(autouse=True)
+def institution_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Lists built from a server are cached in a folder of the test session, never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")
