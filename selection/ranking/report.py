@@ -9,25 +9,27 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from selection.disciplines import DisciplineMap
 from selection.files import file_sha256, replace_folder, write_json
+from selection.ranking.charts import write_charts
 from selection.ranking.explain import ScoreExplanation, explain
+from selection.ranking.labels_zh import (
+    GROUP_NAMES_ZH,
+    INDICATOR_NAMES_ZH,
+    STABILITY_NAMES_ZH,
+    TYPE_NAMES_ZH,
+    discipline_name_zh,
+)
 from selection.ranking.rank import RankResult
 from selection.schema import CANDIDATES_FILE, CANDIDATES_SCHEMA, CHART_FILES, INDICATORS, SUMMARY_FILE
 
-GROUP_NAMES_ZH = {"domestic": "国内期刊", "international": "国际期刊"}
-INDICATOR_NAMES_ZH = {"influence": "国际影响力", "hot": "热度", "frontier": "前沿性", "originality": "原创性"}
-STABILITY_NAMES_ZH = {"secure": "稳定", "borderline": "临界"}
-TYPE_NAMES_ZH = {"article": "论文", "review": "综述"}
 OUTPUT_FILES = (CANDIDATES_FILE, "candidates.xlsx", SUMMARY_FILE, *CHART_FILES)
 # Spreadsheet programs read text starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -175,7 +177,7 @@ def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: 
     for entry in result.lists:
         _append(
             overview,
-            (_discipline_name(disciplines, entry["discipline"]), GROUP_NAMES_ZH[entry["journal_group"]],
+            (discipline_name_zh(disciplines, entry["discipline"]), GROUP_NAMES_ZH[entry["journal_group"]],
              entry["pool"], entry["eligible"], entry["selected"], entry["quota"], entry["shortfall"]),
         )
     overview.append(())
@@ -185,13 +187,13 @@ def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: 
     for name in INDICATORS:
         _append(overview, (f"{INDICATOR_NAMES_ZH[name]}默认权重", result.settings.weights[name]))
     for discipline, overrides in sorted(result.settings.discipline_weights.items()):
-        _append(overview, (f"{_discipline_name(disciplines, discipline)}权重调整", json.dumps(overrides)))
+        _append(overview, (f"{discipline_name_zh(disciplines, discipline)}权重调整", json.dumps(overrides)))
 
     used_names: set[str] = set()
     per_list = dict(tuple(result.candidates.groupby(["discipline", "journal_group"], sort=False)))
     for entry in result.lists:  # every list gets its sheet, an empty one only headers
         discipline, group = entry["discipline"], entry["journal_group"]
-        sheet = workbook.create_sheet(_sheet_name(_discipline_name(disciplines, discipline), group, used_names))
+        sheet = workbook.create_sheet(_sheet_name(discipline_name_zh(disciplines, discipline), group, used_names))
         sheet.freeze_panes = "B2"
         header_row(sheet, [title for title, _ in _XLSX_COLUMNS])
         rows = per_list.get((discipline, group))
@@ -199,65 +201,6 @@ def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: 
             row["quota"] = result.settings.per_group
             _append(sheet, [cell(row) for _, cell in _XLSX_COLUMNS])
     workbook.save(path)
-
-
-def _discipline_name(disciplines: DisciplineMap, key: str) -> str:
-    return disciplines.get(key).name_zh if key in disciplines else key
-
-
-def write_charts(result: RankResult, folder: Path) -> None:
-    """Score distributions, the largest topic share per list, and indicator correlations, as PNG."""
-    pool = result.pool
-    # Figure objects rather than pyplot: no global backend state, safe inside the web app.
-    figure = Figure(figsize=(11, 4))
-    axes = figure.subplots(1, 2, sharey=True)
-    for axis, group in zip(axes, ("domestic", "international"), strict=True):
-        scores = pool.loc[pool["journal_group"] == group]
-        bins = np.linspace(0, 1, 41)
-        axis.hist(scores.loc[scores["eligible"], "score"], bins=bins, alpha=0.6, label="eligible pool")
-        axis.hist(scores.loc[scores["selected"], "score"], bins=bins, alpha=0.8, label="selected")
-        axis.set_title(f"{group} journals: composite score")
-        axis.set_xlabel("score")
-        axis.legend()
-    axes[0].set_ylabel("works")
-    _save(figure, folder / "score_distributions.png")
-
-    candidates = result.candidates
-    shares = (
-        candidates.groupby(["discipline", "journal_group", "topic_id"]).size()
-        .groupby(level=[0, 1]).max()
-        / result.settings.per_group
-    ) if len(candidates) else pd.Series(dtype=float)
-    figure = Figure(figsize=(8, max(3, 0.28 * len(shares) + 1)))
-    axis = figure.subplots()
-    labels = [f"{discipline} / {group}" for discipline, group in shares.index]
-    axis.barh(labels, shares.to_numpy())
-    axis.axvline(result.settings.topic_cap_share, color="red", linestyle="--", label="topic cap")
-    axis.set_xlabel("seats taken by the largest topic, share of the quota")
-    axis.invert_yaxis()
-    axis.legend()
-    _save(figure, folder / "topic_shares.png")
-
-    columns = [f"{name}_percentile" for name in INDICATORS]
-    correlation = (
-        candidates[columns].corr(method="spearman").fillna(0).to_numpy() if len(candidates) > 1
-        else np.eye(len(columns))
-    )
-    figure = Figure(figsize=(5.5, 4.5))
-    axis = figure.subplots()
-    image = axis.imshow(correlation, vmin=-1, vmax=1, cmap="coolwarm")
-    axis.set_xticks(range(len(INDICATORS)), INDICATORS, rotation=30)
-    axis.set_yticks(range(len(INDICATORS)), INDICATORS)
-    for (i, j), value in np.ndenumerate(correlation):
-        axis.text(j, i, f"{value:.2f}", ha="center", va="center")
-    axis.set_title("Spearman correlation of indicator percentiles (candidates)")
-    figure.colorbar(image)
-    _save(figure, folder / "indicator_correlations.png")
-
-
-def _save(figure: Figure, path: Path) -> None:
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
 
 
 def summary_document(result: RankResult, disciplines: DisciplineMap, input_info: dict, candidates_sha256: str) -> dict:
@@ -271,7 +214,7 @@ def summary_document(result: RankResult, disciplines: DisciplineMap, input_info:
     }
     for part in ("lists", "shortfalls"):
         document[part] = [
-            {**entry, "discipline_zh": _discipline_name(disciplines, entry["discipline"])} for entry in document[part]
+            {**entry, "discipline_zh": discipline_name_zh(disciplines, entry["discipline"])} for entry in document[part]
         ]
     return document
 
@@ -284,7 +227,7 @@ def write_report(result: RankResult, disciplines: DisciplineMap, input_info: dic
     def write_outputs(folder: Path) -> None:
         write_candidates_parquet(result.candidates, folder / CANDIDATES_FILE)
         write_candidates_xlsx(result, disciplines, folder / "candidates.xlsx")
-        write_charts(result, folder)
+        write_charts(result, disciplines, folder)
         sha256 = file_sha256(folder / CANDIDATES_FILE)
         write_json(folder / SUMMARY_FILE, summary_document(result, disciplines, input_info, sha256))
 
