@@ -629,8 +629,8 @@ def _make_handler(server: MockOpenAlexServer):
     return Handler
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m selection.openalex.mockserver``: serve until interrupted; prints the URL first."""
+def build_parser() -> argparse.ArgumentParser:
+    """The options of ``python -m selection.openalex.mockserver``."""
     parser = argparse.ArgumentParser(prog="python -m selection.openalex.mockserver", description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared-data", type=Path, help="folder holding openalex/ with the real records")
     parser.add_argument("--synthetic", type=int, default=0, help="also serve a synthetic world of N works")
@@ -644,6 +644,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retry-after", type=float, default=0.0, help="Retry-After seconds on a 429")
     parser.add_argument("--truncate-rate", type=float, default=0.0, help="share of bodies cut short")
     parser.add_argument("--latency", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"), help="seconds per request")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m selection.openalex.mockserver``: serve until interrupted; prints the URL first."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.shared_data is None and not args.synthetic:
         parser.error("give --shared-data, --synthetic N or both")
