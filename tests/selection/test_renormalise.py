@@ -92,7 +92,7 @@ def _without_raw_pages(folder):
 
 
 def _damaged_page(folder):
-    page = sorted((folder / "raw").glob("*.jsonl.gz"))[-1]
+    page = sorted((folder / "raw").glob("*.jsonl.gz"))[0]
     page.write_bytes(gzip.compress(b'{"meta": {}, "results": ['))
 
 
