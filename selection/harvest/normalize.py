@@ -63,6 +63,9 @@ class WorkNormalizer:
         self.journal_groups = journal_groups
         self.disciplines = disciplines
         self.missing: Counter[str] = Counter()
+        # (institution id, its lineage) -> (short id, short lineage ids): institutions recur
+        # in thousands of authorships, so each is shortened once.
+        self._institutions: dict[tuple, tuple[str | None, tuple[str, ...]]] = {}
 
     def row(self, work: dict) -> dict:
         """One row with exactly the ``WORKS_COLUMNS`` keys, in schema order."""
@@ -177,7 +180,7 @@ class WorkNormalizer:
         author_id = short_id(author.get("id"))
         if author_id is None:
             self.missing["authorships.author.id: absent"] += 1
-        institutions = authorship.get("institutions") or ()
+        institutions = [self._institution(institution) for institution in authorship.get("institutions") or ()]
         corresponding = authorship.get("is_corresponding")
         return {
             "author_id": author_id,
@@ -185,9 +188,18 @@ class WorkNormalizer:
             "orcid": _orcid(author.get("orcid")),
             "position": authorship.get("author_position"),
             "is_corresponding": None if corresponding is None else bool(corresponding),
-            "institution_ids": [short_id(i["id"]) for i in institutions if i.get("id")],
-            "lineage_ids": list(dict.fromkeys(short_id(x) for i in institutions for x in i.get("lineage") or () if x)),
+            "institution_ids": [institution_id for institution_id, _ in institutions if institution_id],
+            "lineage_ids": list(dict.fromkeys(member for _, lineage in institutions for member in lineage)),
         }
+
+    def _institution(self, institution: dict) -> tuple[str | None, tuple[str, ...]]:
+        """An authorship's institution as its short id and the short ids of its lineage."""
+        key = (institution.get("id"), tuple(institution.get("lineage") or ()))
+        shortened = self._institutions.get(key)
+        if shortened is None:
+            shortened = (short_id(key[0]), tuple(short_id(member) for member in key[1] if member))
+            self._institutions[key] = shortened
+        return shortened
 
 
 def rows_to_table(rows: list[dict]) -> pa.Table:
