@@ -192,11 +192,9 @@ def list_from_server(client: OpenAlexClient, max_age_days: int, now: dt.datetime
     now = now or dt.datetime.now(dt.timezone.utc)
     path = cached_list_path(client.base_url)
     about = path.with_suffix(".json")
-    if path.exists() and about.exists():
-        built = read_json(about)
-        built_at = dt.datetime.fromisoformat(built["built_at"])
-        if built.get("base_url") == client.base_url and now - built_at < dt.timedelta(days=max_age_days):
-            return InstitutionList(load_institution_list(path), f"built from {client.base_url}", built["built_at"], path)
+    cached = _cached_list(path, about, client.base_url, now - dt.timedelta(days=max_age_days))
+    if cached is not None:
+        return cached
     from_server = beijing_institutions_from_openalex(client)
     if not from_server:
         raise SelectionError(
@@ -209,6 +207,19 @@ def list_from_server(client: OpenAlexClient, max_age_days: int, now: dt.datetime
     built_at = now.isoformat(timespec="seconds")
     write_json(about, {"base_url": client.base_url, "built_at": built_at, "institutions": len(entries)})
     return InstitutionList(entries, f"built from {client.base_url}", built_at, path)
+
+
+def _cached_list(path: Path, about: Path, base_url: str, built_after: dt.datetime) -> InstitutionList | None:
+    """The cached list of ``base_url`` when it was built after ``built_after``; None when
+    there is none, it is older, or the cache cannot be read (it is then built anew)."""
+    try:
+        built = read_json(about)
+        built_at = dt.datetime.fromisoformat(built["built_at"])
+        if built["base_url"] != base_url or built_at <= built_after:
+            return None
+        return InstitutionList(load_institution_list(path), f"built from {base_url}", built["built_at"], path)
+    except (OSError, ValueError, KeyError, TypeError, SelectionError):
+        return None
 
 
 def register(subparsers) -> None:

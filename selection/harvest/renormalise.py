@@ -37,7 +37,8 @@ def renormalise(folder: str | Path) -> dict:
             raise SelectionError(
                 f"{out.root} lacks {needed.relative_to(out.root)}, which renormalise needs; harvest again into a new folder"
             )
-    plan = read_json(out.plan)
+    plan = _read_state(out.plan)
+    countries = _read_state(out.sources)["countries"]
     settings = HarvestSettings.from_manifest(manifest["settings"])
     leaves = leaf_states(out.load_states(settings.years(), len(plan["batches"])))
     unfinished = [state.key for state in leaves if state.status != "done"]
@@ -47,9 +48,7 @@ def renormalise(folder: str | Path) -> dict:
     if pages == 0 or not any(out.raw.glob("*.jsonl.gz")):
         raise SelectionError(f"{out.root} has no raw pages (raw/*.jsonl.gz) to rebuild from; harvest again")
     previous_sha256 = file_sha256(out.works) if out.works.exists() else None
-    table, counts = works_from_raw_pages(
-        out, leaves, settings, set(plan["identity"]["institution_ids"]), read_json(out.sources)["countries"]
-    )
+    table, counts = works_from_raw_pages(out, leaves, settings, set(plan["identity"]["institution_ids"]), countries)
     write_works(table, out.works)
     manifest["counts"] = {**manifest.get("counts", {}), **counts}
     manifest["renormalised"] = [
@@ -65,6 +64,14 @@ def renormalise(folder: str | Path) -> dict:
     ]
     write_json(out.manifest, manifest)
     return manifest
+
+
+def _read_state(path: Path) -> dict:
+    """A state file of the harvest, or SelectionError naming it when it is damaged."""
+    try:
+        return read_json(path)
+    except ValueError as exc:
+        raise SelectionError(f"{path} is damaged ({exc}); harvest again into a new folder") from None
 
 
 def _complete_harvest_manifest(out: HarvestDir) -> dict:

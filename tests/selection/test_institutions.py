@@ -120,6 +120,8 @@ def test_a_list_built_from_the_server_is_cached_per_base_url_for_its_age(mock_se
     rebuilt = list_from_server(client, max_age_days=30, now=later)
     assert mock_server.total_requests() > requests and rebuilt.date == later.isoformat(timespec="seconds")
     assert cached_list_path("http://127.0.0.1:1") != cached_list_path("http://127.0.0.1:2")
+    rebuilt.path.with_suffix(".json").write_text("{not json")  # a damaged cache is built anew
+    assert list_from_server(client, max_age_days=30).entries == built.entries
 
 
 def test_a_server_that_places_no_institution_in_beijing_is_refused():

@@ -108,6 +108,8 @@ def _damaged_page(folder):
          r"raw page .*\.p00000\.jsonl\.gz is missing; harvest again into a new folder"),
         (_damaged_page, "raw page .* is damaged"),
         (lambda folder: (folder / "state" / "plan.json").unlink(), "lacks state/plan.json"),
+        (lambda folder: (folder / "state" / "source_countries.json").write_text("{"),
+         r"source_countries.json is damaged \(.*\); harvest again"),
     ],
 )
 def test_a_folder_that_cannot_be_renormalised_is_one_error_line_and_keeps_its_works(
