@@ -1,12 +1,12 @@
 """Harvest throughput against the local OpenAlex server, at OpenAlex's pace.
 
-Starts ``python -m selection.mockserver`` with a synthetic world and 500-1500 ms per page
+Starts ``python -m selection.openalex.mockserver`` with a synthetic world and 500-1500 ms per page
 (OpenAlex pages of 200 full records take about a second), then measures in one run:
 
 1. plain pyalex, sequential cursor paging of one partition's query (pyalex's own
    ``Works().paginate()``; a transport adapter sends its https://api.openalex.org
    requests to the local server) for a few seconds;
-2. ``selection.harvest`` under a 10 requests/s limit: works/s of the fetch phase, its
+2. ``selection.harvest.run.harvest`` under a 10 requests/s limit: works/s of the fetch phase, its
    ratio to the ceiling (rate x 200 works) and to the sequential figure;
 3. parse-and-normalise throughput of the harvested raw pages on one core, against plain
    ``json.loads`` of the same bytes.
@@ -34,11 +34,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from selection.disciplines import load_disciplines  # noqa: E402
-from selection.harvest import HarvestSettings, Partition, harvest, works_query  # noqa: E402
+from selection.harvest.partitions import Partition, works_query  # noqa: E402
+from selection.harvest.run import harvest  # noqa: E402
+from selection.harvest.settings import HarvestSettings  # noqa: E402
 from selection.institutions import beijing_institutions_from_openalex, write_institution_list  # noqa: E402
 from selection.journal_groups import JournalGroupResolver, load_overrides  # noqa: E402
-from selection.normalize import WorkNormalizer, rows_to_table  # noqa: E402
-from selection.openalex import PER_PAGE_MAX, OpenAlexClient  # noqa: E402
+from selection.harvest.normalize import WorkNormalizer, rows_to_table  # noqa: E402
+from selection.openalex.client import PER_PAGE_MAX, OpenAlexClient  # noqa: E402
 
 CEILING_TARGET = 0.85
 SEQUENTIAL_TARGET = 5.0
@@ -59,7 +61,7 @@ class LocalServerAdapter(requests.adapters.HTTPAdapter):
 def start_server(args) -> tuple[subprocess.Popen, str]:
     """The mock server in its own process (its JSON work must not share our GIL)."""
     command = [
-        sys.executable, "-m", "selection.mockserver", "--synthetic", str(args.works), "--seed", str(args.seed),
+        sys.executable, "-m", "selection.openalex.mockserver", "--synthetic", str(args.works), "--seed", str(args.seed),
         "--latency", str(args.latency[0]), str(args.latency[1]),
     ]
     process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)

@@ -64,9 +64,9 @@ def rank(path: Path, out: Path) -> dict:
     """The rank command's work, timed from its imports on, with a breakdown."""
     started = time.perf_counter()
     from selection.disciplines import load_disciplines
-    from selection.rank import load_works, rank_works
-    from selection.rank_report import file_sha256, write_report
-    from selection.ranking_settings import load_rank_settings
+    from selection.ranking.rank import load_works, rank_works
+    from selection.ranking.report import file_sha256, write_report
+    from selection.ranking.settings import load_rank_settings
 
     imported = time.perf_counter()
     settings, disciplines = load_rank_settings(), load_disciplines()

@@ -14,9 +14,10 @@ from selection.errors import SelectionError
 
 SUBCOMMAND_MODULES = (
     "selection.institutions",
-    "selection.harvest",
-    "selection.snapshot",
-    "selection.rank_cli",
+    "selection.harvest.cli",
+    "selection.harvest.renormalise",
+    "selection.harvest.snapshot",
+    "selection.ranking.cli",
 )
 
 

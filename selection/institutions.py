@@ -1,4 +1,4 @@
-"""The editable list of Beijing institutions the harvest queries works by.
+"""The list of Beijing institutions the harvest queries works by.
 
 OpenAlex has no filter on an institution's city, so the list is built from
 ``/institutions?filter=country_code:cn`` keeping ``geo.city == "Beijing"`` (reason
@@ -7,26 +7,37 @@ Only exact ids are listed: the lineage of the Chinese Academy of Sciences covers
 institutes all over China, so CAS institutes appear one by one, never through CAS.
 
 The file is CSV with the columns ``institution_id,display_name,city,reason,note``.
+
+By default a harvest builds the list from the server it harvests (``list_from_server``:
+every geo match plus the manual rows of the packaged list) and caches it per base URL for
+``DEFAULT_MAX_AGE_DAYS`` in ``cache_dir()``; the packaged list alone (50 institutions)
+misses large Beijing universities.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
+import hashlib
 import io
 import os
 import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from selection.errors import SelectionError
-from selection.normalize import short_id
-from selection.openalex import OpenAlexClient, add_connection_arguments, client_from_args
+from selection.files import read_json, write_atomic, write_json
+from selection.openalex.client import OpenAlexClient, add_connection_arguments, client_from_args
+from selection.schema import short_id
 
 DEFAULT_INSTITUTIONS_PATH = Path(__file__).parent / "data" / "beijing_institutions.csv"
 BEIJING_CITY = "Beijing"
 REASONS = ("geo", "manual")
 INSTITUTION_SELECT = ["id", "display_name", "country_code", "geo"]
+DEFAULT_MAX_AGE_DAYS = 30
+CACHE_DIR_VARIABLE = "SELECTION_CACHE_DIR"
 
 _INSTITUTION_ID = re.compile(r"^I\d+$")
 
@@ -76,7 +87,7 @@ def load_institution_list(path: str | Path | None = None) -> dict[str, Instituti
 
 
 def write_institution_list(entries: dict[str, InstitutionEntry], path: str | Path) -> None:
-    """Write the list sorted by id, atomically (a temporary file, then a rename)."""
+    """Write the list sorted by id, atomically (``selection.files.write_atomic``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
@@ -84,9 +95,7 @@ def write_institution_list(entries: dict[str, InstitutionEntry], path: str | Pat
     writer.writeheader()
     for institution_id in sorted(entries, key=_numeric_id):
         writer.writerow(asdict(entries[institution_id]))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, buffer.getvalue().encode("utf-8"))
 
 
 def beijing_institutions_from_openalex(client: OpenAlexClient) -> dict[str, InstitutionEntry]:
@@ -120,6 +129,97 @@ def merge_refresh(
         if entry.reason == "manual" and institution_id not in merged:
             merged[institution_id] = entry
     return merged
+
+
+@dataclass(frozen=True)
+class InstitutionList:
+    """A list as a harvest used it: the entries and where they came from.
+
+    ``origin``: the file's path, or ``"built from <base URL>"``. ``date``: when the file
+    was last changed or the list built (ISO, UTC). ``path``: the file, or the cache file.
+    """
+
+    entries: dict[str, InstitutionEntry]
+    origin: str
+    date: str
+    path: Path
+
+    def describe(self) -> dict:
+        """The manifest's record of the list."""
+        geo = sum(entry.reason == "geo" for entry in self.entries.values())
+        return {
+            "list": self.origin,
+            "path": str(self.path),
+            "date": self.date,
+            "size": len(self.entries),
+            "geo": geo,
+            "manual": len(self.entries) - geo,
+        }
+
+
+def list_from_file(path: str | Path) -> InstitutionList:
+    """An edited list file, dated by its last change."""
+    path = Path(path)
+    entries = load_institution_list(path)
+    changed = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    return InstitutionList(entries, str(path), changed.isoformat(timespec="seconds"), path)
+
+
+def cache_dir() -> Path:
+    """Where lists built from a server are kept: ``$SELECTION_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/capital-academic-selection``, else ``~/.cache/capital-academic-selection``."""
+    if os.environ.get(CACHE_DIR_VARIABLE):
+        return Path(os.environ[CACHE_DIR_VARIABLE])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "capital-academic-selection"
+
+
+def cached_list_path(base_url: str) -> Path:
+    """The cache file of the list built from ``base_url`` (one per server, readable name)."""
+    parts = urlsplit(base_url)
+    readable = re.sub(r"[^A-Za-z0-9.-]+", "_", parts.netloc + parts.path).strip("_") or "server"
+    return cache_dir() / "institutions" / f"{readable}-{hashlib.sha256(base_url.encode()).hexdigest()[:12]}.csv"
+
+
+def list_from_server(client: OpenAlexClient, max_age_days: int, now: dt.datetime | None = None) -> InstitutionList:
+    """The list of ``client``'s server: every institution it places in Beijing, plus the
+    manual rows of the packaged list, taken from the cache when it was built at most
+    ``max_age_days`` ago (0: always built anew), else built and cached.
+
+    SelectionError when the server places no institution in Beijing (it serves no
+    institutions, or not their geo): a harvest would then miss nearly everything.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    path = cached_list_path(client.base_url)
+    about = path.with_suffix(".json")
+    cached = _cached_list(path, about, client.base_url, now - dt.timedelta(days=max_age_days))
+    if cached is not None:
+        return cached
+    from_server = beijing_institutions_from_openalex(client)
+    if not from_server:
+        raise SelectionError(
+            f"{client.base_url} places no institution in Beijing (geo.city), so the list cannot be built from it; "
+            "pass --institutions FILE"
+        )
+    entries = merge_refresh(load_institution_list(DEFAULT_INSTITUTIONS_PATH), from_server)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_institution_list(entries, path)
+    built_at = now.isoformat(timespec="seconds")
+    write_json(about, {"base_url": client.base_url, "built_at": built_at, "institutions": len(entries)})
+    return InstitutionList(entries, f"built from {client.base_url}", built_at, path)
+
+
+def _cached_list(path: Path, about: Path, base_url: str, built_after: dt.datetime) -> InstitutionList | None:
+    """The cached list of ``base_url`` when it was built after ``built_after``; None when
+    there is none, it is older, or the cache cannot be read (it is then built anew)."""
+    try:
+        built = read_json(about)
+        built_at = dt.datetime.fromisoformat(built["built_at"])
+        if built["base_url"] != base_url or built_at <= built_after:
+            return None
+        return InstitutionList(load_institution_list(path), f"built from {base_url}", built["built_at"], path)
+    except (OSError, ValueError, KeyError, TypeError, SelectionError):
+        return None
 
 
 def register(subparsers) -> None:

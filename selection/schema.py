@@ -1,14 +1,33 @@
-"""The columns of ``works.parquet``: the one contract between harvest, snapshot import,
-the synthetic generator and the ranking.
+"""The two tables of the data contract and how to read a ranking's output folder.
 
-Every producer writes exactly ``WORKS_SCHEMA`` (same names, order and types); every
-consumer may rely on it. Short OpenAlex ids are used throughout (``W123``, ``S45``,
-``I67``, ``T11636``); subfield ids are integers (``2604``).
+- ``WORKS_SCHEMA``: ``works.parquet``, written by the harvest, the snapshot import and the
+  synthetic generator, read by the ranking;
+- ``CANDIDATES_SCHEMA``: ``candidates.parquet``, written by the ranking, read by the web
+  app through ``read_candidates``.
+
+Every producer writes exactly its schema (same names, order and types) and stores the
+table's name and schema version in the Parquet metadata; every consumer may rely on it.
+Short OpenAlex ids are used throughout (``W123``, ``S45``, ``I67``, ``T11636``,
+``A5023888391``); subfield ids are integers (``2604``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from selection.errors import SelectionError
+
+# Parquet (Arrow schema) metadata keys naming the table and its schema version.
+TABLE_KEY = b"selection.table"
+VERSION_KEY = b"selection.schema_version"
+WORKS_SCHEMA_VERSION = 2  # 2: authorships
+CANDIDATES_SCHEMA_VERSION = 2  # 2: score_parts and authorships
 
 JOURNAL_GROUPS = ("domestic", "international")
 
@@ -17,6 +36,21 @@ JOURNAL_GROUP_RULES = ("override", "source_country", "default")
 
 COUNTS_BY_YEAR_TYPE = pa.list_(
     pa.struct([("year", pa.int32()), ("cited_by_count", pa.int32())])
+)
+
+# Every author of a work, in OpenAlex's order (short ids, as everywhere).
+AUTHORSHIPS_TYPE = pa.list_(
+    pa.struct(
+        [
+            ("author_id", pa.string()),  # "A5023888391"
+            ("name", pa.string()),  # display name
+            ("orcid", pa.string()),  # "0000-0002-1825-0097", without https://orcid.org/
+            ("position", pa.string()),  # OpenAlex author_position: "first", "middle" or "last"
+            ("is_corresponding", pa.bool_()),
+            ("institution_ids", pa.list_(pa.string())),  # the authorship's institutions
+            ("lineage_ids", pa.list_(pa.string())),  # their lineages (themselves included), each once
+        ]
+    )
 )
 
 WORKS_SCHEMA = pa.schema(
@@ -43,6 +77,7 @@ WORKS_SCHEMA = pa.schema(
         ("beijing_institution_ids", pa.list_(pa.string())),
         ("countries", pa.list_(pa.string())),  # distinct ISO codes of all authorships
         ("authors_count", pa.int32()),
+        ("authorships", AUTHORSHIPS_TYPE),
         ("cited_by_count", pa.int32()),
         ("counts_by_year", COUNTS_BY_YEAR_TYPE),
         ("fwci", pa.float64()),
@@ -50,12 +85,165 @@ WORKS_SCHEMA = pa.schema(
         ("referenced_works_count", pa.int32()),
         ("is_retracted", pa.bool_()),
         ("abstract", pa.string()),  # rebuilt from abstract_inverted_index; may be null
-    ]
+    ],
+    metadata={TABLE_KEY: b"works", VERSION_KEY: str(WORKS_SCHEMA_VERSION).encode()},
 )
-
 WORKS_COLUMNS = tuple(WORKS_SCHEMA.names)
 
+# The ranking's indicators, in the order of their candidates columns.
+INDICATORS = ("influence", "hot", "frontier", "originality")
 
-def empty_works_table() -> pa.Table:
-    """A table with no rows and the works schema."""
-    return WORKS_SCHEMA.empty_table()
+# One part per indicator of a candidate's score (selection.ranking.explain.IndicatorPart):
+# codes and numbers, no prose, so any language can render it.
+SCORE_PARTS_TYPE = pa.list_(
+    pa.struct(
+        [
+            ("indicator", pa.string()),  # one of INDICATORS
+            ("weight", pa.float64()),
+            ("value", pa.float64()),  # null without data
+            ("has_value", pa.bool_()),
+            ("percentile", pa.float64()),  # 0 without data
+            ("top_share", pa.float64()),  # 1 - percentile: "top x of the stratum"
+            ("valued_works", pa.int32()),  # works of the stratum with a value
+            ("contribution", pa.float64()),  # weight x percentile
+        ]
+    )
+)
+
+CANDIDATES_SCHEMA = pa.schema(
+    [
+        ("work_id", pa.string()),
+        ("discipline", pa.string()),
+        ("journal_group", pa.string()),
+        ("rank", pa.int32()),
+        ("score", pa.float64()),
+        *[
+            column
+            for name in INDICATORS
+            for column in (
+                (f"{name}_value", pa.float64()),
+                (f"{name}_percentile", pa.float64()),
+                (f"{name}_weight", pa.float64()),
+            )
+        ],
+        ("stratum_works", pa.int32()),  # ranked works in the subfield x year x group stratum
+        ("score_parts", SCORE_PARTS_TYPE),  # why the score is what it is, one part per indicator
+        ("cluster", pa.int32()),
+        ("cluster_terms", pa.string()),
+        ("cluster_rank", pa.int32()),
+        ("topic_id", pa.string()),
+        ("topic_rank", pa.int32()),
+        ("over_topic_cap", pa.bool_()),  # seated only because no other eligible work remained
+        ("rank_interval_low", pa.int32()),
+        ("rank_interval_high", pa.int32()),
+        ("stability", pa.string()),
+        ("author_rule", pa.string()),
+        ("subfield_id", pa.int32()),
+        ("publication_year", pa.int32()),
+        ("type", pa.string()),
+        ("doi", pa.string()),
+        ("title", pa.string()),
+        ("source_name", pa.string()),
+        ("issn_l", pa.string()),
+        ("beijing_first", pa.bool_()),
+        ("beijing_corresponding", pa.bool_()),
+        ("merged_work_ids", pa.list_(pa.string())),  # other records of the same DOI
+        ("authorships", AUTHORSHIPS_TYPE),
+    ],
+    metadata={TABLE_KEY: b"candidates", VERSION_KEY: str(CANDIDATES_SCHEMA_VERSION).encode()},
+)
+CANDIDATE_COLUMNS = tuple(CANDIDATES_SCHEMA.names)
+
+# The files of a ranking's output folder that the web app imports.
+CANDIDATES_FILE = "candidates.parquet"
+SUMMARY_FILE = "summary.json"
+CHART_FILES = ("score_distributions.png", "topic_shares.png", "indicator_correlations.png")
+
+
+def short_id(openalex_id: str | None) -> str | None:
+    """``https://openalex.org/W123`` -> ``W123`` (ids are case-insensitive; upper-cased);
+    short ids pass through; None stays None."""
+    if not openalex_id:
+        return None
+    return openalex_id.rsplit("/", 1)[-1].upper()
+
+
+def schema_version(schema: pa.Schema, table: str) -> int | None:
+    """The schema version stored in a file's schema for ``table`` ("works", "candidates"),
+    or None when the file names no version (written before versions) or another table."""
+    metadata = schema.metadata or {}
+    if metadata.get(TABLE_KEY) != table.encode():
+        return None
+    try:
+        return int(metadata[VERSION_KEY])
+    except (KeyError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """A ranking's output as the web app imports it: the candidates table, the summary
+    (funnel, lists and shortfalls, settings, input checksum), the charts' paths and the
+    SHA-256 of ``candidates.parquet`` (the identity of an import)."""
+
+    folder: Path
+    table: pa.Table
+    summary: dict
+    charts: dict[str, Path]
+    sha256: str
+
+
+def read_candidates(folder: str | Path) -> CandidateSet:
+    """Read and check the output folder of ``python -m selection rank``.
+
+    Raises SelectionError naming the fix when a file is missing, ``candidates.parquet`` is
+    not a candidates table of ``CANDIDATES_SCHEMA_VERSION`` with exactly
+    ``CANDIDATES_SCHEMA``, or the summary does not belong to it (the folder was replaced
+    while it was read).
+    """
+    folder = Path(folder)
+    rank_again = "rank the works again with this version (python -m selection rank --works ... --out DIR)"
+    path = folder / CANDIDATES_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SelectionError(f"{path} not found; give the --out folder of python -m selection rank") from None
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SelectionError(f"{path} is not a Parquet file ({exc}); {rank_again}") from None
+    version = schema_version(table.schema, "candidates")
+    if version != CANDIDATES_SCHEMA_VERSION:
+        found = "no candidates schema version" if version is None else f"candidates schema version {version}"
+        raise SelectionError(f"{path} has {found}, this platform reads version {CANDIDATES_SCHEMA_VERSION}; {rank_again}")
+    if not table.schema.equals(CANDIDATES_SCHEMA):
+        difference = _first_difference(table.schema, CANDIDATES_SCHEMA)
+        raise SelectionError(f"{path} does not have the candidates columns ({difference}); {rank_again}")
+    sha256 = hashlib.sha256(data).hexdigest()
+    summary_path = folder / SUMMARY_FILE
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SelectionError(f"{summary_path} not found; {rank_again}") from None
+    except ValueError as exc:
+        raise SelectionError(f"{summary_path} is not JSON ({exc}); {rank_again}") from None
+    if summary.get("candidates_sha256") != sha256:
+        raise SelectionError(
+            f"{summary_path} does not describe {path} (another ranking replaced the folder while it was read, "
+            "or the files come from different runs); read it again, or rank again"
+        )
+    charts = {name: folder / name for name in CHART_FILES}
+    missing = [name for name, chart in charts.items() if not chart.is_file()]
+    if missing:
+        raise SelectionError(f"{folder} lacks the chart(s) {', '.join(missing)}; {rank_again}")
+    return CandidateSet(folder, table, summary, charts, sha256)
+
+
+def _first_difference(found: pa.Schema, expected: pa.Schema) -> str:
+    for position, field in enumerate(expected):
+        if position >= len(found.names):
+            return f"column {field.name} is missing"
+        if found.field(position) != field:
+            other = found.field(position)
+            return f"column {position + 1} is {other.name} {other.type}, expected {field.name} {field.type}"
+    return f"extra column {found.names[len(expected.names)]}"

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 OPENALEX = "https://openalex.org/"
+ORCID = "https://orcid.org/"
 # Synthetic ids sit in number ranges of their own: W9000000001..., I91..., S92..., A93...
 FIRST_WORK_NUMBER = 9000000001
 DOI_PREFIX = "10.99999/synth."  # then "<seed>.<work index>"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import stats
 
 from selection.synthetic.catalogue import (
@@ -275,6 +278,56 @@ def eligible(draws: WorkDraws) -> np.ndarray:
         & journal_with_issn
         & ~np.isin(draws.trap, rejected_traps)
     )
+
+
+FIRST_AUTHOR_NUMBER = 9300000000
+# An author is a name and a home institution (its first affiliation, or none): an id each.
+NO_HOME_INSTITUTION = 99
+AUTHOR_KEYS = len(GIVEN_NAMES) * len(FAMILY_NAMES) * 100
+
+
+def author_keys(draws: WorkDraws) -> np.ndarray:
+    """Per author: ``name * 100 + home institution`` (``NO_HOME_INSTITUTION`` without an
+    affiliation), the index into ``author_identities``: the same person keeps one id."""
+    has_affiliation = np.diff(draws.affiliation_offsets) > 0
+    first = np.minimum(draws.affiliation_offsets[:-1], max(len(draws.affiliation_institution) - 1, 0))
+    home = np.where(has_affiliation, draws.affiliation_institution[first] if len(first) else 0, NO_HOME_INSTITUTION)
+    return draws.author_name.astype(np.int64) * 100 + home
+
+
+@functools.lru_cache(maxsize=1)
+def author_identities() -> tuple[pa.Array, pa.Array]:
+    """Per author key: the short author id (``A<FIRST_AUTHOR_NUMBER + key>``) and the ORCID
+    (``author_orcids``), computed once for every possible key."""
+    numbers = FIRST_AUTHOR_NUMBER + np.arange(AUTHOR_KEYS)
+    ids = pc.binary_join_element_wise("A", pc.cast(pa.array(numbers), pa.string()), "")
+    return ids, author_orcids(numbers)
+
+
+def author_orcids(numbers: np.ndarray) -> pa.Array:
+    """Per author number: a well-formed ORCID (its check digit by ISO 7064 MOD 11-2) made of
+    the number, or null for the numbers divisible by 3 (every third author has none)."""
+    digits = (numbers[:, None] // 10 ** np.arange(14, -1, -1)) % 10
+    total = np.zeros(len(numbers), dtype=np.int64)
+    for column in range(digits.shape[1]):
+        total = (total + digits[:, column]) * 2
+    check = (12 - total % 11) % 11
+    base = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), 15, "0")
+    groups = [pc.utf8_slice_codeunits(base, start, start + 4) for start in (0, 4, 8, 12)]
+    last = pc.binary_join_element_wise(groups[3], pa.array(np.array(list("0123456789X"))[check]), "")
+    orcids = pc.binary_join_element_wise(groups[0], groups[1], groups[2], last, "-")
+    return pc.if_else(pa.array(numbers % 3 != 0), orcids, pa.scalar(None, pa.string()))
+
+
+def author_positions(draws: WorkDraws) -> np.ndarray:
+    """Per author: 0 first, 1 middle, 2 last (a single author is first)."""
+    authors = np.diff(draws.author_offsets)
+    index = np.arange(int(draws.author_offsets[-1])) - np.repeat(draws.author_offsets[:-1], authors)
+    last = index == np.repeat(authors, authors) - 1
+    return np.where(index == 0, 0, np.where(last, 2, 1))
+
+
+AUTHOR_POSITIONS = ("first", "middle", "last")
 
 
 def beijing_flags() -> np.ndarray:

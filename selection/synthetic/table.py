@@ -3,7 +3,6 @@ built with numpy and pyarrow compute (no JSON, no per-row Python)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +12,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from selection.disciplines import load_disciplines
+from selection.files import write_atomic
 from selection.journal_groups import JournalGroupResolver
-from selection.normalize import short_id
-from selection.schema import COUNTS_BY_YEAR_TYPE, WORKS_SCHEMA
+from selection.schema import AUTHORSHIPS_TYPE, COUNTS_BY_YEAR_TYPE, WORKS_SCHEMA, short_id
 from selection.synthetic.catalogue import (
     DOI_PREFIX,
+    FAMILY_NAMES,
     FIRST_WORK_NUMBER,
+    GIVEN_NAMES,
     OTHER_TYPES,
     WORDS,
     Topics,
@@ -27,7 +28,16 @@ from selection.synthetic.catalogue import (
     load_topics,
     source_records,
 )
-from selection.synthetic.draw import WorkDraws, beijing_flags, draw_works, eligible
+from selection.synthetic.draw import (
+    AUTHOR_POSITIONS,
+    WorkDraws,
+    author_identities,
+    author_keys,
+    author_positions,
+    beijing_flags,
+    draw_works,
+    eligible,
+)
 
 
 def works_table(
@@ -56,13 +66,13 @@ def works_frame(
 
 def write_works_parquet(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a works DataFrame as ``works.parquet`` of exactly ``WORKS_SCHEMA``, atomically
-    (a temporary file beside it, then a rename)."""
+    (``selection.files.write_atomic``)."""
     path = Path(path)
-    # Without pandas' metadata: it names Arrow-backed dtypes that some pandas readers reject.
-    table = pa.Table.from_pandas(frame, schema=WORKS_SCHEMA, preserve_index=False).replace_schema_metadata(None)
-    temporary = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, temporary)
-    os.replace(temporary, path)
+    # The schema's own metadata (table name and version), not pandas': that names Arrow-backed
+    # dtypes some pandas readers reject.
+    table = pa.Table.from_pandas(frame, schema=WORKS_SCHEMA, preserve_index=False)
+    table = table.replace_schema_metadata(WORKS_SCHEMA.metadata)
+    write_atomic(path, lambda temporary: pq.write_table(table, temporary))
 
 
 def _joined_words(word_indices: np.ndarray) -> pa.Array:
@@ -122,9 +132,12 @@ def _classification_columns(draws: WorkDraws, topics: Topics, keep: np.ndarray) 
 
 def _distinct_per_work(n: int, work: np.ndarray, item: np.ndarray, labels: list[str]) -> pa.Array:
     """For each work, the distinct labels of its items, in label order, as a list array."""
-    keys = np.unique(work * len(labels) + item)
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(keys // len(labels), minlength=n))]).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(labels).take(pa.array(keys % len(labels))))
+    # A presence grid (works x labels) is far cheaper than sorting the (work, item) pairs.
+    present = np.zeros((n, len(labels)), dtype=bool)
+    present[work, item] = True
+    _, label = np.nonzero(present)
+    offsets = np.concatenate([[0], np.cumsum(present.sum(axis=1))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(labels).take(pa.array(label)))
 
 
 def _authorship_columns(draws: WorkDraws, keep: np.ndarray) -> dict[str, pa.Array]:
@@ -159,7 +172,70 @@ def _authorship_columns(draws: WorkDraws, keep: np.ndarray) -> dict[str, pa.Arra
         "beijing_institution_ids": beijing_lists.take(take),
         "countries": country_lists.take(take),
         "authors_count": pa.array(authors[keep], pa.int32()),
+        "authorships": _authorships_column(draws, keep),
     }
+
+
+def _authorships_column(draws: WorkDraws, keep: np.ndarray) -> pa.ListArray:
+    """The ``authorships`` of the works ``keep`` (``AUTHORSHIPS_TYPE``), as the normaliser
+    makes them from the world's JSON: ids, names, ORCIDs, positions, corresponding flags,
+    the affiliated institutions and their lineages (each id once, in order)."""
+    institutions = institution_records()
+    institution_ids = pa.array([short_id(r["id"]) for r in institutions])
+    authors_per_work = np.diff(draws.author_offsets)
+    affiliations_per_author = np.diff(draws.affiliation_offsets)
+    kept_work = np.zeros(len(authors_per_work), dtype=bool)
+    kept_work[keep] = True
+    author = np.repeat(kept_work, authors_per_work)  # the kept works' authors, in order
+    affiliation_offsets = np.concatenate([[0], np.cumsum(affiliations_per_author[author])]).astype(np.int32)
+    affiliation = draws.affiliation_institution[np.repeat(author, affiliations_per_author)]
+    keys = pa.array(author_keys(draws)[author])
+    ids, orcids = author_identities()
+    names = draws.author_name[author]
+    authors = {
+        "author_id": ids.take(keys),
+        "name": pc.binary_join_element_wise(
+            pa.array(GIVEN_NAMES).take(pa.array(names % len(GIVEN_NAMES))),
+            pa.array(FAMILY_NAMES).take(pa.array(names // len(GIVEN_NAMES))),
+            " ",
+        ),
+        "orcid": orcids.take(keys),
+        "position": pa.array(AUTHOR_POSITIONS).take(pa.array(author_positions(draws)[author])),
+        "is_corresponding": pa.array(draws.corresponding[author]),
+        "institution_ids": pa.ListArray.from_arrays(pa.array(affiliation_offsets), institution_ids.take(pa.array(affiliation))),
+        "lineage_ids": _lineages_per_author(affiliation_offsets, affiliation, institutions, institution_ids),
+    }
+    entry_type = AUTHORSHIPS_TYPE.value_type
+    entries = pa.StructArray.from_arrays([authors[f.name] for f in entry_type], fields=list(entry_type))
+    work_offsets = np.concatenate([[0], np.cumsum(authors_per_work[keep])]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(work_offsets), entries, type=AUTHORSHIPS_TYPE)
+
+
+def _lineages_per_author(
+    affiliation_offsets: np.ndarray, affiliation: np.ndarray, institutions: list[dict], institution_ids: pa.Array
+) -> pa.ListArray:
+    """Per author (``affiliation_offsets`` into the institution indices ``affiliation``): the
+    lineage ids of its institutions, in order, each id once."""
+    index_of = {record["id"]: position for position, record in enumerate(institutions)}
+    lineages = [[index_of[member] for member in record["lineage"]] for record in institutions]
+    lengths = np.array([len(lineage) for lineage in lineages])
+    members = np.concatenate([np.array(lineage) for lineage in lineages])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    author_count = len(affiliation_offsets) - 1
+    author_of_affiliation = np.repeat(np.arange(author_count), np.diff(affiliation_offsets))
+    per_affiliation = lengths[affiliation]
+    entry_author = np.repeat(author_of_affiliation, per_affiliation)
+    entry_rank = np.arange(int(per_affiliation.sum())) - np.repeat(np.cumsum(per_affiliation) - per_affiliation, per_affiliation)
+    entry_institution = members[np.repeat(starts[affiliation], per_affiliation) + entry_rank]
+    # Keep an id's first entry per author: entries come author by author, a few each, so
+    # an entry repeats one of the ``longest - 1`` entries before it or none.
+    longest = int(np.bincount(entry_author).max()) if len(entry_author) else 0
+    kept = np.ones(len(entry_author), dtype=bool)
+    for back in range(1, longest):
+        same = (entry_author[back:] == entry_author[:-back]) & (entry_institution[back:] == entry_institution[:-back])
+        kept[back:] &= ~same
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(entry_author[kept], minlength=author_count))])
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), institution_ids.take(pa.array(entry_institution[kept])))
 
 
 def _citation_columns(draws: WorkDraws, keep: np.ndarray) -> dict[str, pa.Array]:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
-from selection.normalize import short_id
+from selection.schema import short_id
 from selection.synthetic.catalogue import (
     DOI_PREFIX,
     DOMAINS,
@@ -18,6 +19,7 @@ from selection.synthetic.catalogue import (
     FIELDS,
     GIVEN_NAMES,
     OPENALEX,
+    ORCID,
     OTHER_TYPES,
     WORDS,
     Topics,
@@ -27,7 +29,16 @@ from selection.synthetic.catalogue import (
     load_topics,
     source_records,
 )
-from selection.synthetic.draw import TRAP_KINDS, WorkDraws, draw_works, eligible
+from selection.synthetic.draw import (
+    AUTHOR_POSITIONS,
+    TRAP_KINDS,
+    WorkDraws,
+    author_identities,
+    author_keys,
+    author_positions,
+    draw_works,
+    eligible,
+)
 
 
 @dataclass
@@ -73,9 +84,19 @@ def generate_world(
     institutions = institution_records()
     sources, overrides = source_records()
     work_ids = _work_ids(n_works)
-    as_lists = _as_python_lists(draws)
-    embedded = _embedded_institutions(institutions)
-    works = [_work_json(i, seed, as_lists, topics, embedded, sources) for i in range(n_works)]
+    keys = author_keys(draws)
+    ids, orcids = (column.take(pa.array(keys)).to_pylist() for column in author_identities())
+    parts = _WorldParts(
+        seed=seed,
+        draws=_as_python_lists(draws),
+        topics=topics,
+        institutions=_embedded_institutions(institutions),
+        sources=sources,
+        author_ids=[f"{OPENALEX}{author_id}" for author_id in ids],
+        orcids=[None if orcid is None else f"{ORCID}{orcid}" for orcid in orcids],
+        positions=[AUTHOR_POSITIONS[position] for position in author_positions(draws).tolist()],
+    )
+    works = [_work_json(i, parts) for i in range(n_works)]
     return SyntheticWorld(
         institutions=institutions,
         sources=sources,
@@ -85,6 +106,21 @@ def generate_world(
         traps={kind: [work_ids[i] for i in np.flatnonzero(draws.trap == k)] for k, kind in enumerate(TRAP_KINDS)},
         eligible_work_ids={work_ids[i] for i in np.flatnonzero(eligible(draws))},
     )
+
+
+@dataclass(frozen=True)
+class _WorldParts:
+    """What every work's JSON is made from: the draw as Python lists, the catalogue records
+    and the per-author ids, ORCIDs (None for an author without one) and positions."""
+
+    seed: int
+    draws: WorkDraws
+    topics: Topics
+    institutions: list[tuple[dict, str]]
+    sources: list[dict]
+    author_ids: list[str]
+    orcids: list[str | None]
+    positions: list[str]
 
 
 def _work_ids(n: int) -> list[str]:
@@ -110,8 +146,8 @@ def _publication_date(draws: WorkDraws, i: int) -> dt.date:
     return dt.date(draws.year[i], 1, 1) + dt.timedelta(days=draws.day_of_year[i])
 
 
-def _work_json(i: int, seed: int, draws: WorkDraws, topics: Topics, institutions: list[tuple[dict, str]],
-               sources: list[dict]) -> dict:
+def _work_json(i: int, parts: _WorldParts) -> dict:
+    draws, seed, topics, sources = parts.draws, parts.seed, parts.topics, parts.sources
     doi_url = f"https://doi.org/{DOI_PREFIX}{seed}.{i}" if draws.has_doi[i] else None
     title = " ".join(WORDS[w] for w in draws.title_words[i]).capitalize()
     trap = TRAP_KINDS[draws.trap[i]] if draws.trap[i] >= 0 else None
@@ -132,7 +168,7 @@ def _work_json(i: int, seed: int, draws: WorkDraws, topics: Topics, institutions
                 key: source[key] for key in ("id", "display_name", "issn_l", "issn", "type", "host_organization_name")
             },
         },
-        "authorships": _authorships_json(i, draws, institutions),
+        "authorships": _authorships_json(i, parts),
         "cited_by_count": draws.citations[i],
         "counts_by_year": [
             {"year": draws.reference_year - j, "cited_by_count": count}
@@ -150,19 +186,17 @@ def _work_json(i: int, seed: int, draws: WorkDraws, topics: Topics, institutions
     }
 
 
-def _authorships_json(i: int, draws: WorkDraws, institutions: list[tuple[dict, str]]) -> list[dict]:
-    first, end = draws.author_offsets[i], draws.author_offsets[i + 1]
+def _authorships_json(i: int, parts: _WorldParts) -> list[dict]:
+    draws, institutions = parts.draws, parts.institutions
     authorships = []
-    for author in range(first, end):
+    for author in range(draws.author_offsets[i], draws.author_offsets[i + 1]):
         affiliated = draws.affiliation_institution[draws.affiliation_offsets[author]:draws.affiliation_offsets[author + 1]]
         name_index = draws.author_name[author]
         name = f"{GIVEN_NAMES[name_index % len(GIVEN_NAMES)]} {FAMILY_NAMES[name_index // len(GIVEN_NAMES)]}"
-        home = affiliated[0] if affiliated else 99
-        position = "first" if author == first else "last" if author == end - 1 else "middle"
         authorships.append(
             {
-                "author_position": position,
-                "author": {"id": f"{OPENALEX}A{9300000000 + name_index * 100 + home}", "display_name": name, "orcid": None},
+                "author_position": parts.positions[author],
+                "author": {"id": parts.author_ids[author], "display_name": name, "orcid": parts.orcids[author]},
                 "institutions": [dict(institutions[k][0]) for k in affiliated],
                 "countries": sorted({institutions[k][0]["country_code"] for k in affiliated}),
                 "is_corresponding": draws.corresponding[author],

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from selection.institutions import InstitutionEntry, load_institution_list, write_institution_list
-from selection.mockserver import Faults, MockData, MockOpenAlexServer
+from selection.institutions import CACHE_DIR_VARIABLE, InstitutionEntry, load_institution_list, write_institution_list
+from selection.openalex.mockserver import Faults, MockData, MockOpenAlexServer
 from selection.synthetic import generate_world
 from tests.conftest import shared_data_dir
+from tests.selection.harvest_helpers import run
 
 WORLD_WORKS = 3000
 WORLD_SEED = 7
@@ -29,6 +30,14 @@ class HarvestInputs:
     institutions: Path  # the world's Beijing institutions plus the packaged list
     overrides: Path  # the world's journal overrides
     beijing_ids: set[str]
+
+
+@pytest.fixture(autouse=True)
+def institution_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Lists built from a server are cached in a folder of the test session, never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +82,11 @@ def harvest_inputs(world, tmp_path_factory) -> HarvestInputs:
     lines = ["issn,cn_number,title,note"] + [f"{issn},{cn},," for issn, cn in sorted(world.journal_overrides.items())]
     overrides.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return HarvestInputs(institutions, overrides, set(entries))
+
+
+@pytest.fixture(scope="session")
+def clean_run(_running_server, harvest_inputs, tmp_path_factory):
+    """One harvest of the mock server (read it, do not change it): its folder and manifest."""
+    out = tmp_path_factory.mktemp("clean") / "harvest"
+    manifest = run(_running_server, harvest_inputs, out)
+    return out, manifest

@@ -34,7 +34,11 @@ def work(number: int, **fields) -> dict:
         "beijing_corresponding": False,
         "beijing_institution_ids": ["I20231570"],
         "countries": ["CN"],
-        "authors_count": 3,
+        "authors_count": 1,
+        "authorships": [
+            {"author_id": f"A{number}", "name": f"Author {number}", "orcid": None, "position": "first",
+             "is_corresponding": True, "institution_ids": ["I20231570"], "lineage_ids": ["I20231570"]}
+        ],
         "cited_by_count": 10,
         "counts_by_year": [{"year": 2024, "cited_by_count": 10}],
         "fwci": 1.0,

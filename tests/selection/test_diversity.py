@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from selection import diversity
+from selection.ranking import diversity
 
 
 def test_cap_seats():

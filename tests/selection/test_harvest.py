@@ -6,69 +6,17 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from selection.cli import main
 from selection.errors import SelectionError
-from selection.harvest import HarvestDir, HarvestSettings, Partition, harvest, prepare_output
-from selection.normalize import short_id
-from selection.openalex import OpenAlexClient, RetryPolicy
-
-FROM_YEAR, TO_YEAR = 2021, 2025
-FAST_RETRY = RetryPolicy(max_retries=10, backoff=0.01, backoff_cap=0.05)
-
-
-def harvest_settings(inputs, **overrides) -> HarvestSettings:
-    """Small batches and a low split threshold, so that batches overlap and ranges split."""
-    values = dict(
-        from_year=FROM_YEAR,
-        to_year=TO_YEAR,
-        institutions_path=str(inputs.institutions),
-        overrides_path=str(inputs.overrides),
-        batch_size=6,
-        split_above=200,
-        workers=6,
-    )
-    values.update(overrides)
-    return HarvestSettings(**values)
-
-
-def run(server, inputs, out: Path, **overrides) -> dict:
-    client = OpenAlexClient(server.url, rate=1000, retry=FAST_RETRY)
-    return harvest(client, harvest_settings(inputs, **overrides), out, quiet=True)
-
-
-def eligible_ids(mock_data, beijing_ids: set[str]) -> set[str]:
-    """The rules, written out again here, independent of the harvest and the server."""
-    kept = set()
-    for work in mock_data.works.records:
-        location = work.get("primary_location") or {}
-        source = location.get("source") or {}
-        institution_ids = {
-            short_id(institution["id"])
-            for authorship in work.get("authorships") or []
-            for institution in authorship.get("institutions") or []
-            if institution.get("id")
-        }
-        if (
-            FROM_YEAR <= (work.get("publication_year") or 0) <= TO_YEAR
-            and work.get("type") in ("article", "review")
-            and source.get("type") == "journal"
-            and (source.get("issn_l") or source.get("issn"))
-            and not work.get("is_retracted")
-            and not work.get("is_paratext")
-            and institution_ids & beijing_ids
-        ):
-            kept.add(short_id(work["id"]))
-    return kept
-
-
-@pytest.fixture(scope="module")
-def clean_run(_running_server, harvest_inputs, tmp_path_factory):
-    out = tmp_path_factory.mktemp("clean") / "harvest"
-    manifest = run(_running_server, harvest_inputs, out)
-    return out, manifest
+from selection.harvest.folder import HarvestDir, prepare_output
+from selection.harvest.normalize import COUNTED_COLUMNS, table_counts
+from selection.harvest.partitions import Partition
+from selection.schema import WORKS_SCHEMA, WORKS_SCHEMA_VERSION, schema_version, short_id
+from tests.selection.harvest_helpers import FROM_YEAR, TO_YEAR, eligible_ids, run
 
 
 def test_harvest_returns_exactly_the_works_that_satisfy_the_rules(clean_run, mock_data, harvest_inputs, world):
@@ -76,6 +24,9 @@ def test_harvest_returns_exactly_the_works_that_satisfy_the_rules(clean_run, moc
     table = pq.read_table(out / "works.parquet")
     ids = table["work_id"].to_pylist()
     assert ids == sorted(ids) and len(ids) == len(set(ids))
+    assert table.schema.equals(WORKS_SCHEMA) and schema_version(table.schema, "works") == WORKS_SCHEMA_VERSION
+    lengths = pc.list_value_length(table["authorships"]).to_pylist()
+    assert lengths == table["authors_count"].to_pylist() and min(lengths) > 0
     assert set(ids) == eligible_ids(mock_data, harvest_inputs.beijing_ids)
     # The synthetic draw's own answer agrees; each trap kind is left out.
     assert set(ids) >= world.eligible_work_ids
@@ -109,6 +60,9 @@ def test_manifest_reports_query_counts_requests_credits_and_missing_fields(clean
     out, manifest = clean_run
     assert json.loads((out / "manifest.json").read_text()) == manifest
     counts = manifest["counts"]
+    # The same counts as the snapshot import's manifest, from the same function.
+    assert {key: counts[key] for key in COUNTED_COLUMNS} == table_counts(pq.read_table(out / "works.parquet"))
+    assert list(counts["by_discipline"])[-1] == "null"  # works outside the disciplines come last
     assert sum(counts["by_year"].values()) == counts["works"]
     assert set(counts["by_journal_group"]) == {"domestic", "international"}
     assert set(counts["by_journal_group_rule"]) >= {"override", "source_country"}
@@ -145,7 +99,7 @@ def test_a_server_ignoring_a_filter_does_not_leak_works(clean_run, mock_server, 
                     to_publication_date=partition.date_to)
         )
 
-    monkeypatch.setattr("selection.harvest.works_query", without_journal_filter)
+    monkeypatch.setattr("selection.harvest.scheduler.works_query", without_journal_filter)
     manifest = run(mock_server, harvest_inputs, tmp_path / "leaky")
     assert manifest["counts"]["failing_the_rules_removed"] > 0
     clean = pq.read_table(clean_run[0] / "works.parquet", columns=["work_id"])

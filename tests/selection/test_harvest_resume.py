@@ -2,6 +2,14 @@
 
 The interrupted runs are subprocesses of ``python -m selection harvest``; the reference
 run is in-process with the same settings (workers and rate do not change the result).
+
+The points are chosen from progress, never from the clock: before each run the mock
+server's page gate is set to hold every works page after a random number of them, so
+the run cannot finish before its signal however loaded the machine is. A run needs at
+least as many pages as the reference run needed minus the pages served to the runs
+before it (a served page advances at most one checkpoint), and the gate is always set
+below that. Each run sends its own ``--mailto``, and its gate counts and holds only the
+requests that carry it.
 """
 
 from __future__ import annotations
@@ -17,39 +25,42 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from selection.harvest import harvest
-from selection.openalex import OpenAlexClient
+from selection.harvest.run import harvest
+from selection.openalex.client import OpenAlexClient
 from tests.conftest import REPO_ROOT
-from tests.selection.test_harvest import harvest_settings
+from tests.selection.harvest_helpers import harvest_settings
 
-# (signal, whether to wait until the run has started) for each interruption in turn;
-# the others land at a random moment of a started run.
+# (signal, whether the run has started: served at least one page) for each interruption in
+# turn; a run that has not started is killed at a random moment before its first page,
+# start-up included.
 INTERRUPTIONS = [
     (signal.SIGKILL, True),
     (signal.SIGINT, True),
-    (signal.SIGKILL, False),  # anywhere, start-up included
+    (signal.SIGKILL, False),
     (signal.SIGKILL, True),
     (signal.SIGINT, True),
     (signal.SIGKILL, True),
 ]
 HARVEST_OPTIONS = dict(batch_size=6, split_above=200, workers=4)
+RATE = 100  # requests per second; the gate, not the pace, decides where a run stops
 
 
-def harvest_command(server, inputs, out: Path, resume: bool) -> list[str]:
+def harvest_command(server, inputs, out: Path, resume: bool, mailto: str) -> list[str]:
     command = [
         sys.executable, "-m", "selection", "harvest",
         "--from-year", "2021", "--to-year", "2025", "--out", str(out),
         "--base-url", server.url, "--institutions", str(inputs.institutions),
         "--journal-overrides", str(inputs.overrides),
         "--batch-size", str(HARVEST_OPTIONS["batch_size"]), "--split-above", str(HARVEST_OPTIONS["split_above"]),
-        "--workers", str(HARVEST_OPTIONS["workers"]), "--rate", "25", "--quiet",
+        "--workers", str(HARVEST_OPTIONS["workers"]), "--rate", str(RATE), "--quiet", "--mailto", mailto,
     ]
     return command + (["--resume"] if resume else [])
 
 
-def start(server, inputs, out: Path, resume: bool) -> subprocess.Popen:
+def start(server, inputs, out: Path, resume: bool, mailto: str) -> subprocess.Popen:
+    """A harvest subprocess; ``mailto`` names it to the server (its requests carry it)."""
     return subprocess.Popen(
-        harvest_command(server, inputs, out, resume),
+        harvest_command(server, inputs, out, resume, mailto),
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -61,52 +72,78 @@ def read_manifest(out: Path) -> dict:
     return json.loads((out / "manifest.json").read_text())
 
 
-def wait_for_session(out: Path, process: subprocess.Popen, session: int, timeout: float = 20.0) -> None:
-    """Until the harvest has started its ``session``-th run (1-based) in ``out``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            manifest = read_manifest(out)
-            if manifest["status"] == "running" and len(manifest["sessions"]) == session:
-                return
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.02)
+def wait_until_served(gate, pages: int, process: subprocess.Popen) -> None:
+    """Until the gate has served ``pages`` pages to the run; fails if the run ends first."""
+    deadline = time.monotonic() + 300  # a fail-safe only: the gate holds the run until then
+    while not gate.wait_until_served(pages, timeout=0.1):
+        assert process.poll() is None, f"the harvest ended before page {pages}: {process.stderr.read()}"
+        assert time.monotonic() < deadline, f"the harvest did not reach page {pages}"
+
+
+@pytest.fixture
+def interruptible_children():
+    """Children that take SIGINT as Ctrl-C in a terminal does (KeyboardInterrupt).
+
+    A process started in the background by a script (``make test &``, nohup) ignores
+    SIGINT, and an ignored signal stays ignored in its children: the harvests would not
+    see the interruption at all. A handler of our own is reset to the default in a child.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture
 def slow_pages(mock_server):
     mock_server.faults.latency = (0.02, 0.05)
-    return mock_server
+    yield mock_server
+    mock_server.remove_gate()
 
 
-def test_kill_and_resume_at_random_points_gives_the_uninterrupted_result(slow_pages, harvest_inputs, tmp_path):
+def test_kill_and_resume_at_random_points_gives_the_uninterrupted_result(
+    slow_pages, interruptible_children, harvest_inputs, tmp_path
+):
     server = slow_pages
     reference = tmp_path / "reference"
-    client = OpenAlexClient(server.url, rate=25)
-    settings = harvest_settings(harvest_inputs, **HARVEST_OPTIONS)
-    duration = harvest(client, settings, reference, quiet=True)["duration_seconds"]
+    counter = server.gate_pages(None)
+    harvest(OpenAlexClient(server.url, rate=RATE), harvest_settings(harvest_inputs, **HARVEST_OPTIONS), reference,
+            quiet=True)
+    pages_needed = counter.served
+    assert pages_needed > 4 * len(INTERRUPTIONS)
 
     out = tmp_path / "interrupted"
     rng = random.Random(20261124)
-    for number, (signal_number, after_start) in enumerate(INTERRUPTIONS):
-        sessions = len(read_manifest(out)["sessions"]) if (out / "manifest.json").exists() else 0
-        process = start(server, harvest_inputs, out, resume=number > 0)
-        if after_start:
-            wait_for_session(out, process, session=sessions + 1)
-        time.sleep(rng.uniform(0.0, 0.2 * duration if after_start else 1.0))
-        assert process.poll() is None, "the harvest finished before it could be interrupted"
+    served = 0
+    for number, (signal_number, started) in enumerate(INTERRUPTIONS):
+        # Fewer pages than this run needs, leaving room for the runs after it.
+        pages_left = pages_needed - served
+        pages = rng.randint(1, max(1, (pages_left - 1) // (len(INTERRUPTIONS) - number))) if started else 0
+        assert pages < pages_left
+        # The gate counts and holds only this run's pages: a killed run's last request may
+        # still reach the server after the next run has started.
+        mailto = f"run{number}@harvest.test"
+        gate = server.gate_pages(pages, mailto=mailto)
+        process = start(server, harvest_inputs, out, resume=number > 0, mailto=mailto)
+        wait_until_served(gate, pages, process)
+        # Where exactly the signal lands (writing a page, a checkpoint, waiting, starting up)
+        # is left to chance; the gate keeps the run from finishing meanwhile.
+        time.sleep(rng.uniform(0.0, 0.05) if started else rng.uniform(0.0, 1.0))
+        assert process.poll() is None
         process.send_signal(signal_number)
         code = process.wait(timeout=60)
+        served += gate.served  # read before the release: pages served while the run was alive
+        server.remove_gate()
         manifest = read_manifest(out) if (out / "manifest.json").exists() else None
         if signal_number == signal.SIGINT:
             assert code == 130, process.stderr.read()
             assert manifest["status"] == "interrupted"
+        else:
+            assert code == -signal.SIGKILL
         assert manifest is None or manifest["status"] != "complete"
         assert not (out / "works.parquet").exists() or signal_number == signal.SIGKILL
 
-    final = start(server, harvest_inputs, out, resume=True)
-    assert final.wait(timeout=120) == 0, final.stderr.read()
+    final = start(server, harvest_inputs, out, resume=True, mailto="final@harvest.test")
+    assert final.wait(timeout=300) == 0, final.stderr.read()
     assert read_manifest(out)["status"] == "complete"
     assert pq.read_table(out / "works.parquet").equals(pq.read_table(reference / "works.parquet"))
     assert (out / "works.parquet").read_bytes() == (reference / "works.parquet").read_bytes()

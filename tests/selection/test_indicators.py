@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from selection import indicators
+from selection.ranking import indicators
 
 
 def test_percentile_is_mid_rank_within_each_stratum_and_missing_earns_nothing():

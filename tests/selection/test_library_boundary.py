@@ -1,7 +1,9 @@
-"""``selection`` is a plain library: importing every module of it loads no Flask."""
+"""``selection`` is a plain library: importing every module of it loads no Flask, and its
+parts import only the layers docs/architecture.md names ("The selection library")."""
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -22,3 +24,43 @@ def test_no_selection_module_imports_flask():
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert len(modules) > 10
     assert result.stdout.strip() == "[]"
+
+
+# The top-level part of selection -> the parts it may import (itself always).
+ALLOWED_IMPORTS = {
+    "errors": set(),
+    "files": {"errors"},
+    "schema": {"errors"},
+    "disciplines": {"errors"},
+    "journal_groups": {"errors"},
+    "institutions": {"errors", "files", "schema", "openalex"},
+    "openalex": {"errors", "synthetic"},  # the mock server's command line serves a synthetic world
+    "harvest": {"errors", "files", "schema", "disciplines", "journal_groups", "institutions", "openalex"},
+    "ranking": {"errors", "files", "schema", "disciplines"},
+    "synthetic": {"errors", "files", "schema", "disciplines", "journal_groups"},
+    "cli": {"errors"},
+    "__main__": {"cli"},
+}
+
+
+def imported_parts(path) -> set[str]:
+    """The top-level parts of selection a module imports (``selection.harvest.run`` -> harvest)."""
+    parts = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] if node.module != "selection" else [f"selection.{a.name}" for a in node.names]
+        parts |= {name.split(".")[1] for name in names if name.startswith("selection.")}
+    return parts
+
+
+def test_each_part_imports_only_the_layers_below_it():
+    root = REPO_ROOT / "selection"
+    checked = set()
+    for path in sorted(root.rglob("*.py")):
+        part = path.relative_to(root).parts[0].removesuffix(".py")
+        if part == "__init__":
+            continue
+        checked.add(part)
+        assert imported_parts(path) - {part} <= ALLOWED_IMPORTS[part], path.relative_to(REPO_ROOT)
+    assert checked == set(ALLOWED_IMPORTS)

@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from selection.mockserver import Faults, MockData, MockOpenAlexServer, QueryRejected
+from selection.openalex.mockserver import Faults, MockData, MockOpenAlexServer, QueryRejected
 
 
 def get(server, path: str, **params) -> requests.Response:
@@ -147,7 +147,7 @@ def test_real_records_and_traps_are_served(mock_server, shared_data):
 
 def test_runs_as_a_module_and_prints_its_url(shared_data):
     process = subprocess.Popen(
-        [sys.executable, "-m", "selection.mockserver", "--shared-data", str(shared_data)],
+        [sys.executable, "-m", "selection.openalex.mockserver", "--shared-data", str(shared_data)],
         stdout=subprocess.PIPE,
         text=True,
     )

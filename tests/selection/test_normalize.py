@@ -11,7 +11,14 @@ import pytest
 
 from selection.disciplines import load_disciplines
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.normalize import WorkNormalizer, passes_harvest_rules, rebuild_abstract, rows_to_table
+from selection.harvest.normalize import (
+    COUNTED_COLUMNS,
+    WorkNormalizer,
+    passes_harvest_rules,
+    rebuild_abstract,
+    rows_to_table,
+    table_counts,
+)
 from selection.schema import WORKS_COLUMNS, WORKS_SCHEMA
 
 # The Beijing institutions PROVENANCE.md lists for works/rag_sample_works.jsonl.gz.
@@ -85,6 +92,14 @@ def test_hand_checked_values_of_a_real_record(real_works):
     assert row["authors_count"] == 9
     assert row["beijing_any"] is False
     assert row["abstract"].startswith("Despite growing interest in Open Access")
+    assert len(row["authorships"]) == 9
+    assert row["authorships"][0] == {
+        "author_id": "A5048491430", "name": "Heather Piwowar", "orcid": "0000-0003-1613-5981", "position": "first",
+        "is_corresponding": False, "institution_ids": ["I4210166736"], "lineage_ids": ["I4210166736"],
+    }
+    raw = real_works["entity"][0]["authorships"]
+    assert [a["author_id"] for a in row["authorships"]] == [a["author"]["id"].rsplit("/", 1)[1] for a in raw]
+    assert [a["position"] for a in row["authorships"]] == [a["author_position"] for a in raw]
 
 
 def test_beijing_works_of_the_rag_sample(real_works):
@@ -134,6 +149,26 @@ def test_hand_built_work():
     assert row["beijing_institution_ids"] == ["I99065089"]
     assert row["countries"] == ["CN", "US"]
     assert row["abstract"] == "hello world hello"
+
+
+def test_authorships_keep_order_ids_and_each_lineage_id_once():
+    institute = {"id": "https://openalex.org/I777", "lineage": ["https://openalex.org/I777", CAS]}
+    other_institute = {"id": "https://openalex.org/I778", "lineage": ["https://openalex.org/I778", CAS]}
+    work = _work(authorships=[
+        {"author_position": "first", "author": {"id": "https://openalex.org/A1", "display_name": "Li Wei",
+                                                "orcid": "https://orcid.org/0000-0001-5109-3700"},
+         "institutions": [institute, other_institute], "is_corresponding": True},
+        {"author_position": "last", "author": {}, "raw_author_name": "Zhang San", "institutions": []},
+    ])
+    normalizer = _normalizer()
+    first, last = normalizer.row(work)["authorships"]
+    assert first == {"author_id": "A1", "name": "Li Wei", "orcid": "0000-0001-5109-3700", "position": "first",
+                     "is_corresponding": True, "institution_ids": ["I777", "I778"],
+                     "lineage_ids": ["I777", "I19820366", "I778"]}
+    assert last == {"author_id": None, "name": "Zhang San", "orcid": None, "position": "last",
+                    "is_corresponding": None, "institution_ids": [], "lineage_ids": []}
+    assert normalizer.missing["authorships.author.id: absent"] == 1
+    assert rows_to_table([normalizer.row(work)])["authorships"].to_pylist()[0] == [first, last]
 
 
 def test_no_corresponding_flag_means_the_first_author_and_is_counted():
@@ -197,3 +232,13 @@ def test_rebuild_abstract_and_no_mutation():
     before = copy.deepcopy(work)
     _normalizer().row(work)
     assert work == before
+
+
+def test_table_counts_sort_values_and_put_missing_ones_last():
+    rows = [_normalizer().row(_work(id=f"https://openalex.org/W{i}", publication_year=year)) for i, year in
+            enumerate([2024, 2021, 2024, None])]
+    rows[0]["discipline"] = None
+    counts = table_counts(rows_to_table(rows))
+    assert counts["by_year"] == {"2021": 1, "2024": 2, "null": 1}
+    assert counts["by_discipline"] == {"mathematics": 3, "null": 1}
+    assert list(counts) == list(COUNTED_COLUMNS)

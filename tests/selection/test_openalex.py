@@ -10,17 +10,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from selection.errors import SelectionError
-from selection.harvest import Partition, works_query
-from selection.mockserver import MockOpenAlexServer
-from selection.normalize import short_id
-from selection.openalex import (
+from selection.harvest.partitions import Partition, works_query
+from selection.openalex.client import (
+    DEFAULT_RATE,
     OpenAlexAuthError,
     OpenAlexClient,
     OpenAlexQueryError,
     OpenAlexUnavailable,
     RetryPolicy,
+    add_connection_arguments,
     client_from_args,
 )
+from selection.openalex.mockserver import MockOpenAlexServer
+from selection.schema import short_id
 
 FAST_RETRY = RetryPolicy(max_retries=4, backoff=0.01, backoff_cap=0.05)
 
@@ -194,6 +196,28 @@ def test_the_real_api_is_not_called_without_a_key(monkeypatch):
         client_from_args(args)
     monkeypatch.setenv("OPENALEX_API_KEY", "k")
     assert client_from_args(args).api_key == "k"
+
+
+def connection_options(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_connection_arguments(parser)
+    return parser.parse_args(["--base-url", "http://127.0.0.1:9", *argv])
+
+
+def test_the_rate_comes_from_the_option_else_openalex_rate_limit_else_the_default(monkeypatch):
+    monkeypatch.delenv("OPENALEX_RATE_LIMIT", raising=False)
+    assert client_from_args(connection_options()).limiter.rate == DEFAULT_RATE
+    monkeypatch.setenv("OPENALEX_RATE_LIMIT", "3.5")
+    assert client_from_args(connection_options()).limiter.rate == 3.5
+    assert client_from_args(connection_options("--rate", "7")).limiter.rate == 7.0
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-2", "nan", "inf"])
+def test_a_bad_openalex_rate_limit_is_one_error_naming_the_variable(monkeypatch, value):
+    monkeypatch.setenv("OPENALEX_RATE_LIMIT", value)
+    with pytest.raises(SelectionError, match="OPENALEX_RATE_LIMIT must be a positive number"):
+        client_from_args(connection_options())
+    assert client_from_args(connection_options("--rate", "2")).limiter.rate == 2.0  # the option wins
 
 
 def test_short_id():

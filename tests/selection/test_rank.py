@@ -12,9 +12,9 @@ import pyarrow as pa
 import pytest
 
 from selection.errors import SelectionError
-from selection.rank import CANDIDATE_COLUMNS, rank_works
-from selection.ranking_settings import INDICATORS, load_rank_settings
-from selection.schema import WORKS_SCHEMA
+from selection.ranking.rank import rank_works
+from selection.ranking.settings import load_rank_settings
+from selection.schema import CANDIDATE_COLUMNS, INDICATORS, WORKS_SCHEMA
 from tests.selection.rank_helpers import work, works_frame_of
 
 

@@ -7,6 +7,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -15,13 +16,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from selection import rank_report
+from selection import files
 from selection.cli import main
 from selection.disciplines import load_disciplines
-from selection.rank import load_works, rank_works
-from selection.ranking_settings import load_rank_settings
-from selection.schema import WORKS_SCHEMA
-from selection.synthetic import works_frame, write_works_parquet
+from selection.errors import SelectionError
+from selection.ranking import report
+from selection.ranking.rank import load_works, rank_works
+from selection.ranking.settings import load_rank_settings
+from selection.schema import CANDIDATES_SCHEMA, CANDIDATES_SCHEMA_VERSION, WORKS_SCHEMA, read_candidates, schema_version
 from tests.selection.rank_helpers import work
 from tests.selection.test_rank import assert_scores_recompute, wide_pool
 
@@ -85,6 +87,56 @@ def test_workbook_has_chinese_headers_links_and_explanations(ranked):
     assert first["OpenAlex"].startswith('=HYPERLINK("https://openalex.org/W')
     assert "子领域-年份-国内期刊" in first["得分说明"] and "前 " in first["得分说明"]
     assert sheet.max_row == 201
+
+
+def test_read_candidates_gives_the_table_summary_charts_and_checksum(ranked):
+    candidate_set = read_candidates(ranked)
+    assert candidate_set.table.equals(pq.read_table(ranked / "candidates.parquet"))
+    assert candidate_set.table.schema.equals(CANDIDATES_SCHEMA)
+    assert schema_version(candidate_set.table.schema, "candidates") == CANDIDATES_SCHEMA_VERSION
+    assert candidate_set.sha256 == hashlib.sha256((ranked / "candidates.parquet").read_bytes()).hexdigest()
+    assert candidate_set.summary == json.loads((ranked / "summary.json").read_text(encoding="utf-8"))
+    assert sorted(candidate_set.charts) == sorted(path.name for path in ranked.glob("*.png"))
+    assert all(path.is_file() and path.parent == ranked for path in candidate_set.charts.values())
+
+
+def _rewrite_candidates(folder, change) -> None:
+    table = pq.read_table(folder / "candidates.parquet")
+    pq.write_table(change(table), folder / "candidates.parquet")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda folder: (folder / "candidates.parquet").unlink(), "candidates.parquet not found"),
+        (lambda folder: (folder / "candidates.parquet").write_text("not parquet"), "not a Parquet file"),
+        (lambda folder: _rewrite_candidates(folder, lambda t: t.replace_schema_metadata(None)),
+         "has no candidates schema version"),
+        (lambda folder: _rewrite_candidates(
+            folder, lambda t: t.replace_schema_metadata({b"selection.table": b"candidates", b"selection.schema_version": b"99"})),
+         "has candidates schema version 99, this platform reads version"),
+        (lambda folder: _rewrite_candidates(folder, lambda t: t.drop_columns(["cluster_terms"])),
+         r"column \d+ is cluster_rank int32, expected cluster_terms string"),
+        (lambda folder: (folder / "summary.json").unlink(), "summary.json not found"),
+        (lambda folder: (folder / "topic_shares.png").unlink(), "lacks the chart.s. topic_shares.png"),
+    ],
+)
+def test_read_candidates_refuses_an_incomplete_or_foreign_folder(ranked, tmp_path, damage, message):
+    folder = tmp_path / "copy"
+    shutil.copytree(ranked, folder)
+    damage(folder)
+    with pytest.raises(SelectionError, match=message):
+        read_candidates(folder)
+
+
+def test_read_candidates_refuses_a_summary_of_another_run(ranked, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(ranked, folder)
+    _rewrite_candidates(folder, lambda table: table.slice(0, 10))
+    with pytest.raises(SelectionError, match="does not describe"):
+        read_candidates(folder)
+    with pytest.raises(SelectionError, match="not found; give the --out folder"):
+        read_candidates(tmp_path / "absent")
 
 
 def test_identical_runs_write_identical_candidates_parquet(ranked, works_file, tmp_path):
@@ -156,15 +208,6 @@ def test_quota_outside_bounds(works_file, tmp_path, capsys, quota):
     assert "outside [200, 500]" in error
 
 
-def test_ranks_a_synthetic_works_parquet(tmp_path):
-    works_path = tmp_path / "works.parquet"
-    write_works_parquet(works_frame(20_000, seed=3), works_path)
-    assert main(["rank", "--works", str(works_path), "--out", str(tmp_path / "out")]) == 0
-    candidates = pq.read_table(tmp_path / "out" / "candidates.parquet").to_pandas()
-    assert len(candidates) > 0
-    assert_scores_recompute(candidates)
-
-
 def test_text_from_the_data_is_never_a_formula_in_the_workbook(tmp_path):
     rows = wide_pool(2500)
     best = rows[-1]  # W2500, rank 1
@@ -199,7 +242,7 @@ def test_a_works_file_with_null_years_ranks_and_an_all_null_one_is_one_line(tmp_
 
 
 def output_bytes(folder) -> dict[str, bytes]:
-    return {name: (folder / name).read_bytes() for name in rank_report.OUTPUT_FILES}
+    return {name: (folder / name).read_bytes() for name in report.OUTPUT_FILES}
 
 
 @pytest.mark.parametrize("failing_move", [1, 2, 3])
@@ -211,7 +254,7 @@ def test_a_failure_while_the_new_set_moves_in_leaves_the_previous_set(works_file
     settings = load_rank_settings().with_overrides(per_group=250)
     result = rank_works(load_works(works_file), settings)
     # no atomic exchange (another system or file system): the fallback's renames must fail safe too
-    monkeypatch.setattr(rank_report, "_exchange", lambda first, second: False, raising=False)
+    monkeypatch.setattr(files, "_exchange", lambda first, second: False, raising=False)
     moves = []
     real_rename, real_replace = os.rename, os.replace
 
@@ -227,7 +270,7 @@ def test_a_failure_while_the_new_set_moves_in_leaves_the_previous_set(works_file
     monkeypatch.setattr(os, "rename", move(real_rename))
     monkeypatch.setattr(os, "replace", move(real_replace))
     try:
-        rank_report.write_report(result, load_disciplines(), {"path": "works.parquet"}, out)
+        report.write_report(result, load_disciplines(), {"path": "works.parquet"}, out)
     except OSError:
         assert output_bytes(out) == before  # the previous set, complete and untouched
     else:  # the failure came after the swap: the new set, complete
@@ -241,9 +284,9 @@ def test_a_rerun_swaps_the_folder_in_whole_with_or_without_an_atomic_exchange(wo
     out = tmp_path / "out"
     for per_group, exchange in ((200, None), (250, lambda first, second: False)):
         if exchange:
-            monkeypatch.setattr(rank_report, "_exchange", exchange)
+            monkeypatch.setattr(files, "_exchange", exchange)
         assert main(["rank", "--works", str(works_file), "--out", str(out), "--per-group", str(per_group)]) == 0
         (out / "notes.txt").write_text("kept")
         assert json.loads((out / "summary.json").read_text())["settings"]["per_group"] == per_group
         assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
-    assert sorted(path.name for path in out.iterdir()) == sorted([*rank_report.OUTPUT_FILES, "notes.txt"])
+    assert sorted(path.name for path in out.iterdir()) == sorted([*report.OUTPUT_FILES, "notes.txt"])

@@ -16,12 +16,12 @@ import pyarrow.compute as pc
 import pytest
 
 from selection.disciplines import load_disciplines
-from selection.diversity import cap_seats
-from selection.indicators import arrow_column
+from selection.ranking.diversity import cap_seats
+from selection.ranking.indicators import arrow_column
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
-from selection.rank import rank_works
-from selection.ranking_settings import load_rank_settings
+from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
+from selection.ranking.rank import rank_works
+from selection.ranking.settings import load_rank_settings
 from selection.synthetic import works_frame
 from tests.selection.test_rank import assert_scores_recompute
 

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from selection.errors import SelectionError
-from selection.ranking_settings import INDICATORS, load_rank_settings
+from selection.ranking.settings import load_rank_settings
+from selection.schema import INDICATORS
 
 
 def write_settings(tmp_path, text: str):

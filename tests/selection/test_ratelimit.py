@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from selection.ratelimit import RateLimiter
+from selection.openalex.ratelimit import RateLimiter
 
 
 class FakeClock:

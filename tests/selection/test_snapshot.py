@@ -13,10 +13,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from selection import snapshot
+from selection.harvest import snapshot
+from selection.harvest.normalize import COUNTED_COLUMNS, table_counts
 from selection.cli import main
 from selection.errors import SelectionError
-from selection.schema import WORKS_SCHEMA
+from selection.schema import WORKS_SCHEMA, WORKS_SCHEMA_VERSION, schema_version
 from selection.synthetic import generate_world, works_table
 
 N_WORKS, SEED = 600, 5
@@ -103,6 +104,7 @@ def test_import_keeps_exactly_the_eligible_latest_versions(built):
     table = built["table"]
     assert built["exit_code"] == 0
     assert table.schema.remove_metadata() == WORKS_SCHEMA
+    assert schema_version(table.schema, "works") == WORKS_SCHEMA_VERSION
     expected_ids = built["world"].eligible_work_ids - {built["retracted_id"]}
     assert table["work_id"].to_pylist() == sorted(expected_ids)
 
@@ -121,6 +123,7 @@ def test_import_keeps_exactly_the_eligible_latest_versions(built):
 def test_manifest_counts(built):
     manifest, table = built["manifest"], built["table"]
     assert manifest["works"] == table.num_rows
+    assert {key: manifest[key] for key in COUNTED_COLUMNS} == table_counts(table)
     assert sum(manifest["by_year"].values()) == table.num_rows
     assert set(manifest["by_year"]) <= {str(year) for year in range(2021, 2026)}
     assert sum(manifest["by_journal_group"].values()) == table.num_rows

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from selection import stability
-from selection.indicators import stratum_percentile
+from selection.ranking import stability
+from selection.ranking.indicators import stratum_percentile
 
 
 def test_stratum_position_counts_below_equal_and_size():

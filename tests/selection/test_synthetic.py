@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pandas as pd
 import pytest
 
 from selection.disciplines import load_disciplines
+from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
 from selection.journal_groups import JournalGroupResolver
-from selection.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
-from selection.schema import JOURNAL_GROUP_RULES, JOURNAL_GROUPS, WORKS_COLUMNS, WORKS_SCHEMA
+from selection.schema import (
+    JOURNAL_GROUP_RULES,
+    JOURNAL_GROUPS,
+    WORKS_COLUMNS,
+    WORKS_SCHEMA,
+    WORKS_SCHEMA_VERSION,
+    schema_version,
+)
 from selection.synthetic import (
     ELIGIBLE_TRAPS,
     FIELDS,
@@ -24,6 +33,7 @@ from selection.synthetic import (
     works_table,
     write_works_parquet,
 )
+from selection.synthetic.draw import author_orcids
 
 
 @pytest.fixture(scope="module")
@@ -187,12 +197,28 @@ def test_works_frame_columns_dtypes_and_values():
     assert (frame["issn_l"].notna()).all()
 
 
+def test_authors_keep_one_id_and_orcid_per_person_and_orcids_are_well_formed(world):
+    orcid_of = {}
+    for work in world.works:
+        for authorship in work["authorships"]:
+            author = authorship["author"]
+            assert orcid_of.setdefault(author["id"], author["orcid"]) == author["orcid"]
+    with_orcid = [orcid for orcid in orcid_of.values() if orcid]
+    assert 0.5 < len(with_orcid) / len(orcid_of) < 0.8  # two authors in three have one
+    assert all(re.fullmatch(r"https://orcid.org/\d{4}-\d{4}-\d{4}-\d{3}[\dX]", orcid) for orcid in with_orcid)
+    # ISO 7064 MOD 11-2 check digits of two real ORCIDs; numbers divisible by 3 have none
+    assert author_orcids(np.array([15109370, 21694234, 21825009])).to_pylist() == [
+        "0000-0001-5109-3700", "0000-0002-1694-2348", None,
+    ]
+
+
 def test_write_works_parquet_round_trips(tmp_path):
     frame = works_frame(500, seed=3)
     path = tmp_path / "works.parquet"
     write_works_parquet(frame, path)
     table = pq.read_table(path)
     assert table.schema.remove_metadata() == WORKS_SCHEMA
+    assert schema_version(table.schema, "works") == WORKS_SCHEMA_VERSION
     assert table.equals(works_table(500, seed=3))
     assert [p.name for p in tmp_path.iterdir()] == ["works.parquet"]
     # Any reader can open it, not only pyarrow with Arrow-backed pandas dtypes.

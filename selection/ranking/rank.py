@@ -20,63 +20,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from selection import diversity, indicators, stability
+from selection.ranking import diversity, explain, indicators, stability
 from selection.disciplines import DisciplineMap, load_disciplines
 from selection.errors import SelectionError
-from selection.ranking_settings import INDICATORS, RankSettings
-from selection.schema import JOURNAL_GROUPS
+from selection.ranking.settings import RankSettings
+from selection.schema import CANDIDATE_COLUMNS, CANDIDATES_SCHEMA, INDICATORS, JOURNAL_GROUPS
 
 # The works columns the ranking reads (everything else in works.parquet is left on disk).
 RANK_INPUT_COLUMNS = (
     "work_id", "doi", "title", "publication_year", "publication_date", "type", "source_name",
     "issn_l", "issns", "journal_group", "discipline", "subfield_id", "topic_id", "beijing_any",
     "beijing_first", "beijing_corresponding", "countries", "cited_by_count", "counts_by_year",
-    "fwci", "citation_normalized_percentile", "is_retracted", "abstract",
+    "fwci", "citation_normalized_percentile", "is_retracted", "abstract", "authorships",
 )
 RANKED_TYPES = ("article", "review")
-TEXT_COLUMNS = ("title", "abstract")  # read only for the top of each list
+# Taken from the works frame only for the works that need them: the texts of the works
+# clustered, the authorships of the candidates; the universe leaves them out.
+DEFERRED_COLUMNS = ("title", "abstract", "authorships")
 SLACK = 1e-9  # float tolerance of the eligibility gate
-
-CANDIDATES_SCHEMA = pa.schema(
-    [
-        ("work_id", pa.string()),
-        ("discipline", pa.string()),
-        ("journal_group", pa.string()),
-        ("rank", pa.int32()),
-        ("score", pa.float64()),
-        *[
-            column
-            for name in INDICATORS
-            for column in (
-                (f"{name}_value", pa.float64()),
-                (f"{name}_percentile", pa.float64()),
-                (f"{name}_weight", pa.float64()),
-            )
-        ],
-        ("stratum_works", pa.int32()),  # ranked works in the subfield x year x group stratum
-        ("cluster", pa.int32()),
-        ("cluster_terms", pa.string()),
-        ("cluster_rank", pa.int32()),
-        ("topic_id", pa.string()),
-        ("topic_rank", pa.int32()),
-        ("over_topic_cap", pa.bool_()),  # seated only because no other eligible work remained
-        ("rank_interval_low", pa.int32()),
-        ("rank_interval_high", pa.int32()),
-        ("stability", pa.string()),
-        ("author_rule", pa.string()),
-        ("subfield_id", pa.int32()),
-        ("publication_year", pa.int32()),
-        ("type", pa.string()),
-        ("doi", pa.string()),
-        ("title", pa.string()),
-        ("source_name", pa.string()),
-        ("issn_l", pa.string()),
-        ("beijing_first", pa.bool_()),
-        ("beijing_corresponding", pa.bool_()),
-        ("merged_work_ids", pa.list_(pa.string())),  # other records of the same DOI
-    ]
-)
-CANDIDATE_COLUMNS = tuple(CANDIDATES_SCHEMA.names)
 
 
 @dataclass(frozen=True)
@@ -125,6 +86,8 @@ def check_works_columns(columns) -> None:
         raise SelectionError(
             f"the works table lacks column(s) {', '.join(missing)}; "
             "write it with the harvest or selection.synthetic (schema: selection.schema.WORKS_SCHEMA)"
+            + ("; a harvest made before authorships were kept gets them with python -m selection renormalise "
+               "HARVEST_DIR" if "authorships" in missing else "")
         )
 
 
@@ -269,7 +232,7 @@ def select_universe(
     duplicate_rows, merged = _duplicate_dois(works.iloc[kept_rows], kept_rows)
     kept_rows = kept_rows[~np.isin(kept_rows, duplicate_rows)]
     funnel["distinct_doi"] = len(kept_rows)
-    columns = [name for name in RANK_INPUT_COLUMNS if name not in TEXT_COLUMNS]
+    columns = [name for name in RANK_INPUT_COLUMNS if name not in DEFERRED_COLUMNS]
     universe = works[columns].iloc[kept_rows].reset_index(drop=True)
     universe["source_row"] = kept_rows
     return universe, merged, funnel, (first_year, last_year)
@@ -345,6 +308,44 @@ def _weights_per_work(disciplines: pd.Series, settings: RankSettings) -> pd.Data
     return table.reindex(disciplines.to_numpy()).set_axis(disciplines.index)
 
 
+@dataclass(frozen=True)
+class ScoredUniverse:
+    """The ranked works and what was computed for them, as the selection, the clustering,
+    the bootstrap and the candidates table read it.
+
+    ``works``: the input frame (titles and abstracts are taken from it only for the works
+    clustered). ``universe``: the ranked works, ``source_row`` their position in ``works``.
+    ``merged_dois``: DOI -> the work ids merged away. ``strata``: the stratum code of each
+    ranked work; ``values``, ``percentiles`` and ``weights``: one column per indicator.
+    """
+
+    works: pd.DataFrame
+    universe: pd.DataFrame
+    merged_dois: dict[str, list[str]]
+    strata: pd.Series
+    values: pd.DataFrame
+    percentiles: pd.DataFrame
+    weights: pd.DataFrame
+    settings: RankSettings
+
+
+@dataclass(frozen=True)
+class EligibleLists:
+    """The eligible works of every discipline x group list in preference order (lists one
+    after the other, best score first, ties by work id).
+
+    ``rows``: discipline, journal_group, work_id, score and ``row`` (position in the
+    universe). ``list_key``: "discipline/group" per row. ``in_top``: among the first
+    ``top_of_list_factor x per_group`` of its list. ``topic_unit``: the topic, or the work
+    id for a work without a topic (a topic of its own).
+    """
+
+    rows: pd.DataFrame
+    list_key: pd.Series
+    in_top: np.ndarray
+    topic_unit: pd.Series
+
+
 def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: DisciplineMap | None = None) -> RankResult:
     """Rank the works and pick ``settings.per_group`` candidates per discipline and group.
 
@@ -361,7 +362,64 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
             f"discipline_weights name unknown discipline(s) {', '.join(unknown)}; "
             f"known: {', '.join(disciplines.keys())}"
         )
-    works = works.reset_index(drop=True)
+    scored, funnel, window, as_of = score_universe(works.reset_index(drop=True), settings)
+    percentiles, weights = scored.percentiles, scored.weights
+    score = (percentiles * weights).sum(axis=1)
+    eligible = (percentiles.max(axis=1) >= 1 - settings.eligibility_top_share - SLACK).to_numpy()
+    pool = pd.DataFrame(
+        {
+            "discipline": scored.universe["discipline"].to_numpy(),
+            "journal_group": scored.universe["journal_group"].to_numpy(),
+            "work_id": scored.universe["work_id"].to_numpy(),
+            "score": score.to_numpy(),
+            "eligible": eligible,
+            "row": np.arange(len(scored.universe)),
+        }
+    )
+    lists = _eligible_lists(pool, scored)
+
+    if settings.diversity_unit == "cluster":
+        everything = np.ones(len(lists.rows), dtype=bool)
+        clusters, terms = _cluster_lists(scored, lists, lists.in_top, everything)
+        cap_unit = pd.Series(clusters)
+    else:
+        cap_unit = lists.topic_unit
+    cap = diversity.cap_seats(settings.per_group, settings.topic_cap_share)
+    selected = diversity.capped_selection(lists.list_key, cap_unit, settings.per_group, settings.topic_cap_share)
+    # The works that could take a seat in a bootstrap round: the top of each list by score,
+    # and the first (factor x quota) works of the capped walk (what the cap lets through).
+    reach = settings.top_of_list_factor * settings.per_group
+    contenders = lists.in_top | selected | diversity.capped_selection(lists.list_key, cap_unit, reach, 1.0, cap=cap)
+    # The bootstrap (numpy, which releases the GIL) runs on a second core while the text
+    # clustering (mostly Python) runs here; each has its own seed, so the result is the same.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        intervals = background.submit(_rank_intervals, scored, lists, cap_unit, contenders)
+        if settings.diversity_unit == "topic":
+            clusters, terms = _cluster_lists(scored, lists, lists.in_top, selected)
+        interval_low, interval_high = intervals.result()
+    pool["selected"] = False
+    pool.loc[lists.rows.index[selected], "selected"] = True
+
+    picks = lists.rows.loc[selected].assign(
+        list_key=lists.list_key.to_numpy()[selected],
+        cluster=clusters[selected],
+        cluster_terms=terms[selected],
+        topic_unit=lists.topic_unit.to_numpy()[selected],
+        cap_unit=cap_unit.to_numpy()[selected],
+        rank_interval_low=interval_low[selected[contenders]],
+        rank_interval_high=interval_high[selected[contenders]],
+    )
+    candidates = _candidate_frame(scored, picks)
+    counts = _list_counts(pool, disciplines, settings)
+    pool = pool[["work_id", "discipline", "journal_group", "score", "eligible", "selected"]]
+    return RankResult(candidates, pool, counts, funnel, window, as_of, settings)
+
+
+def score_universe(
+    works: pd.DataFrame, settings: RankSettings
+) -> tuple[ScoredUniverse, dict[str, int], tuple[int, int], dt.date]:
+    """The universe of ``works`` (a frame with a 0..n-1 index) with every indicator's
+    value, stratum percentile and weight; also the funnel, the window and the as-of date."""
     universe, merged_dois, funnel, window = select_universe(works, settings)
     as_of = resolve_as_of(universe, window[1], settings)
     values = indicator_values(universe, works, settings, window, as_of)
@@ -370,74 +428,35 @@ def rank_works(works: pd.DataFrame, settings: RankSettings, disciplines: Discipl
         {name: indicators.stratum_percentile(values[name], strata) for name in INDICATORS}, index=universe.index
     )
     weights = _weights_per_work(universe["discipline"], settings)
-    score = (percentiles * weights).sum(axis=1)
-    eligible = (percentiles.max(axis=1) >= 1 - settings.eligibility_top_share - SLACK).to_numpy()
+    scored = ScoredUniverse(works, universe, merged_dois, strata, values, percentiles, weights, settings)
+    return scored, funnel, window, as_of
 
-    scored = pd.DataFrame(
-        {
-            "discipline": universe["discipline"].to_numpy(),
-            "journal_group": universe["journal_group"].to_numpy(),
-            "work_id": universe["work_id"].to_numpy(),
-            "score": score.to_numpy(),
-            "eligible": eligible,
-            "row": np.arange(len(universe)),
-        }
-    )
-    ordered = scored.loc[eligible].sort_values(
+
+def _eligible_lists(pool: pd.DataFrame, scored: ScoredUniverse) -> EligibleLists:
+    """The eligible rows of ``pool`` ordered list by list, best first."""
+    settings = scored.settings
+    ordered = pool.loc[pool["eligible"]].sort_values(
         ["discipline", "journal_group", "score", "work_id"], ascending=[True, True, False, True], kind="stable"
     )
     list_key = ordered["discipline"].astype(str) + "/" + ordered["journal_group"].astype(str)
     position = ordered.groupby(list_key.to_numpy(), sort=False).cumcount().to_numpy()
     in_top = position < settings.top_of_list_factor * settings.per_group
-    topic = universe["topic_id"].to_numpy()[ordered["row"].to_numpy()]
+    topic = scored.universe["topic_id"].to_numpy()[ordered["row"].to_numpy()]
     topic_unit = pd.Series(np.where(pd.isna(topic), ordered["work_id"].to_numpy(), topic))
-
-    if settings.diversity_unit == "cluster":
-        everything = np.ones(len(ordered), dtype=bool)
-        clusters, terms = _cluster_lists(works, universe, ordered, list_key, in_top, everything, settings)
-        cap_unit = pd.Series(clusters)
-    else:
-        cap_unit = topic_unit
-    cap = diversity.cap_seats(settings.per_group, settings.topic_cap_share)
-    selected = diversity.capped_selection(list_key, cap_unit, settings.per_group, settings.topic_cap_share)
-    # The works that could take a seat in a bootstrap round: the top of each list by score,
-    # and the first (factor x quota) works of the capped walk (what the cap lets through).
-    reach = settings.top_of_list_factor * settings.per_group
-    contenders = in_top | selected | diversity.capped_selection(list_key, cap_unit, reach, 1.0, cap=cap)
-    # The bootstrap (numpy, which releases the GIL) runs on a second core while the text
-    # clustering (mostly Python) runs here; each has its own seed, so the result is the same.
-    with ThreadPoolExecutor(max_workers=1) as background:
-        intervals = background.submit(
-            _rank_intervals, strata, percentiles, values, weights, ordered, list_key, cap_unit, contenders, settings
-        )
-        if settings.diversity_unit == "topic":
-            clusters, terms = _cluster_lists(works, universe, ordered, list_key, in_top, selected, settings)
-        interval_low, interval_high = intervals.result()
-    scored["selected"] = False
-    scored.loc[ordered.index[selected], "selected"] = True
-
-    picks = ordered.loc[selected].assign(
-        list_key=list_key.to_numpy()[selected],
-        cluster=clusters[selected],
-        cluster_terms=terms[selected],
-        topic_unit=topic_unit.to_numpy()[selected],
-        cap_unit=cap_unit.to_numpy()[selected],
-        rank_interval_low=interval_low[selected[contenders]],
-        rank_interval_high=interval_high[selected[contenders]],
-    )
-    candidates = _candidate_frame(picks, works, universe, merged_dois, strata, values, percentiles, weights, settings)
-    lists = _list_counts(scored, disciplines, settings)
-    pool = scored[["work_id", "discipline", "journal_group", "score", "eligible", "selected"]]
-    return RankResult(candidates, pool, lists, funnel, window, as_of, settings)
+    return EligibleLists(ordered, list_key, in_top, topic_unit)
 
 
-def _cluster_lists(works, universe, ordered, list_key, fit_mask, other_mask, settings):
-    """Cluster labels and descriptions for the ordered eligible rows (0 / "" where not clustered)."""
-    labels = np.zeros(len(ordered), dtype="int64")
-    terms = np.full(len(ordered), "", dtype=object)
+def _cluster_lists(scored: ScoredUniverse, lists: EligibleLists, fit_mask: np.ndarray, other_mask: np.ndarray):
+    """Cluster labels and descriptions for the ordered eligible rows (0 / "" where not
+    clustered): each list's ``fit_mask`` rows fit the clusters, its ``other_mask`` rows are
+    assigned to the nearest centre."""
+    works, settings = scored.works, scored.settings
+    list_key = lists.list_key
+    labels = np.zeros(len(lists.rows), dtype="int64")
+    terms = np.full(len(lists.rows), "", dtype=object)
     needed = np.flatnonzero(fit_mask | other_mask)
-    source_rows = universe["source_row"].to_numpy()[ordered["row"].to_numpy()[needed]]
-    texts = np.empty(len(ordered), dtype=object)
+    source_rows = scored.universe["source_row"].to_numpy()[lists.rows["row"].to_numpy()[needed]]
+    texts = np.empty(len(lists.rows), dtype=object)
     texts[needed] = diversity.work_text(works["title"].iloc[source_rows], works["abstract"].iloc[source_rows])
     for _, positions in pd.Series(needed).groupby(list_key.to_numpy()[needed], sort=True):
         positions = positions.to_numpy()
@@ -452,36 +471,41 @@ def _cluster_lists(works, universe, ordered, list_key, fit_mask, other_mask, set
     return labels, terms
 
 
-def _rank_intervals(strata, percentiles, values, weights, ordered, list_key, cap_unit, contenders, settings):
+def _rank_intervals(scored: ScoredUniverse, lists: EligibleLists, cap_unit: pd.Series, contenders: np.ndarray):
     """Rank interval of every contending row: each bootstrap round (resampled baselines,
-    jittered weights) selects again with the topic cap and records the seat rank, or
-    ``per_group + 1`` for no seat."""
-    rows = ordered["row"].to_numpy()[contenders]
-    stratum_index = pd.factorize(strata.to_numpy())[0]
+    jittered weights) selects again with the cap on ``cap_unit`` and records the seat rank,
+    or ``per_group + 1`` for no seat."""
+    settings = scored.settings
+    rows = lists.rows["row"].to_numpy()[contenders]
+    stratum_index = pd.factorize(scored.strata.to_numpy())[0]
     parts = {}
     for name in INDICATORS:
-        has_value = values[name].notna().to_numpy()
+        has_value = scored.values[name].notna().to_numpy()
         below, equal, count = stability.stratum_position(
-            stratum_index, percentiles[name].to_numpy(), has_value, rows
+            stratum_index, scored.percentiles[name].to_numpy(), has_value, rows
         )
         parts[name] = pd.DataFrame({"below": below, "equal": equal, "count": count, "has_value": has_value[rows]})
-    list_code = pd.factorize(list_key.to_numpy()[contenders], sort=True)[0]
+    list_code = pd.factorize(lists.list_key.to_numpy()[contenders], sort=True)[0]
     unit_code = pd.factorize(cap_unit.to_numpy()[contenders], use_na_sentinel=False)[0]
     return stability.rank_stability(
-        list_code, unit_code, np.flatnonzero(contenders), parts, weights.to_numpy()[rows],
+        list_code, unit_code, np.flatnonzero(contenders), parts, scored.weights.to_numpy()[rows],
         settings.bootstrap_rounds, settings.weight_jitter, settings.stability_interval, settings.seed,
         settings.per_group, diversity.cap_seats(settings.per_group, settings.topic_cap_share),
     )
 
 
-def _candidate_frame(picks, works, universe, merged_dois, strata, values, percentiles, weights, settings):
+def _candidate_frame(scored: ScoredUniverse, picks: pd.DataFrame) -> pd.DataFrame:
     """The candidates table in CANDIDATE_COLUMNS order, ranks counted inside each list."""
+    settings, strata = scored.settings, scored.strata
     rows = picks["row"].to_numpy()
     lists = picks["list_key"].to_numpy()
     cap = diversity.cap_seats(settings.per_group, settings.topic_cap_share)
     stratum_works = strata.groupby(strata.to_numpy()).transform("size").to_numpy()
-    source = universe.iloc[rows]
-    titles = works["title"].to_numpy()[source["source_row"].to_numpy()]
+    valued_works = np.column_stack(
+        [scored.values[name].notna().groupby(strata.to_numpy()).transform("sum").to_numpy() for name in INDICATORS]
+    )
+    source = scored.universe.iloc[rows]
+    source_rows = source["source_row"].to_numpy()
     columns = {
         "work_id": picks["work_id"].to_numpy(),
         "discipline": picks["discipline"].to_numpy(),
@@ -490,11 +514,16 @@ def _candidate_frame(picks, works, universe, merged_dois, strata, values, percen
         "score": picks["score"].to_numpy(),
     }
     for name in INDICATORS:
-        columns[f"{name}_value"] = values[name].to_numpy()[rows]
-        columns[f"{name}_percentile"] = percentiles[name].to_numpy()[rows]
-        columns[f"{name}_weight"] = weights[name].to_numpy()[rows]
+        columns[f"{name}_value"] = scored.values[name].to_numpy()[rows]
+        columns[f"{name}_percentile"] = scored.percentiles[name].to_numpy()[rows]
+        columns[f"{name}_weight"] = scored.weights[name].to_numpy()[rows]
     columns |= {
         "stratum_works": stratum_works[rows],
+        "score_parts": explain.score_parts_column(
+            *(frame[list(INDICATORS)].to_numpy(dtype=float)[rows]
+              for frame in (scored.values, scored.percentiles, scored.weights)),
+            valued_works[rows],
+        ),
         "cluster": picks["cluster"].to_numpy(),
         "cluster_terms": picks["cluster_terms"].to_numpy(),
         "cluster_rank": picks.groupby([lists, picks["cluster"].to_numpy()], sort=False).cumcount().to_numpy() + 1,
@@ -509,20 +538,27 @@ def _candidate_frame(picks, works, universe, merged_dois, strata, values, percen
     for name in ("subfield_id", "publication_year", "type", "doi", "source_name", "issn_l",
                  "beijing_first", "beijing_corresponding"):
         columns[name] = source[name].to_numpy()
-    columns["title"] = titles
-    columns["merged_work_ids"] = [merged_dois.get(doi, []) for doi in source["doi"]]
+    columns["title"] = scored.works["title"].to_numpy()[source_rows]
+    columns["merged_work_ids"] = [scored.merged_dois.get(doi, []) for doi in source["doi"]]
+    columns["authorships"] = scored.works["authorships"].iloc[source_rows]
     table = pa.table(
-        {name: pa.array(columns[name], type=CANDIDATES_SCHEMA.field(name).type, from_pandas=True)
-         for name in CANDIDATE_COLUMNS},
+        {name: _arrow_column(columns[name], CANDIDATES_SCHEMA.field(name).type) for name in CANDIDATE_COLUMNS},
         schema=CANDIDATES_SCHEMA,
     )
     return table.to_pandas()
 
 
-def _list_counts(scored: pd.DataFrame, disciplines: DisciplineMap, settings: RankSettings) -> list[dict]:
+def _arrow_column(values, arrow_type: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    """``values`` as Arrow of ``arrow_type``; Arrow arrays and Arrow-backed columns as they are."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    return pa.array(values, type=arrow_type, from_pandas=True)
+
+
+def _list_counts(pool: pd.DataFrame, disciplines: DisciplineMap, settings: RankSettings) -> list[dict]:
     """Pool, eligible and selected counts and the shortfall of every discipline x group list."""
-    counts = scored.groupby(["discipline", "journal_group"])[["eligible", "selected"]].agg(["size", "sum"])
-    keys = list(disciplines.keys()) + sorted(set(scored["discipline"].unique()) - set(disciplines.keys()))
+    counts = pool.groupby(["discipline", "journal_group"])[["eligible", "selected"]].agg(["size", "sum"])
+    keys = list(disciplines.keys()) + sorted(set(pool["discipline"].unique()) - set(disciplines.keys()))
     lists = []
     for discipline in keys:
         for group in JOURNAL_GROUPS:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from selection.errors import SelectionError
+from selection.schema import INDICATORS
 
-DEFAULT_SETTINGS_PATH = Path(__file__).parent / "data" / "ranking_defaults.toml"
+DEFAULT_SETTINGS_PATH = Path(__file__).parent.parent / "data" / "ranking_defaults.toml"
 
-INDICATORS = ("influence", "hot", "frontier", "originality")
 AUTHOR_RULES = ("any", "first", "corresponding", "first_or_corresponding")
 DIVERSITY_UNITS = ("topic", "cluster")
 PER_GROUP_BOUNDS = (200, 500)

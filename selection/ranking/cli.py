@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from selection.ranking_settings import AUTHOR_RULES, load_rank_settings
+from selection.ranking.settings import AUTHOR_RULES, load_rank_settings
 
 
 def register(subparsers) -> None:
@@ -33,8 +33,9 @@ def run_rank(args: argparse.Namespace) -> int:
     """Check settings and input, rank, write the outputs, print one line."""
     # Imported here: scikit-learn, matplotlib and openpyxl would slow every other subcommand.
     from selection.disciplines import load_disciplines
-    from selection.rank import load_works, rank_works
-    from selection.rank_report import file_sha256, write_report
+    from selection.files import file_sha256
+    from selection.ranking.rank import load_works, rank_works
+    from selection.ranking.report import write_report
 
     settings = load_rank_settings(args.settings).with_overrides(per_group=args.per_group, author_rule=args.author_rule)
     disciplines = load_disciplines()

@@ -11,6 +11,10 @@ a work means the same wherever it came from:
 - the corresponding author is the authorship flagged ``is_corresponding``; when OpenAlex
   flags none, the first author stands in (a convention of many journals, and a single
   author is both) and the reason is counted;
+- ``authorships`` keeps every author in OpenAlex's order: short author id, display name
+  (else the raw name), ORCID without ``https://orcid.org/``, ``author_position`` as given
+  (first, middle, last), the corresponding flag as given, the short ids of the
+  institutions and the short ids of their lineages (each id once, in order of appearance);
 - a missing or unusable field becomes None and its reason is counted in
   ``WorkNormalizer.missing``; nothing raises.
 """
@@ -22,23 +26,16 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from selection.disciplines import DisciplineMap
 from selection.errors import SelectionError
 from selection.journal_groups import JournalGroupResolver
-from selection.schema import WORKS_SCHEMA
+from selection.schema import WORKS_SCHEMA, short_id
 
 HARVESTED_TYPES = frozenset({"article", "review"})
 OPENALEX_PREFIX = "https://openalex.org/"
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
-
-
-def short_id(openalex_id: str | None) -> str | None:
-    """``https://openalex.org/W123`` -> ``W123`` (ids are case-insensitive; upper-cased);
-    short ids pass through; None stays None."""
-    if not openalex_id:
-        return None
-    return openalex_id.rsplit("/", 1)[-1].upper()
 
 
 def rebuild_abstract(inverted_index: dict[str, list[int]] | None) -> str | None:
@@ -66,6 +63,9 @@ class WorkNormalizer:
         self.journal_groups = journal_groups
         self.disciplines = disciplines
         self.missing: Counter[str] = Counter()
+        # (institution id, its lineage) -> (short id, short lineage ids): institutions recur
+        # in thousands of authorships, so each is shortened once.
+        self._institutions: dict[tuple, tuple[str | None, tuple[str, ...]]] = {}
 
     def row(self, work: dict) -> dict:
         """One row with exactly the ``WORKS_COLUMNS`` keys, in schema order."""
@@ -84,7 +84,7 @@ class WorkNormalizer:
         else:
             self.missing["primary_topic: absent"] += 1
             subfield_id = discipline = None
-        beijing_ids, beijing_first, beijing_corresponding, countries, authors = self._authorships(get("authorships"))
+        beijing_ids, beijing_first, beijing_corresponding, countries, authors = self._beijing_authors(get("authorships"))
         counted = self._counted
         return {
             "work_id": counted("id", short_id(get("id"))),
@@ -108,7 +108,8 @@ class WorkNormalizer:
             "beijing_corresponding": beijing_corresponding,
             "beijing_institution_ids": beijing_ids,
             "countries": countries,
-            "authors_count": authors,
+            "authors_count": len(authors),
+            "authorships": authors,
             "cited_by_count": counted("cited_by_count", _integer(get("cited_by_count"))),
             "counts_by_year": self._counts_by_year(get("counts_by_year")),
             "fwci": counted("fwci", _number(get("fwci"))),
@@ -141,9 +142,9 @@ class WorkNormalizer:
             self.missing["counts_by_year: absent"] += 1
         return counts
 
-    def _authorships(self, authorships) -> tuple[list[str], bool, bool, list[str], int]:
+    def _beijing_authors(self, authorships) -> tuple[list[str], bool, bool, list[str], list[dict]]:
         """Beijing institution ids, Beijing first author, Beijing corresponding author,
-        countries and the number of authorships."""
+        countries and the ``authorships`` column's entries."""
         if authorships is None:
             self.missing["authorships: absent"] += 1
             authorships = ()
@@ -153,7 +154,9 @@ class WorkNormalizer:
         beijing_ids: set[str] = set()
         countries: set[str] = set()
         beijing_first = beijing_corresponding = any_corresponding = False
+        authors = []
         for authorship in authorships:
+            authors.append(self._author(authorship))
             institutions = authorship.get("institutions") or ()
             here = {beijing_by_id[i["id"]] for i in institutions if i.get("id") in beijing_by_id}
             if "countries" in authorship:
@@ -169,13 +172,63 @@ class WorkNormalizer:
         if authorships and not any_corresponding:
             self.missing["is_corresponding: none flagged, first author used"] += 1
             beijing_corresponding = beijing_first
-        return sorted(beijing_ids), beijing_first, beijing_corresponding, sorted(countries), len(authorships)
+        return sorted(beijing_ids), beijing_first, beijing_corresponding, sorted(countries), authors
+
+    def _author(self, authorship: dict) -> dict:
+        """One entry of the ``authorships`` column (``selection.schema.AUTHORSHIPS_TYPE``)."""
+        author = authorship.get("author") or {}
+        author_id = short_id(author.get("id"))
+        if author_id is None:
+            self.missing["authorships.author.id: absent"] += 1
+        institutions = [self._institution(institution) for institution in authorship.get("institutions") or ()]
+        corresponding = authorship.get("is_corresponding")
+        return {
+            "author_id": author_id,
+            "name": author.get("display_name") or authorship.get("raw_author_name"),
+            "orcid": _orcid(author.get("orcid")),
+            "position": authorship.get("author_position"),
+            "is_corresponding": None if corresponding is None else bool(corresponding),
+            "institution_ids": [institution_id for institution_id, _ in institutions if institution_id],
+            "lineage_ids": list(dict.fromkeys(member for _, lineage in institutions for member in lineage)),
+        }
+
+    def _institution(self, institution: dict) -> tuple[str | None, tuple[str, ...]]:
+        """An authorship's institution as its short id and the short ids of its lineage."""
+        key = (institution.get("id"), tuple(institution.get("lineage") or ()))
+        shortened = self._institutions.get(key)
+        if shortened is None:
+            shortened = (short_id(key[0]), tuple(short_id(member) for member in key[1] if member))
+            self._institutions[key] = shortened
+        return shortened
 
 
 def rows_to_table(rows: list[dict]) -> pa.Table:
     """Rows from ``WorkNormalizer.row`` as a table of exactly ``WORKS_SCHEMA``."""
     columns = [pa.array([row[f.name] for row in rows], type=f.type) for f in WORKS_SCHEMA]
     return pa.Table.from_arrays(columns, schema=WORKS_SCHEMA)
+
+
+# The columns whose value counts every works manifest reports, under these keys.
+COUNTED_COLUMNS = {
+    "by_year": "publication_year",
+    "by_discipline": "discipline",
+    "by_journal_group": "journal_group",
+    "by_journal_group_rule": "journal_group_rule",
+}
+
+
+def table_counts(table: pa.Table) -> dict[str, dict[str, int]]:
+    """How many works of the table have each year, discipline, journal group and group rule,
+    for a manifest: ``{"by_year": {"2021": 12, ...}, ...}``, values in ascending order and
+    works without a value last, under ``"null"`` (the harvest and the snapshot import agree)."""
+    counts = {}
+    for key, column in COUNTED_COLUMNS.items():
+        entries = pc.value_counts(table[column]).to_pylist()
+        entries.sort(key=lambda entry: (entry["values"] is None, entry["values"] if entry["values"] is not None else 0))
+        counts[key] = {
+            "null" if entry["values"] is None else str(entry["values"]): entry["counts"] for entry in entries
+        }
+    return counts
 
 
 MIN_WINDOW_YEARS = 3  # SPEC section 4: papers of the last 3 to 5 years
@@ -232,6 +285,12 @@ def _doi(text: str | None) -> str | None:
         if doi.startswith(prefix):
             return doi[len(prefix):]
     return doi
+
+
+def _orcid(text: str | None) -> str | None:
+    if not text:
+        return None
+    return text.strip().rsplit("orcid.org/", 1)[-1]
 
 
 def _subfield_id(topic: dict) -> int | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from selection.diversity import seat_numbers
+from selection.ranking.diversity import seat_numbers
 
 SECURE = "secure"
 BORDERLINE = "borderline"

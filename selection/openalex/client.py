@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import threading
@@ -31,7 +32,7 @@ import requests
 from pyalex.api import AlexConfig, OpenAlexAuth, OpenAlexResponseList
 
 from selection.errors import SelectionError
-from selection.ratelimit import RateLimiter
+from selection.openalex.ratelimit import RateLimiter
 
 DEFAULT_BASE_URL = "https://api.openalex.org"
 DEFAULT_RATE = 10.0
@@ -340,13 +341,17 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", help=f"OpenAlex API or a mirror (env OPENALEX_BASE_URL; default {DEFAULT_BASE_URL})")
     parser.add_argument("--api-key", help="OpenAlex API key (env OPENALEX_API_KEY)")
     parser.add_argument("--mailto", help="contact e-mail sent with every request (env OPENALEX_MAILTO)")
-    parser.add_argument("--rate", type=float, default=DEFAULT_RATE, help="requests per second, all workers together (default 10)")
+    parser.add_argument("--rate", type=float, help="requests per second, all workers together "
+                        f"(env OPENALEX_RATE_LIMIT; default {DEFAULT_RATE:g})")
     parser.add_argument("--max-retries", type=int, default=RetryPolicy.max_retries, help="retries of one request before the run stops (default 8)")
 
 
 def client_from_args(args: argparse.Namespace) -> OpenAlexClient:
-    """An OpenAlexClient from ``add_connection_arguments`` options, falling back to the environment."""
-    if args.rate <= 0:
+    """An OpenAlexClient from ``add_connection_arguments`` options, falling back to the
+    environment (``OPENALEX_BASE_URL``, ``OPENALEX_API_KEY``, ``OPENALEX_MAILTO``,
+    ``OPENALEX_RATE_LIMIT``), then to the defaults."""
+    rate = args.rate if args.rate is not None else rate_from_environment()
+    if rate <= 0 or not math.isfinite(rate):
         raise SelectionError("--rate must be a positive number of requests per second")
     if args.max_retries < 0:
         raise SelectionError("--max-retries must be 0 or more")
@@ -354,7 +359,7 @@ def client_from_args(args: argparse.Namespace) -> OpenAlexClient:
         base_url=args.base_url or os.environ.get("OPENALEX_BASE_URL"),
         api_key=args.api_key or os.environ.get("OPENALEX_API_KEY"),
         mailto=args.mailto or os.environ.get("OPENALEX_MAILTO"),
-        rate=args.rate,
+        rate=rate,
         retry=RetryPolicy(max_retries=args.max_retries),
     )
     if client.api_key is None and urlsplit(client.base_url).netloc == urlsplit(DEFAULT_BASE_URL).netloc:
@@ -364,6 +369,24 @@ def client_from_args(args: argparse.Namespace) -> OpenAlexClient:
             "(free at openalex.org/settings/api)"
         )
     return client
+
+
+def rate_from_environment() -> float:
+    """Requests per second from ``OPENALEX_RATE_LIMIT`` (``DEFAULT_RATE`` when unset or
+    empty); SelectionError naming the variable when it is not a positive number."""
+    text = os.environ.get("OPENALEX_RATE_LIMIT", "").strip()
+    if not text:
+        return DEFAULT_RATE
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not (math.isfinite(rate) and rate > 0):
+        raise SelectionError(
+            f"OPENALEX_RATE_LIMIT must be a positive number of requests per second, got {text!r}; "
+            "fix or unset it, or pass --rate"
+        )
+    return rate
 
 
 def _check_base_url(base_url: str) -> str:

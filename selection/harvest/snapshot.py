@@ -22,7 +22,6 @@ import argparse
 import datetime as dt
 import gzip
 import json
-import os
 import re
 import time
 from collections import Counter
@@ -35,10 +34,17 @@ import pyarrow.parquet as pq
 
 from selection.disciplines import load_disciplines
 from selection.errors import SelectionError
+from selection.files import write_atomic, write_json
+from selection.harvest.normalize import (
+    WorkNormalizer,
+    check_window,
+    passes_harvest_rules,
+    rows_to_table,
+    table_counts,
+)
 from selection.institutions import load_institution_list
 from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.normalize import WorkNormalizer, check_window, passes_harvest_rules, rows_to_table, short_id
-from selection.schema import WORKS_SCHEMA
+from selection.schema import WORKS_SCHEMA, short_id
 
 ROWS_PER_CHUNK = 50_000
 DEFAULT_WINDOW_YEARS = 5
@@ -192,7 +198,7 @@ def import_snapshot(
         )
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    _replace_atomically(out_dir / "works.parquet", lambda tmp: pq.write_table(table, tmp))
+    write_atomic(out_dir / "works.parquet", lambda temporary: pq.write_table(table, temporary))
     manifest = {
         "command": "import-snapshot",
         "snapshot_dir": str(snapshot_dir),
@@ -203,30 +209,13 @@ def import_snapshot(
         "sources_with_country": sum(1 for country in source_countries.values() if country),
         **dict(sorted(picker.counts.items())),
         "works": table.num_rows,
-        "by_year": _value_counts(table, "publication_year"),
-        "by_discipline": _value_counts(table, "discipline"),
-        "by_journal_group": _value_counts(table, "journal_group"),
-        "by_journal_group_rule": _value_counts(table, "journal_group_rule"),
+        **table_counts(table),
         "missing_fields": dict(sorted(normalizer.missing.items())),
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "duration_seconds": round(time.monotonic() - started, 3),
     }
-    _replace_atomically(
-        out_dir / "manifest.json",
-        lambda tmp: tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"),
-    )
+    write_json(out_dir / "manifest.json", manifest)
     return manifest
-
-
-def _replace_atomically(path: Path, write) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    write(temporary)
-    os.replace(temporary, path)
-
-
-def _value_counts(table: pa.Table, column: str) -> dict[str, int]:
-    counts = {str(item["values"]): item["counts"] for item in pc.value_counts(table[column]).to_pylist()}
-    return dict(sorted(counts.items()))
 
 
 def register(subparsers) -> None:

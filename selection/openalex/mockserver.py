@@ -11,10 +11,12 @@ key is required and missing or wrong, and 429s once the daily budget is spent.
 
 Fault switches (``Faults``, changeable while running): a share of requests answered
 429 (with ``Retry-After``) or 500, a latency range per request, a share of bodies cut
-short.
+short. A ``PageGate`` (``gate_pages``) counts the list pages served and can hold every
+further one until it is released, so a test interrupts a client at a chosen point of its
+progress, never at a moment guessed from the clock.
 
 In-process: ``with MockOpenAlexServer(MockData.from_world(world)) as server: server.url``.
-Standalone: ``python -m selection.mockserver --shared-data ../shared/data --synthetic 60000``.
+Standalone: ``python -m selection.openalex.mockserver --shared-data ../shared/data --synthetic 60000``.
 """
 
 from __future__ import annotations
@@ -306,11 +308,58 @@ class Faults:
     script: list = field(default_factory=list)
 
 
+class PageGate:
+    """Counts the list pages of one collection the server serves and, once ``pages`` of them
+    have been served, holds every further one until ``release`` (``pages=None``: only count).
+
+    With ``mailto`` only the requests that carry this contact address count and wait, so a
+    gate belongs to one client: a request another client sent before it died (still in
+    the server's latency sleep) neither counts nor waits.
+    A client that needs more pages than ``pages`` cannot finish while the gate is closed,
+    however fast or slow the machine is.
+    """
+
+    def __init__(self, collection: str, pages: int | None, mailto: str | None = None):
+        self.collection = collection
+        self.pages = pages
+        self.mailto = mailto
+        self.served = 0
+        self.held = 0
+        self._released = pages is None
+        self._changed = threading.Condition()
+
+    def applies_to(self, collection: str, mailto: str | None) -> bool:
+        """Whether a list request of ``collection`` sent with ``mailto`` passes this gate."""
+        return collection == self.collection and self.mailto in (None, mailto)
+
+    def admit(self) -> None:
+        """Called for each list request of the collection: wait while the gate is closed, then count it."""
+        with self._changed:
+            self.held += 1
+            while not self._released and self.served >= self.pages:
+                self._changed.wait()
+            self.held -= 1
+            self.served += 1
+            self._changed.notify_all()
+
+    def wait_until_served(self, pages: int, timeout: float) -> bool:
+        """Whether ``pages`` pages have been served, waiting at most ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.served >= pages, timeout=timeout)
+
+    def release(self) -> None:
+        """Let every held and later request through."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
+
+
 class MockOpenAlexServer:
     """A threaded OpenAlex-compatible server on 127.0.0.1 with an ephemeral port.
 
     ``faults`` may be replaced while the server runs; ``requests`` counts what it answered
-    (by status) and ``request_times`` when each request arrived.
+    (by status) and ``request_times`` when each request arrived; ``gate`` (see
+    ``gate_pages``) counts and holds list pages.
     """
 
     def __init__(
@@ -330,6 +379,7 @@ class MockOpenAlexServer:
         self.spent_usd = 0.0
         self.requests: dict[int, int] = {}
         self.request_times: list[float] = []
+        self.gate: PageGate | None = None
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._httpd = _QuietServer((host, port), _make_handler(self))
@@ -349,6 +399,7 @@ class MockOpenAlexServer:
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
+        self.remove_gate()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -361,6 +412,18 @@ class MockOpenAlexServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def gate_pages(self, pages: int | None, collection: str = "works", mailto: str | None = None) -> PageGate:
+        """Install a new ``PageGate`` on the list pages of ``collection`` (releasing the previous one)."""
+        self.remove_gate()
+        self.gate = PageGate(collection, pages, mailto)
+        return self.gate
+
+    def remove_gate(self) -> None:
+        """Release the gate, if any, and serve without one."""
+        gate, self.gate = self.gate, None
+        if gate is not None:
+            gate.release()
 
     def total_requests(self) -> int:
         """How many requests the server answered, whatever their status."""
@@ -435,6 +498,9 @@ class MockOpenAlexServer:
             if record is None:
                 raise QueryRejected(404, "Not found", f"{parts[1]} not found")
             return collection.encoded(collection.records.index(record), select)
+        gate = self.gate
+        if gate is not None and gate.applies_to(collection.name, _single(query, "mailto")):
+            gate.admit()
         return self._list_body(collection, query, select)
 
     def _list_body(self, collection: _Collection, query: dict, select: tuple | None) -> bytes:
@@ -563,9 +629,9 @@ def _make_handler(server: MockOpenAlexServer):
     return Handler
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m selection.mockserver``: serve until interrupted; prints the URL first."""
-    parser = argparse.ArgumentParser(prog="python -m selection.mockserver", description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    """The options of ``python -m selection.openalex.mockserver``."""
+    parser = argparse.ArgumentParser(prog="python -m selection.openalex.mockserver", description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared-data", type=Path, help="folder holding openalex/ with the real records")
     parser.add_argument("--synthetic", type=int, default=0, help="also serve a synthetic world of N works")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic world and of the faults")
@@ -578,6 +644,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retry-after", type=float, default=0.0, help="Retry-After seconds on a 429")
     parser.add_argument("--truncate-rate", type=float, default=0.0, help="share of bodies cut short")
     parser.add_argument("--latency", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"), help="seconds per request")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m selection.openalex.mockserver``: serve until interrupted; prints the URL first."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.shared_data is None and not args.synthetic:
         parser.error("give --shared-data, --synthetic N or both")
