@@ -100,6 +100,8 @@ def _other_http_error(error: HTTPException):
 
 
 def _csrf_error(error: CSRFError):
+    if is_api_request():  # a route under /api/ outside the CSRF-exempt API blueprint
+        return api_error(400, CSRF_MESSAGE)
     return render_error(400, CSRF_MESSAGE)
 
 
