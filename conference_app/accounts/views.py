@@ -337,10 +337,14 @@ def export_tokens():
 @blueprint.post("/admin/tokens/<id:token_id>/revoke")
 @requires("accounts.manage_tokens", load=ApiToken, arg="token_id")
 def revoke_token(api_token: ApiToken):
+    return _revoke(api_token, "accounts.tokens_list")
+
+
+def _revoke(api_token: ApiToken, back_to: str):
     tokens.revoke_token(api_token, current_user._get_current_object())  # a ServiceError becomes a page
     flash(_("The API token %(prefix)s… (%(name)s) was revoked.", prefix=api_token.prefix, name=api_token.name),
           "success")
-    return redirect(url_for("accounts.tokens_list"))
+    return redirect(url_for(back_to))
 
 
 @blueprint.get("/account/tokens")
@@ -353,7 +357,4 @@ def my_tokens():
 @blueprint.post("/account/tokens/<id:token_id>/revoke")
 @requires("accounts.own_tokens", load=ApiToken, arg="token_id")
 def revoke_my_token(api_token: ApiToken):
-    tokens.revoke_token(api_token, current_user._get_current_object())
-    flash(_("The API token %(prefix)s… (%(name)s) was revoked.", prefix=api_token.prefix, name=api_token.name),
-          "success")
-    return redirect(url_for("accounts.my_tokens"))
+    return _revoke(api_token, "accounts.my_tokens")

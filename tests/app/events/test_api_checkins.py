@@ -134,10 +134,13 @@ def test_a_login_session_is_never_accepted_by_the_api(client, scanner, make_user
     assert written()["checkins"] == 0
 
 
-def test_an_api_answer_sets_no_cookie(client, scanner):
+def test_a_scanner_is_never_given_a_cookie(client, scanner):
+    """A device calling the API keeps no session: it sends its token every time."""
     event, registration, token = scanner
-    for response in (check_in(client, token, registration.code), client.get(f"/api/v1/events/{event.id}")):
-        assert "Set-Cookie" not in response.headers
+    answers = (check_in(client, token, registration.code), client.get(f"/api/v1/events/{event.id}"),
+               client.post("/api/v1/checkins", json={"code": registration.code}))
+    assert [response.status_code for response in answers] == [200, 200, 401]
+    assert all("Set-Cookie" not in response.headers for response in answers)
 
 
 def test_a_token_of_another_scope_is_a_403(database_url, tmp_path, make_event, make_user):
