@@ -14,6 +14,7 @@ from conference_app.accounts.models import ApiToken
 from conference_app.accounts.tokens import issue_token
 from conference_app.audit.models import AuditEntry
 from conference_app.core.permissions import Role
+from conference_app.events.services import registrations
 from conference_app.extensions import db
 from tests.app.conftest import log_in_session
 from tests.app.core.test_query_counts import FEW, MANY, statements_for
@@ -53,10 +54,7 @@ def test_the_command_prints_the_token_alone_on_the_last_line_and_keeps_only_its_
     entry = db.session.scalar(select(AuditEntry))
     assert (entry.action, entry.actor_label, entry.object_type, entry.to_state) == (
         "api_token.issued", "system (command line)", "ApiToken", "active")
-    event = make_event()
-    from conference_app.events.services import registrations
-
-    code = registrations.register(event, {"name": "张三", "phone": "13800000001"}).code
+    code = registrations.register(make_event(), {"name": "张三", "phone": "13800000001"}).code
     db.session.commit()
     assert check_in(client, secret, code).get_json()["status"] == "checked_in"
 
@@ -105,7 +103,7 @@ def test_staff_list_every_token_with_its_user_scope_prefix_and_times(client, mak
     assert "API 令牌" in client.get("/home").get_data(as_text=True)  # the navbar link
 
 
-def test_staff_revoke_any_token_as_an_audited_decision_and_it_opens_nothing_after(client, make_user, make_event):
+def test_staff_revoke_any_token_as_an_audited_decision_and_it_opens_nothing_after(client, make_user):
     staff, society = make_user(Role.STAFF), make_user(Role.SOCIETY)
     secret = token_for(society)
     [row] = tokens()

@@ -37,7 +37,7 @@ def scanner(app, make_event, make_user):
     return event, sign_up(event, 1), token_for(make_user(Role.STAFF))
 
 
-def test_a_code_is_checked_in_once_and_again_changes_nothing(client, scanner, make_user):
+def test_a_code_is_checked_in_once_and_again_changes_nothing(client, scanner):
     event, registration, token = scanner
     first = check_in(client, token, registration.code.lower())  # as a scanner may read it
     again = check_in(client, token, registration.code)
@@ -143,7 +143,7 @@ def test_a_scanner_is_never_given_a_cookie(client, scanner):
     assert all("Set-Cookie" not in response.headers for response in answers)
 
 
-def test_a_token_of_another_scope_is_a_403(database_url, tmp_path, make_event, make_user):
+def test_a_token_of_another_scope_is_a_403(database_url, tmp_path, make_user):
     """Only one scope exists so far (checkin): a route declaring another one shows that a token
     works only within its own."""
 
@@ -216,6 +216,13 @@ def test_last_used_is_noted_to_the_minute(client, scanner):
     check_in(client, token, registration.code)
     db.session.expire_all()
     assert db.session.scalar(select(ApiToken.last_used_at)) > first_use
+
+
+def test_a_token_opens_no_page_of_the_site(client, scanner):
+    """Tokens are for the API only: with one, the pages still ask for a login."""
+    _event, _registration, token = scanner
+    for url in ("/home", "/admin/users", "/admin/tokens"):
+        assert client.get(url, headers=bearer(token)).location.startswith("/auth/login")
 
 
 # --- fifty scanners at once ------------------------------------------------------------------

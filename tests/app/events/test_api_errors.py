@@ -108,7 +108,7 @@ def test_bad_query_parameters_are_json_400(client, walk, query):
 
 
 def test_a_form_post_like_a_browser_would_send_is_refused(app, client, walk):
-    """A cross-site form cannot post JSON with a token: form bodies are not JSON objects."""
+    """A form body (what another site's form could send) is not a JSON object: refused."""
     event, headers_list = walk
     for headers in headers_list:
         response = client.post(f"/api/v1/events/{event.id}/registrations", headers=headers,
