@@ -12,13 +12,16 @@ import click
 from flask.cli import AppGroup
 
 from conference_app.accounts import services as accounts
+from conference_app.accounts import tokens
+from conference_app.accounts.models import TokenScope
 from conference_app.core.cli import OneLineCommand, fail
 from conference_app.core.db import unit_of_work
 from conference_app.core.permissions import Role
 from conference_app.core.services import ServiceError
+from conference_app.core.timeutil import beijing_today
 from conference_app.extensions import db
 
-users = AppGroup("users", help="Create, list, disable and enable user accounts.")
+users = AppGroup("users", help="Create, list, disable and enable user accounts; issue API tokens.")
 commands = [users]
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
@@ -82,3 +85,23 @@ def _set_enabled(email: str, enabled: bool) -> None:
             fail(f"no user with e-mail {email}")
         accounts.set_enabled(user, enabled)
     click.echo(f"{'enabled' if enabled else 'disabled'} {user.email}")
+
+
+@users.command("token", cls=OneLineCommand)
+@click.argument("email")
+@click.option("--scope", type=click.Choice([scope.value for scope in TokenScope]), required=True,
+              help="What the token may do.")
+@click.option("--name", help="What uses it, to tell tokens apart (default: the scope and today's date).")
+def issue_token(email, scope, name):
+    """Issue an API token for EMAIL and print it (the token alone on the last line; it is shown only once)."""
+    with unit_of_work():
+        user = accounts.find_user(email)
+        if user is None:
+            fail(f"no user with e-mail {email}")
+        try:
+            issued = tokens.issue_token(user, scope, name or f"{scope} {beijing_today().isoformat()}")
+        except ServiceError as error:
+            fail(error.message)
+    click.echo(f"issued API token {issued.row.prefix}… ({issued.row.name}, scope {scope}) for {user.email}; "
+               "keep it secret, it is not shown again:")
+    click.echo(issued.secret)

@@ -8,6 +8,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from conference_app.accounts.models import TokenScope
 from conference_app.accounts.services import password_problem
 from conference_app.core.permissions import Role
 
@@ -87,5 +88,25 @@ class UserFilterForm(FlaskForm):
         _l("Status"),
         choices=[SelectChoice("", _l("All")), SelectChoice("enabled", _l("Enabled")),
                  SelectChoice("disabled", _l("Disabled"))],
+        validators=[Optional()],
+    )
+
+
+class TokenFilterForm(FlaskForm):
+    """The staff API token list's search box and filters (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])  # user, token name or prefix
+    scope = SelectField(
+        _l("Scope"), choices=lambda: [SelectChoice("", _l("All scopes"))] + [
+            SelectChoice(scope.value, scope.title) for scope in TokenScope],
+        validators=[Optional()],
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice("", _l("All")), SelectChoice("active", _l("Active")),
+                 SelectChoice("revoked", _l("Revoked"))],
         validators=[Optional()],
     )

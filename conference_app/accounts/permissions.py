@@ -17,3 +17,17 @@ def _user_counts() -> dict:
 
 
 register_home_section("accounts.manage_users", "accounts/_home_users.html", _user_counts, order=80, kind="card")
+
+
+# --- API tokens (issue 8, the events API) ---------------------------------------------------
+
+
+def owns_token(user, token) -> bool:
+    """The API token is the user's own."""
+    return token.user_id == user.id
+
+
+register("accounts.manage_tokens", _l("List and revoke every API token"), {Role.STAFF})
+register("accounts.own_tokens", _l("See and revoke one's own API tokens"), set(), owner_roles=ALL_ROLES,
+         owner_check=owns_token)
+register_nav_item(_l("API tokens"), "accounts.tokens_list", "accounts.manage_tokens", order=81)

@@ -5,26 +5,28 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from conference_app.accounts import services
+from conference_app.accounts import services, tokens
 from conference_app.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
     ResetPasswordForm,
     ResetRequestForm,
+    TokenFilterForm,
     UserCreateForm,
     UserEditForm,
     UserFilterForm,
 )
-from conference_app.accounts.models import User
+from conference_app.accounts.models import ApiToken, User
 from conference_app.audit.services import client_ip
 from conference_app.core import i18n
 from conference_app.core.db import keep_changes, paginate
+from conference_app.core.errors import is_api_request
 from conference_app.core.excel import workbook_bytes, xlsx_response
 from conference_app.core.forms import form_status, submit
 from conference_app.core.permissions import public, requires
@@ -47,15 +49,31 @@ REFUSED_LOGIN_HANDLERS: list[Callable[[User], str | None]] = []
 
 @login_manager.user_loader
 def load_user(session_key: str) -> User | None:
-    """The user of a live login session (see ``services.user_for_session``)."""
+    """The user of a live login session (see ``services.user_for_session``); never on the
+    JSON API, which is CSRF-exempt and so must not act on a browser's cookie."""
+    if is_api_request():
+        return None
     return services.user_for_session(session_key)
+
+
+@login_manager.request_loader
+def load_api_user(request_) -> User | None:
+    """On the JSON API only: the user of the request's bearer token (``tokens.token_for_bearer``),
+    with the token kept in ``g.api_token`` for the views' scope check."""
+    if not is_api_request():
+        return None
+    token = tokens.token_for_bearer(request_.headers.get("Authorization"))
+    if token is None:
+        return None
+    g.api_token = token
+    return token.user
 
 
 @blueprint.before_app_request
 def end_expired_session():
     """Log out a session idle longer than SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return None
+    if request.endpoint == "static" or is_api_request() or not current_user.is_authenticated:
+        return None  # the API has no sessions: its tokens live until revoked
     config = current_app.config
     now = int(time.time())
     last_seen = session.get("last_seen", now)
@@ -281,3 +299,62 @@ def enable_user(user: User):
     services.set_enabled(user, True, acting_user=current_user)
     flash(_("User %(email)s was enabled.", email=user.email), "success")
     return redirect(url_for("accounts.users"))
+
+
+# --- API tokens: staff list and revoke every one, a user their own ---------------------------
+
+TOKENS_PER_PAGE = 25
+
+
+def _filtered_tokens():
+    """The token list's filter form and the statement it selects (None when the form is invalid)."""
+    filters = TokenFilterForm(request.args)
+    if not filters.validate():
+        return filters, None
+    return filters, tokens.tokens_query(filters.q.data, filters.scope.data or None, filters.status.data or None)
+
+
+@blueprint.get("/admin/tokens")
+@requires("accounts.manage_tokens")
+def tokens_list():
+    filters, query = _filtered_tokens()
+    if query is None:
+        return render_template("accounts/tokens.html", filters=filters, page=None), 400
+    return render_template("accounts/tokens.html", filters=filters, page=paginate(query, TOKENS_PER_PAGE))
+
+
+@blueprint.get("/admin/tokens/export.xlsx")
+@requires("accounts.manage_tokens")
+def export_tokens():
+    """The token list, with its filters, as an Excel workbook."""
+    filters, query = _filtered_tokens()
+    if query is None:
+        return render_template("accounts/tokens.html", filters=filters, page=None), 400
+    rows = db.session.scalars(query.limit(EXPORT_MAX_ROWS)).unique()
+    return xlsx_response(workbook_bytes(_l("API tokens"), tokens.EXPORT_COLUMNS, rows), "api-tokens")
+
+
+@blueprint.post("/admin/tokens/<id:token_id>/revoke")
+@requires("accounts.manage_tokens", load=ApiToken, arg="token_id")
+def revoke_token(api_token: ApiToken):
+    return _revoke(api_token, "accounts.tokens_list")
+
+
+def _revoke(api_token: ApiToken, back_to: str):
+    tokens.revoke_token(api_token, current_user._get_current_object())  # a ServiceError becomes a page
+    flash(_("The API token %(prefix)s… (%(name)s) was revoked.", prefix=api_token.prefix, name=api_token.name),
+          "success")
+    return redirect(url_for(back_to))
+
+
+@blueprint.get("/account/tokens")
+@requires("accounts.own_tokens")
+def my_tokens():
+    query = tokens.tokens_query(user=current_user._get_current_object())
+    return render_template("accounts/my_tokens.html", page=paginate(query, TOKENS_PER_PAGE))
+
+
+@blueprint.post("/account/tokens/<id:token_id>/revoke")
+@requires("accounts.own_tokens", load=ApiToken, arg="token_id")
+def revoke_my_token(api_token: ApiToken):
+    return _revoke(api_token, "accounts.my_tokens")

@@ -20,6 +20,7 @@ class OneLineCommand(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:
-            one_line = click.ClickException(error.format_message())
+            # Click lists a missing choice option's values on lines of their own: keep one line.
+            one_line = click.ClickException(" ".join(error.format_message().split()))
             one_line.exit_code = error.exit_code
             raise one_line from None

@@ -1,8 +1,15 @@
-"""Friendly error pages in the user's language; never a stack trace."""
+"""Friendly error pages in the user's language; never a stack trace.
+
+Requests to the JSON API (paths under ``/api/``) get their errors as JSON instead, in one
+shape: ``{"error": {"status": 404, "message": "..."}}`` with the same 4xx status (a 401
+also says ``WWW-Authenticate: Bearer``), never an HTML page.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+import json
+
+from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -22,6 +29,58 @@ ERROR_TEXTS = {
 }
 CSRF_MESSAGE = _l("Your form has expired or is invalid. Please reload the page and try again.")
 
+# --- the JSON API's errors ------------------------------------------------------------------
+
+API_PATH_PREFIX = "/api/"
+# Where the page texts speak of pages and forms, the API says what the client did wrong.
+API_ERROR_TEXTS = {
+    400: _l("The request could not be understood: send a JSON object with the documented fields."),
+    401: _l("This request needs an API token: send it as the header Authorization: Bearer <token>."),
+    403: _l("Your account may not do this."),
+    404: _l("No record or address of the API matches this request."),
+    405: _l("This address of the API does not take this HTTP method."),
+    413: _l("The request body is too large."),
+}
+INVALID_TOKEN_MESSAGE = _l("The API token is malformed, unknown or revoked, or its account may not log in.")
+
+
+def is_api_request() -> bool:
+    """Whether the current request is one to the JSON API (which takes bearer tokens, not cookies)."""
+    return request.path.startswith(API_PATH_PREFIX)
+
+
+def json_response(data, status: int = 200):
+    """A JSON response of ``data`` with Chinese text as it is (not as ``\\u`` escapes)."""
+    return current_app.response_class(json.dumps(data, ensure_ascii=False), status=status,
+                                      mimetype="application/json")
+
+
+def api_error(status: int, message=None):
+    """The API's one error shape, ``{"error": {"status", "message"}}``, with ``status``."""
+    # RFC 6750: a 401 names the scheme, and says so when the token presented was refused.
+    token_refused = status == 401 and "Authorization" in request.headers
+    if message is None:
+        message = INVALID_TOKEN_MESSAGE if token_refused else API_ERROR_TEXTS.get(status)
+    if message is None:
+        message = ERROR_TEXTS.get(status, ERROR_TEXTS[400 if status < 500 else 500])[1]
+    response = json_response({"error": {"status": status, "message": str(message)}}, status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"' + (', error="invalid_token"' if token_refused else "")
+    return response
+
+
+def _api_http_error(error: HTTPException):
+    # Werkzeug's descriptions are English and technical: the API says its own (a ServiceError
+    # carries a specific message).
+    status = error.code or 500
+    response = api_error(status)
+    if status == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+# --- handlers ----------------------------------------------------------------------------------
+
 
 def render_error(status: int, message=None):
     """The error page for ``status``, with ``message`` in place of the default text."""
@@ -30,21 +89,34 @@ def render_error(status: int, message=None):
 
 
 def _http_error(error: HTTPException):
+    if is_api_request():
+        return _api_http_error(error)
     return render_error(error.code or 500)
 
 
+def _other_http_error(error: HTTPException):
+    """Statuses without a page of their own (401, 415 ...): JSON for the API, Werkzeug's answer elsewhere."""
+    return _api_http_error(error) if is_api_request() else error
+
+
 def _csrf_error(error: CSRFError):
+    if is_api_request():  # a route under /api/ outside the CSRF-exempt API blueprint
+        return api_error(400, CSRF_MESSAGE)
     return render_error(400, CSRF_MESSAGE)
 
 
 def _service_error(error: ServiceError):
     db.session.rollback()
+    if is_api_request():
+        return api_error(error.status, error.message)
     return render_error(error.status, error.message)
 
 
 def _server_error(error: Exception):
     db.session.rollback()
     try:
+        if is_api_request():
+            return api_error(500)
         return render_error(500)
     except Exception:  # the page itself failed (database down ...): plain text, still no details
         current_app.logger.exception("the error page could not be rendered")
@@ -57,4 +129,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ServiceError, _service_error)
     for status in (400, 403, 404, 405, 409, 413, 429):
         app.register_error_handler(status, _http_error)
+    app.register_error_handler(HTTPException, _other_http_error)
     app.register_error_handler(500, _server_error)

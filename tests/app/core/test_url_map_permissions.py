@@ -7,6 +7,10 @@ A route that names an object (an ``<id:...>`` argument) under a permission grant
 owners must load that object and check the permission on it in its declaration
 (``@requires(name, load=Model, arg=...)``): otherwise an owner role would pass the route
 check for anybody's object, and the walk flags it.
+
+Bearer-token routes of the JSON API (``@token_scope``) are walked with a token of the route's
+scope for each role's user instead of a login session: without one the answer is a 401 with
+``WWW-Authenticate: Bearer`` (never the login page), and a login session alone opens nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from conference_app import create_app
+from conference_app.accounts.tokens import issue_token, view_token_scope
 from conference_app.core.db import IdConverter
 from conference_app.core.permissions import PERMISSIONS, Role, requires, view_object_load, view_requirement
 from conference_app.organisations.models import Organisation
@@ -79,11 +84,22 @@ def unloaded_owner_routes(app) -> list[str]:
     return found
 
 
+def bearer_headers(user, scope, issued: dict) -> dict:
+    """An Authorization header with a token of ``scope`` for ``user`` (issued once per walk)."""
+    if (user.id, scope) not in issued:
+        issued[user.id, scope] = issue_token(db.session.get(type(user), user.id), scope, "url-map walk").secret
+        db.session.commit()
+    return {"Authorization": f"Bearer {issued[user.id, scope]}"}
+
+
 def problems_for(app, client, users: dict) -> list[str]:
     """What breaks the rules above; empty when every route is guarded as declared."""
     found = unloaded_owner_routes(app)
+    issued: dict = {}
     for endpoint, method, url in walk_requests(app):
-        is_public, permission_name = view_requirement(app.view_functions[endpoint])
+        view = app.view_functions[endpoint]
+        is_public, permission_name = view_requirement(view)
+        scope = view_token_scope(view)
         if not is_public and permission_name not in PERMISSIONS:
             found.append(f"{endpoint}: no @requires/@public (or unknown permission {permission_name!r})")
             continue
@@ -94,14 +110,23 @@ def problems_for(app, client, users: dict) -> list[str]:
             else:
                 log_in_session(client, user)
             data = {"csrf_token": valid_csrf_token(app, client)} if method != "GET" else None
-            response = client.open(url, method=method, data=data)
             who = "anonymous" if role is ANONYMOUS else role.value
+            headers = None
+            if scope is not None and user is not None:
+                session_only = client.open(url, method=method, data=data)
+                if session_only.status_code != 401:
+                    found.append(f"{method} {url} as {who} with a login session only: {session_only.status_code}")
+                headers = bearer_headers(user, scope, issued)
+            response = client.open(url, method=method, data=data, headers=headers)
             status = response.status_code
             if status >= 500:
                 found.append(f"{method} {url} as {who}: {status}")
             elif is_public:
                 if status == 403 or (response.location or "").startswith("/auth/login?"):
                     found.append(f"{method} {url} (public) as {who}: {status}")
+            elif role is ANONYMOUS and scope is not None:
+                if status != 401 or not response.headers.get("WWW-Authenticate", "").startswith("Bearer"):
+                    found.append(f"{method} {url} as anonymous: {status}, not a 401 asking for a bearer token")
             elif role is ANONYMOUS:
                 if status != 302 or not response.location.startswith("/auth/login"):
                     found.append(f"{method} {url} as anonymous: {status}, not sent to the login page")
@@ -125,6 +150,8 @@ def test_every_route_is_guarded_for_every_role(app, client, users):
 def test_the_walk_covers_the_platform_routes(app):
     endpoints = {endpoint for endpoint, _method, _url in walk_requests(app)}
     assert {"core.home", "accounts.users", "accounts.disable_user", "audit.index", "audit.export"} <= endpoints
+    assert {"events_api.events", "events_api.checkin", "accounts.revoke_token", "accounts.revoke_my_token"} <= endpoints
+    assert view_token_scope(app.view_functions["events_api.checkin"]) == "checkin"
 
 
 def test_a_route_without_a_declaration_is_denied_and_flagged(database_url, tmp_path, make_user):
