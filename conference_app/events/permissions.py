@@ -44,3 +44,8 @@ register("events.influence_score", _l("Score nominated conferences"), {Role.STAF
 register_nav_item(_l("Academic Month"), "events.calendar", None, order=30)  # public
 register_nav_item(_l("Events"), "events.manage_list", "events.list", order=31)
 register_nav_item(_l("Our events"), "events.my_events", "events.mine", order=31)
+
+# --- series: the salon series list (public) and the attendance statistics (staff, and a
+# society over the events it holds: the route needs events.run, the service narrows it)
+register_nav_item(_l("Salon series"), "events.series_list", None, order=32)
+register_nav_item(_l("Attendance statistics"), "events.statistics", "events.run", order=33)
