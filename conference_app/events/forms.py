@@ -92,7 +92,7 @@ class SeriesForm(FlaskForm):
 class StaffSeriesForm(SeriesForm):
     """Staff start a series for an organisation they choose."""
 
-    organisation_id = SelectField(_l("Organisation"), coerce=_optional_int, validate_choice=False)
+    organisation_id = SelectField(_l("Organisation holding it"), coerce=_optional_int, validate_choice=False)
 
 
 class TopicProposalForm(FlaskForm):
@@ -201,7 +201,7 @@ class AttendanceFilterForm(FlaskForm):
                        validate_choice=False)
     district = SelectField(_l("District"), choices=_enum_choices(District, empty=_l("All")), default="",
                            validate_choice=False)
-    organisation = SelectField(_l("Organisation"), coerce=_optional_int, default="", validate_choice=False)
+    organisation = SelectField(_l("Organisation holding it"), coerce=_optional_int, default="", validate_choice=False)
 
     def filters(self) -> dict:
         """Keyword arguments of ``attendance.statistics_filter``; unknown values mean "all"."""

@@ -364,15 +364,15 @@ BREAKDOWN_COLUMNS = {
     "kinds": [Column(_l("Kind"), lambda line: line.label, 30), *PERSON_TIMES_COLUMNS],
     "districts": [Column(_l("District"), lambda line: line.label, 24), *PERSON_TIMES_COLUMNS],
     "editions": [Column(_l("Academic Month"), lambda line: line.label, 30), *PERSON_TIMES_COLUMNS],
-    "organisations": [Column(_l("Organisation"), lambda line: line.name, 36),
-                      Column(_l("Events"), lambda line: line.events, 10), *PERSON_TIMES_COLUMNS],
+    "organisations": [Column(_l("Organisation holding it"), lambda line: line.name, 36),
+                      Column(_l("Number of events"), lambda line: line.events, 10), *PERSON_TIMES_COLUMNS],
 }
 EVENT_COLUMNS = [
     Column(_l("Starts"), lambda row: row[0].starts_at, 18),
     Column(_l("Event"), lambda row: row[0].title_zh, 40),
     Column(_l("Kind"), lambda row: row[0].kind.title, 20),
     Column(_l("District"), lambda row: row[0].district.title if row[0].district else "", 12),
-    Column(_l("Organisations"), lambda row: _organisation_names(row[0]), 40),
+    Column(_l("Held by"), lambda row: _organisation_names(row[0]), 40),
     Column(_l("Person-times"), lambda row: row[1].total, 12),
     Column(_l("Of which imported"), lambda row: row[1].imported, 12),
 ]

@@ -101,9 +101,9 @@ TOPIC = Workflow(
     TopicProposal,
     TopicStatus,
     [
-        Transition("choose", _l("Chosen"), {TopicStatus.PROPOSED}, TopicStatus.CHOSEN, "events.series_edit",
+        Transition("choose", _l("Choose the topic"), {TopicStatus.PROPOSED}, TopicStatus.CHOSEN, "events.series_edit",
                    done="chosen", done_title=_l("Topic chosen by the committee")),
-        Transition("decline", _l("Not chosen"), {TopicStatus.PROPOSED}, TopicStatus.DECLINED, "events.series_edit",
+        Transition("decline", _l("Do not choose it"), {TopicStatus.PROPOSED}, TopicStatus.DECLINED, "events.series_edit",
                    done="declined", done_title=_l("Topic not chosen by the committee"), comment="required",
                    comment_missing=_l("Please note why the committee did not choose the topic.")),
         Transition("reconsider", _l("Reconsider"), {TopicStatus.CHOSEN, TopicStatus.DECLINED}, TopicStatus.PROPOSED,
@@ -278,7 +278,7 @@ def progress(series_list: Iterable[SalonSeries]) -> dict[int, Progress]:
 
 
 SERIES_COLUMNS = [
-    Column(_l("Organisation"), lambda row: row[0].organisation.name_zh, 30),
+    Column(_l("Organisation holding it"), lambda row: row[0].organisation.name_zh, 30),
     Column(_l("Year"), lambda row: row[0].year, 8),
     Column(_l("Salon series"), lambda row: row[0].title_zh, 36),
     Column(_l("Fixed venue"), lambda row: row[0].venue, 24),

@@ -163,7 +163,7 @@ def test_the_list_and_its_export_for_a_society(app, client, make_user, make_orga
     from openpyxl import load_workbook
 
     rows = list(load_workbook(BytesIO(response.data)).active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("单位信息", "年份", "沙龙系列") and rows[1][2] == "我们的沙龙" and rows[1][6] == 3
+    assert rows[0][:3] == ("举办单位", "年份", "沙龙系列") and rows[1][2] == "我们的沙龙" and rows[1][6] == 3
 
 
 @pytest.fixture()
