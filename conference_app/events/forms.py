@@ -137,7 +137,7 @@ class SessionForm(FlaskForm):
     capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1, message=_l("At least 1."))],
                             description=_l("Leave empty for no limit."))
     description = TextAreaField(_l("Description"), validators=[Length(max=_LONG_TEXT, message=_TOO_LONG)])
-    initiator_name = StringField(_l("Initiator"), validators=[DataRequired(_l("Please name the initiator of the "
+    initiator_name = StringField(_l("Initiator's name"), validators=[DataRequired(_l("Please name the initiator of the "
                                                                              "session.")),
                                                               Length(max=100, message=_TOO_LONG)])
     initiator_organisation = StringField(_l("Initiator's work unit"), validators=[Optional(),

@@ -597,6 +597,8 @@ def import_attendance(event: Event, file, *, actor) -> ImportResult:
     and its check-in (method "import"), all in the caller's transaction, and the import is
     audited once on the event with the file's name, sha256, size and row count.
     """
+    if not user_can(actor, "events.run", event):
+        raise ServiceError(_("You may not record attendance for this event."), 403)
     closed = import_closed(event)
     if closed:
         raise ServiceError(closed, 409)

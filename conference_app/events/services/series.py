@@ -176,7 +176,9 @@ def _check_title_free(organisation_id: int, year: int, title_zh: str, series_id:
 def create_series(fields: Mapping[str, Any], *, creator, organisation_id: int | None = None) -> SalonSeries:
     """Start a salon series with its topic-selection mechanism and committee. A society's
     user starts one for its own organisation; staff name the (approved) organisation."""
-    if creator.role != "staff":
+    if not user_can(creator, "events.series_create"):
+        raise ServiceError(_("You may not start a salon series."), 403)
+    if not user_can(creator, "events.manage"):  # only staff start series for other organisations
         organisation_id = creator.organisation_id
     organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
     if organisation is None or organisation.status != OrganisationStatus.APPROVED:
@@ -353,11 +355,13 @@ def series_page(series: SalonSeries, *, manage: bool) -> SeriesPage:
         proposals_query = proposals_query.where(TopicProposal.status != TopicStatus.PROPOSED)
     proposals = list(db.session.scalars(proposals_query))
     series_progress = progress([series])[series.id]
-    return SeriesPage(series, series_progress, lines, proposals, _chart(series, lines))
+    return SeriesPage(series, series_progress, lines, proposals, _chart(lines))
 
 
-def _chart(series: SalonSeries, lines: list[SessionLine]) -> dict:
-    """Chart data: person-times per session (bars), cumulated (line), and the year's target."""
+def _chart(lines: list[SessionLine]) -> dict:
+    """Chart data: person-times per session (bars) and cumulated (line). The year's target is
+    shown beside it as a number and a progress bar: drawn in the chart it would flatten the
+    first sessions' bars to nothing."""
     counted = [line for line in lines if line.event.status in COUNTED_STATUSES]
     running, cumulative = 0, []
     for line in counted:
@@ -370,8 +374,6 @@ def _chart(series: SalonSeries, lines: list[SessionLine]) -> dict:
             {"type": "bar", "label": _("Person-times of the session"),
              "data": [line.person_times.total for line in counted]},
             {"type": "line", "label": _("Person-times so far"), "data": cumulative},
-            {"type": "line", "label": _("Target for the year"), "data": [series.person_times_target] * len(counted),
-             "dashed": True},
         ],
     }
 

@@ -78,7 +78,7 @@ def _organisation_choices() -> list[SelectChoice]:
 @requires("events.series_create")
 def series_create():
     """Start a salon series: staff for any organisation, a society's user for its own."""
-    if user_can(current_user, "events.list"):
+    if user_can(current_user, "events.manage"):
         form = StaffSeriesForm()
         form.organisation_id.choices = _organisation_choices()
     else:

@@ -1,6 +1,6 @@
 // Charts of the series and attendance pages, drawn with the vendored Chart.js.
 // Each <canvas data-chart="ID"> draws the JSON of <script type="application/json" id="ID">:
-// {labels, stacked, horizontal, datasets: [{type: "bar" | "line", label, data, dashed}]}.
+// {labels, stacked, horizontal, datasets: [{type: "bar" | "line", label, data}]}.
 // The labels come translated from the server; the table beside each chart holds the same numbers.
 (function () {
   "use strict";
@@ -15,7 +15,6 @@
       data: spec.data,
       backgroundColor: colour,
       borderColor: colour,
-      borderDash: spec.dashed ? [6, 4] : [],
       pointRadius: line ? 3 : 0,
       fill: false,
       order: line ? 0 : 1  // lines in front of the bars

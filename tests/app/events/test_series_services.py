@@ -263,7 +263,7 @@ def test_the_series_page_shows_public_sessions_and_decided_topics_to_visitors(ap
     assert [line.number for line in managed.sessions] == [1, 0]  # a draft has no number
     assert [p.title for p in public.proposals] == ["已确定"]
     assert [p.title for p in managed.proposals] == ["已确定", "待定"]
-    assert public.chart["datasets"][0]["data"] == [2] and public.chart["datasets"][2]["data"] == [100]
+    assert public.chart["datasets"][0]["data"] == [2] and public.chart["datasets"][1]["data"] == [2]
     assert public.sessions[0].person_times.total == 2
     assert [p.name for p in public.sessions[0].discussants] == [p.name for p in published.people[1:]]
 
