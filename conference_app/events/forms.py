@@ -30,7 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget  # noqa: E402
 
 from conference_app.core.db import MAX_ID, column_length  # noqa: E402
-from conference_app.core.timeutil import BEIJING  # noqa: E402
+from conference_app.core.timeutil import BEIJING, beijing_today  # noqa: E402
 from conference_app.events.models import District, EventKind, EventMode, SalonSeries, TopicProposal  # noqa: E402
 
 _TOO_LONG = _l("At most %(max)d characters.")
@@ -60,7 +60,8 @@ class SeriesForm(FlaskForm):
                                                                    message=_TOO_LONG)])
     title_en = StringField(_l("English title"), validators=[Optional(), Length(max=column_length(SalonSeries, "title_en"),
                                                                                message=_TOO_LONG)])
-    year = IntegerField(_l("Year"), validators=[InputRequired(_l("Please give the year of the series."))])
+    year = IntegerField(_l("Year"), default=lambda: beijing_today().year,
+                        validators=[InputRequired(_l("Please give the year of the series."))])
     description = TextAreaField(_l("Description"), validators=[Length(max=_LONG_TEXT, message=_TOO_LONG)])
     topic_mechanism = TextAreaField(
         _l("Topic-selection mechanism"),

@@ -26,6 +26,7 @@ from openpyxl.utils.datetime import from_excel
 from sqlalchemy import Date, case, cast, distinct, func, literal_column, or_, select
 from sqlalchemy.orm import selectinload
 
+from conference_app.audit.models import AuditEntry
 from conference_app.audit.services import record, register_action_titles
 from conference_app.core.db import column_length, lock, utcnow
 from conference_app.core.excel import Column, workbook_bytes
@@ -38,7 +39,6 @@ from conference_app.events.models import (
     AcademicMonthEdition,
     CheckIn,
     CheckInMethod,
-    District,
     Event,
     EventKind,
     EventMode,
@@ -639,8 +639,6 @@ def import_attendance(event: Event, file, *, actor) -> ImportResult:
 
 def imports_of(event: Event) -> list:
     """The audit entries of the event's attendance imports, newest first (who, when, which file)."""
-    from conference_app.audit.models import AuditEntry
-
     return list(db.session.scalars(
         select(AuditEntry).where(AuditEntry.object_type == "Event", AuditEntry.object_id == str(event.id),
                                  AuditEntry.action == IMPORT_ACTION)

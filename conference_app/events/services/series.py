@@ -416,11 +416,11 @@ def decide_topic(proposal: TopicProposal, decision: str, *, actor, decided_by: I
     (required when not chosen). Audited as the transition, with the members' names."""
     if decision not in ("choose", "decline"):
         raise ServiceError(_("Please say whether the committee chose the topic."))
-    members = committee_members(proposal.series)
-    names = [name for name in members if name in set(decided_by or ())]
+    members, ticked = committee_members(proposal.series), set(decided_by or ())
+    names = [name for name in members if name in ticked]  # in the committee's order
     if not names:
         raise ServiceError(_("Please tick the committee members who took the decision."))
-    if set(decided_by) - set(members):
+    if ticked - set(members):
         raise ServiceError(_("Only members of the series' committee decide on topics."))
     entry = TOPIC.apply(proposal, decision, actor=actor, comment=note, details={"decided_by": names})
     proposal.decided_by = "、".join(names)

@@ -15,7 +15,6 @@ from conference_app.core.db import paginate
 from conference_app.core.excel import xlsx_response
 from conference_app.core.forms import form_status, submit
 from conference_app.core.permissions import public, requires, user_can
-from conference_app.core.timeutil import beijing_today
 from conference_app.core.uploads import send_upload
 from conference_app.events.forms import (
     AttendanceFilterForm,
@@ -67,11 +66,12 @@ def series_export():
     return xlsx_response(series_services.series_workbook(query), "salon-series")
 
 
-def _organisation_choices() -> list[SelectChoice]:
+def _organisation_choices(empty_label: str) -> list[SelectChoice]:
+    """The approved organisations, after an empty choice labelled ``empty_label``."""
     organisations = db.session.execute(
         select(Organisation.id, Organisation.name_zh).where(Organisation.status == OrganisationStatus.APPROVED)
         .order_by(Organisation.name_zh))
-    return [SelectChoice("", _("Choose an organisation"))] + [SelectChoice(i, name) for i, name in organisations]
+    return [SelectChoice("", empty_label)] + [SelectChoice(i, name) for i, name in organisations]
 
 
 @blueprint.route("/series/new", methods=["GET", "POST"])
@@ -80,11 +80,9 @@ def series_create():
     """Start a salon series: staff for any organisation, a society's user for its own."""
     if user_can(current_user, "events.manage"):
         form = StaffSeriesForm()
-        form.organisation_id.choices = _organisation_choices()
+        form.organisation_id.choices = _organisation_choices(_("Choose an organisation"))
     else:
         form = SeriesForm()
-    if not form.is_submitted():
-        form.year.data = beijing_today().year
     created = []
 
     def operation():
@@ -274,7 +272,7 @@ def _statistics_scope() -> tuple[AttendanceFilterForm, attendance.AttendanceFilt
     form.edition.choices = [SelectChoice("", _("All"))] + [
         SelectChoice(e.id, _("Academic Month %(number)d (%(year)d)", number=e.number, year=e.year)) for e in editions]
     if user_can(current_user, "events.statistics"):
-        form.organisation.choices = [SelectChoice("", _("All"))] + _organisation_choices()[1:]
+        form.organisation.choices = _organisation_choices(_("All"))
     else:
         del form.organisation  # a society sees its own organisation's events only
     return form, attendance.statistics_filter(current_user, **form.filters())  # a ServiceError is its error page
