@@ -69,3 +69,8 @@ def _organisation_events(organisation) -> dict:
 
 register_page_section("organisation", "organisations.view", "events/manage/_organisation_events.html",
                       _organisation_events)
+
+# --- series: the salon series list (public) and the attendance statistics (staff, and a
+# society over the events it holds: the route needs events.run, the service narrows it)
+register_nav_item(_l("Salon series"), "events.series_list", None, order=32)
+register_nav_item(_l("Attendance statistics"), "events.statistics", "events.run", order=33)

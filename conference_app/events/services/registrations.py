@@ -68,7 +68,9 @@ def normalise_phone(phone: str | None) -> str | None:
     return digits or None
 
 
-def _contact(phone: str | None, email: str | None) -> tuple[str | None, str | None]:
+def contact_details(phone: str | None, email: str | None) -> tuple[str | None, str | None]:
+    """A mainland mobile number (11 digits) and a normalised e-mail address, at least one of
+    them given; ServiceError saying what is wrong otherwise."""
     phone = normalise_phone(phone)
     if phone is not None and not _MOBILE.match(phone):
         raise ServiceError(_("Please enter a mainland mobile number of 11 digits (for example 13812345678)."))
@@ -121,7 +123,8 @@ def _confirmed(event: Event) -> int:
         Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED))
 
 
-def _new_code() -> str:
+def new_code() -> str:
+    """A new random registration code (what the QR image carries)."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
@@ -155,7 +158,7 @@ def register(event: Event, fields: Mapping[str, Any], *, source: RegistrationSou
     organisation = clean_text(fields.get("organisation"), _("Organisation"),
                               max_length=column_length(Registration, "organisation"))
     title = clean_text(fields.get("title"), _("Title"), max_length=column_length(Registration, "title"))
-    phone, email = _contact(fields.get("phone"), fields.get("email"))
+    phone, email = contact_details(fields.get("phone"), fields.get("email"))
     lock(f"event-registrations:{event.id}")  # places and duplicates are counted one registration at a time
     duplicate = db.session.scalar(select(Registration.id).where(
         Registration.event_id == event.id, Registration.status != RegistrationStatus.CANCELLED,
@@ -170,7 +173,7 @@ def register(event: Event, fields: Mapping[str, Any], *, source: RegistrationSou
                            409)
     full = event.capacity is not None and _confirmed(event) >= event.capacity
     registration = Registration(
-        event=event, code=_new_code(), name=name, organisation=organisation, title=title, phone=phone, email=email,
+        event=event, code=new_code(), name=name, organisation=organisation, title=title, phone=phone, email=email,
         status=RegistrationStatus.WAITLISTED if full else RegistrationStatus.CONFIRMED, source=source, locale=locale,
     )
     db.session.add(registration)

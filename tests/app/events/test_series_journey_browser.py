@@ -1,0 +1,139 @@
+"""Acceptance 5 (the series part) in Chromium: a society user starts a salon series with its
+topic-selection mechanism, members' topics are proposed and the committee's decisions
+recorded, four sessions are added with initiators and discussants; after a visitor is
+checked in (through the service: the check-in page is the organisers' area) the series page
+shows the new person-time, as a number and in the chart. Screenshots: test-artifacts/series-*.png."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from conference_app.accounts.models import User
+from conference_app.core.db import unit_of_work
+from conference_app.core.permissions import Role
+from conference_app.core.timeutil import beijing_today
+from conference_app.events.models import CheckInMethod, Event, SalonSeries
+from conference_app.events.services import checkins, registrations
+from conference_app.extensions import db
+from conference_app.organisations.credit_code import make_credit_code
+from conference_app.organisations.models import Organisation
+from tests.app.conftest import screenshot
+from tests.app.organisations.test_journey_browser import log_in
+
+EMAIL, PASSWORD = "chen@materials.example.cn", "Salon-Series-2026"
+TOPICS = [("二维材料的规模化制备", "产业化瓶颈"), ("固态电池界面问题", "能源转型关键"),
+          ("材料基因组与人工智能", "研发范式变革"), ("极端环境材料", "航天需求"), ("材料史漫谈", "科普")]
+
+
+def session_days(today: date) -> list[date]:
+    """Four consecutive days from tomorrow, all in one year (the series' year)."""
+    first = today + timedelta(days=1)
+    if (first + timedelta(days=3)).year != first.year:
+        first = date(first.year + 1, 1, 1)
+    return [first + timedelta(days=k) for k in range(4)]
+
+
+@pytest.mark.browser
+def test_a_society_runs_a_salon_series_and_the_page_shows_a_new_person_time(live_server, page):
+    base = live_server.url
+    days = session_days(beijing_today())
+    with live_server.app.app_context():
+        organisation = Organisation(name_zh="北京材料学会", org_type="society", status="approved",
+                                    credit_code=make_credit_code("51110000700007777"))
+        user = User(email=EMAIL, name="陈秘书长", role=Role.SOCIETY.value, organisation=organisation)
+        user.set_password(PASSWORD)
+        db.session.add_all([organisation, user])
+        db.session.commit()
+        user_id = user.id
+
+    # 1. The society user starts a series with its topic-selection mechanism.
+    log_in(page, base, EMAIL, PASSWORD)
+    page.goto(f"{base}/series/")
+    page.get_by_test_id("series-create").click()
+    page.fill("#title_zh", "材料前沿交叉沙龙")
+    page.fill("#year", str(days[0].year))
+    page.fill("#description", "每月一期，二十人以内，围绕一个核心议题深入研讨。")
+    page.fill("#topic_mechanism", "1. 每季度初向全体会员征集选题，附提出理由；\n2. 选题委员会集中评议，过半数同意即采纳；\n3. 采纳的选题在学会网站公布。")
+    page.fill("#committee", "张明 研究员（召集人）\n李红 教授\n王强 高级工程师")
+    page.fill("#venue", "中关村材料科学馆 3 层报告厅")
+    page.select_option("#district", "haidian")
+    screenshot(page, "series-01-new-series")
+    page.get_by_role("button", name="创建系列").click()
+    expect(page.get_by_test_id("series-title")).to_have_text("材料前沿交叉沙龙")
+    expect(page.get_by_test_id("topic-mechanism")).to_contain_text("过半数同意即采纳")
+
+    # 2. Members propose topics; the committee chooses four and declines one.
+    for title, rationale in TOPICS:
+        page.get_by_test_id("propose").locator("summary").click()
+        page.fill("#title", title)
+        page.fill("#rationale", rationale)
+        page.get_by_role("button", name="提出", exact=True).click()
+        expect(page.get_by_test_id("topics")).to_contain_text(title)
+    screenshot(page, "series-02-proposals")
+    with live_server.app.app_context():
+        proposal_ids = [p.id for p in db.session.scalar(select(SalonSeries)).proposals]
+    for proposal_id, (title, _rationale) in zip(proposal_ids, TOPICS):
+        card = page.get_by_test_id(f"proposal-{proposal_id}")
+        card.get_by_label("张明 研究员（召集人）").check()
+        card.get_by_label("李红 教授").check()
+        if title == "材料史漫谈":
+            card.locator("textarea").fill("偏科普，不符合本系列的深度研讨定位")
+            card.get_by_role("button", name="不予采纳").click()
+        else:
+            card.locator("textarea").fill("两票赞成")
+            card.get_by_role("button", name="采纳该选题").click()
+        expect(page.get_by_test_id(f"proposal-{proposal_id}").get_by_test_id("proposal-decision")).to_contain_text(
+            "张明 研究员（召集人）、李红 教授")
+    expect(page.get_by_test_id("topics")).to_contain_text("偏科普")
+    screenshot(page, "series-03-decisions")
+
+    # 3. Four sessions, each on a chosen topic with its initiator and main discussants.
+    for number, (day, (title, _rationale)) in enumerate(zip(days, TOPICS), start=1):
+        page.get_by_test_id("add-session").click()
+        page.select_option("#topic_id", label=title)
+        page.fill("#day", day.isoformat())
+        page.fill("#starts", "14:00")
+        page.fill("#ends", "16:30")
+        page.fill("#initiator_name", f"发起人{number}")
+        page.fill("#initiator_organisation", "北京科技大学")
+        page.fill("#discussants", f"研讨人{number}甲, 清华大学, 教授\n研讨人{number}乙, 中科院物理所, 研究员")
+        if number == 1:
+            screenshot(page, "series-04-session-form")
+        page.get_by_role("button", name="新增本期沙龙").click()
+        expect(page.get_by_test_id("sessions-table").locator("tbody tr")).to_have_count(number)
+    table = page.get_by_test_id("sessions-table")
+    for title, _rationale in TOPICS[:4]:
+        expect(table).to_contain_text(title)
+    expect(table).to_contain_text("研讨人4乙")
+    expect(page.get_by_test_id("person-times")).to_contain_text("0")
+    screenshot(page, "series-05-four-sessions")
+
+    # 4. A visitor registers for the first session and is checked in at the door.
+    with live_server.app.app_context():
+        first = db.session.scalar(select(Event).order_by(Event.starts_at))
+        with unit_of_work():
+            visitor = registrations.register(first, {"name": "刘访客", "phone": "13912345678"})
+            checkins.check_in(visitor, actor=db.session.get(User, user_id), method=CheckInMethod.SCAN, event=first)
+
+    # 5. The series page shows the new person-time: the number and the chart.
+    page.reload()
+    expect(page.get_by_test_id("person-times")).to_have_text("1 / 100")
+    expect(page.get_by_test_id("session-person-times").first).to_have_text("1")
+    bars = page.evaluate("Chart.getChart(document.querySelector('[data-testid=series-chart]')).data.datasets[0].data")
+    assert bars == [1, 0, 0, 0]
+    labels = page.evaluate("Chart.getChart(document.querySelector('[data-testid=series-chart]')).data.labels")
+    assert labels[0].startswith("第1期")
+    screenshot(page, "series-06-person-time")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "series-07-phone")
+
+    # 6. The public sees the same progress without logging in.
+    page.context.clear_cookies()
+    page.reload()
+    expect(page.get_by_test_id("person-times")).to_have_text("1 / 100")
+    expect(page.get_by_test_id("topics")).to_contain_text("偏科普")
+    expect(page.locator("body")).not_to_contain_text("新增一期")
