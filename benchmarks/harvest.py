@@ -34,12 +34,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from selection.disciplines import load_disciplines  # noqa: E402
+from selection.harvest.normalize import WorkNormalizer, rows_to_table  # noqa: E402
 from selection.harvest.partitions import Partition, works_query  # noqa: E402
 from selection.harvest.run import harvest  # noqa: E402
 from selection.harvest.settings import HarvestSettings  # noqa: E402
 from selection.institutions import beijing_institutions_from_openalex, write_institution_list  # noqa: E402
 from selection.journal_groups import JournalGroupResolver, load_overrides  # noqa: E402
-from selection.harvest.normalize import WorkNormalizer, rows_to_table  # noqa: E402
 from selection.openalex.client import PER_PAGE_MAX, OpenAlexClient  # noqa: E402
 
 CEILING_TARGET = 0.85

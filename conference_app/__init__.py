@@ -10,8 +10,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config
 from conference_app.extensions import csrf, db, login_manager, migrate
+from config import Config
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 

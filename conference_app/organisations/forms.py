@@ -23,9 +23,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from conference_app.accounts.models import User
+from conference_app.core.db import column_length
 from conference_app.core.enums import TitledStrEnum
 from conference_app.organisations.credit_code import credit_code_problem
-from conference_app.workflow import COMMENT_MAX_LENGTH
 from conference_app.organisations.models import ORGANISATION_FIELD_LABELS as LABELS
 from conference_app.organisations.models import (
     Organisation,
@@ -35,8 +35,8 @@ from conference_app.organisations.models import (
     PastEventKind,
     PastEventRole,
 )
-from conference_app.core.db import column_length
 from conference_app.organisations.services import ORGANISATION_FIELDS
+from conference_app.workflow import COMMENT_MAX_LENGTH
 
 TOO_LONG = _l("At most %(max)d characters.")
 # Choice fields below use validate_choice=False: the services check the value and say in

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from selection.harvest.settings import WORK_SELECT, WORK_TYPES
 from selection.openalex.client import OpenAlexClient
 
+
 @dataclass(frozen=True)
 class Partition:
     """One cursor chain: a year, an institution batch and a publication-date range."""

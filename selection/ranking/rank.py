@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from selection.ranking import diversity, explain, indicators, stability
 from selection.disciplines import DisciplineMap, load_disciplines
 from selection.errors import SelectionError
+from selection.ranking import diversity, explain, indicators, stability
 from selection.ranking.settings import RankSettings
 from selection.schema import CANDIDATE_COLUMNS, CANDIDATES_SCHEMA, INDICATORS, JOURNAL_GROUPS
 

@@ -160,8 +160,8 @@ def make_user(app):
         n = next(_sequence)
         role = Role(role)
         if role is Role.SOCIETY and organisation is None and "organisation_id" not in fields:
-            from conference_app.organisations.models import Organisation, OrganisationStatus
             from conference_app.organisations.credit_code import make_credit_code
+            from conference_app.organisations.models import Organisation, OrganisationStatus
 
             organisation = Organisation(
                 name_zh=f"用户学会{n}",

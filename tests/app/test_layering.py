@@ -9,7 +9,6 @@ only from its own layer and the layers to its left. Imports inside functions cou
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -16,7 +15,7 @@ from selection.harvest.folder import HarvestDir, prepare_output
 from selection.harvest.normalize import COUNTED_COLUMNS, table_counts
 from selection.harvest.partitions import Partition
 from selection.schema import WORKS_SCHEMA, WORKS_SCHEMA_VERSION, schema_version, short_id
-from tests.selection.harvest_helpers import FROM_YEAR, TO_YEAR, eligible_ids, run
+from tests.selection.harvest_helpers import FROM_YEAR, eligible_ids, run
 
 
 def test_harvest_returns_exactly_the_works_that_satisfy_the_rules(clean_run, mock_data, harvest_inputs, world):

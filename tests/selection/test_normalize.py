@@ -10,7 +10,6 @@ import json
 import pytest
 
 from selection.disciplines import load_disciplines
-from selection.journal_groups import JournalGroupResolver, load_overrides
 from selection.harvest.normalize import (
     COUNTED_COLUMNS,
     WorkNormalizer,
@@ -19,6 +18,7 @@ from selection.harvest.normalize import (
     rows_to_table,
     table_counts,
 )
+from selection.journal_groups import JournalGroupResolver, load_overrides
 from selection.schema import WORKS_COLUMNS, WORKS_SCHEMA
 
 # The Beijing institutions PROVENANCE.md lists for works/rag_sample_works.jsonl.gz.

@@ -16,10 +16,10 @@ import pyarrow.compute as pc
 import pytest
 
 from selection.disciplines import load_disciplines
+from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
+from selection.journal_groups import JournalGroupResolver, load_overrides
 from selection.ranking.diversity import cap_seats
 from selection.ranking.indicators import arrow_column
-from selection.journal_groups import JournalGroupResolver, load_overrides
-from selection.harvest.normalize import WorkNormalizer, passes_harvest_rules, rows_to_table
 from selection.ranking.rank import rank_works
 from selection.ranking.settings import load_rank_settings
 from selection.synthetic import works_frame

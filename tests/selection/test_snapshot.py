@@ -13,10 +13,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from selection.harvest import snapshot
-from selection.harvest.normalize import COUNTED_COLUMNS, table_counts
 from selection.cli import main
 from selection.errors import SelectionError
+from selection.harvest import snapshot
+from selection.harvest.normalize import COUNTED_COLUMNS, table_counts
 from selection.schema import WORKS_SCHEMA, WORKS_SCHEMA_VERSION, schema_version
 from selection.synthetic import generate_world, works_table
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from icalendar import Calendar, Event as CalendarEvent, vText
+from icalendar import Calendar, vText
+from icalendar import Event as CalendarEvent
 
 from conference_app.core import mail
 from conference_app.core.db import utcnow

@@ -15,7 +15,13 @@ from conference_app.core.forms import form_status, submit
 from conference_app.core.permissions import Role, requires
 from conference_app.core.services import ServiceError
 from conference_app.core.timeutil import BEIJING
-from conference_app.events.forms import CommentForm, InfluenceRoundForm, NominationForm, ReviewersForm, score_form
+from conference_app.events.forms.common import CommentForm
+from conference_app.events.forms.influence import (
+    InfluenceRoundForm,
+    NominationForm,
+    ReviewersForm,
+    score_form,
+)
 from conference_app.events.models import InfluenceNomination, InfluenceRound
 from conference_app.events.services import influence
 from conference_app.events.views import blueprint

@@ -16,10 +16,9 @@ from conference_app.core.forms import form_status, submit
 from conference_app.core.permissions import requires, user_can
 from conference_app.core.services import ServiceError
 from conference_app.core.uploads import send_upload
-from conference_app.events.forms import (
+from conference_app.events.forms.common import CommentForm, ConfirmForm
+from conference_app.events.forms.manage import (
     CheckInSearchForm,
-    CommentForm,
-    ConfirmForm,
     EditionForm,
     EventFilterForm,
     EventForm,
@@ -27,7 +26,13 @@ from conference_app.events.forms import (
     PersonForm,
     RegistrationFilterForm,
 )
-from conference_app.events.models import AcademicMonthEdition, CheckInMethod, Event, EventKind, Registration
+from conference_app.events.models import (
+    AcademicMonthEdition,
+    CheckInMethod,
+    Event,
+    EventKind,
+    Registration,
+)
 from conference_app.events.services import checkins, registrations
 from conference_app.events.services import events as services
 from conference_app.events.views import blueprint

@@ -16,7 +16,12 @@ from conference_app.core.forms import form_status, submit
 from conference_app.core.i18n import select_locale
 from conference_app.core.permissions import public
 from conference_app.core.timeutil import beijing_today
-from conference_app.events.forms import CALENDAR_VIEWS, CalendarFilterForm, ConfirmForm, EventRegistrationForm
+from conference_app.events.forms.common import ConfirmForm
+from conference_app.events.forms.public import (
+    CALENDAR_VIEWS,
+    CalendarFilterForm,
+    EventRegistrationForm,
+)
 from conference_app.events.models import Event, RegistrationStatus
 from conference_app.events.services import calendar, ical, registrations
 from conference_app.events.services.events import current_edition, discipline_choices

@@ -16,7 +16,7 @@ from conference_app.core.excel import xlsx_response
 from conference_app.core.forms import form_status, submit
 from conference_app.core.permissions import public, requires, user_can
 from conference_app.core.uploads import send_upload
-from conference_app.events.forms import (
+from conference_app.events.forms.series import (
     AttendanceFilterForm,
     AttendanceImportForm,
     ReconsiderForm,
@@ -27,7 +27,13 @@ from conference_app.events.forms import (
     TopicDecisionForm,
     TopicProposalForm,
 )
-from conference_app.events.models import AcademicMonthEdition, Event, SalonSeries, TopicProposal, TopicStatus
+from conference_app.events.models import (
+    AcademicMonthEdition,
+    Event,
+    SalonSeries,
+    TopicProposal,
+    TopicStatus,
+)
 from conference_app.events.services import attendance, ical
 from conference_app.events.services import series as series_services
 from conference_app.events.views import blueprint

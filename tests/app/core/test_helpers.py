@@ -23,7 +23,6 @@ from conference_app.core.uploads import send_upload, store_upload, upload_file
 from conference_app.extensions import db
 from conference_app.organisations.models import Organisation, OrganisationStatus
 
-
 # --- Beijing time -----------------------------------------------------------------------
 
 

@@ -25,8 +25,8 @@ from conference_app import create_app
 from conference_app.accounts.tokens import issue_token, view_token_scope
 from conference_app.core.db import IdConverter
 from conference_app.core.permissions import PERMISSIONS, Role, requires, view_object_load, view_requirement
-from conference_app.organisations.models import Organisation
 from conference_app.extensions import db
+from conference_app.organisations.models import Organisation
 from tests.app.conftest import FreshGlobalsClient, app_settings, log_in_session
 
 MISSING_ID = 987654

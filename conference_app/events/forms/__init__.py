@@ -1,0 +1,1 @@
+"""The events domain's forms, one module per audience; every message is translated."""
