@@ -99,6 +99,7 @@ def _event_object(event: Event, counts: registrations.Counts) -> dict[str, Any]:
         "title_zh": event.title_zh,
         "title_en": event.title_en,
         "kind": event.kind.value,
+        "status": event.status.value,
         "starts_at": _beijing_iso(event.starts_at),
         "ends_at": _beijing_iso(event.ends_at),
         "capacity": event.capacity,

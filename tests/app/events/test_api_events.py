@@ -17,7 +17,7 @@ from conference_app.extensions import db
 from tests.app.core.test_query_counts import counted_statements
 from tests.app.events.api_helpers import assert_api_error, post_json, written
 
-EVENT_FIELDS = {"id", "title_zh", "title_en", "kind", "starts_at", "ends_at", "capacity", "confirmed", "waitlisted",
+EVENT_FIELDS = {"id", "title_zh", "title_en", "kind", "status", "starts_at", "ends_at", "capacity", "confirmed", "waitlisted",
                 "checked_in"}
 PERSON = {"name": "张三", "organisation": "北京大学", "title": "教授", "phone": "13800000001"}
 
@@ -36,7 +36,7 @@ def test_an_event_object_has_the_contract_fields_with_beijing_times_and_counts(c
     db.session.commit()
     body = client.get(f"/api/v1/events/{event.id}").get_json()
     assert body == {
-        "id": event.id, "title_zh": event.title_zh, "title_en": "Salon", "kind": "salon_session",
+        "id": event.id, "title_zh": event.title_zh, "title_en": "Salon", "kind": "salon_session", "status": "published",
         "starts_at": "2030-10-12T09:30:00+08:00", "ends_at": "2030-10-12T12:30:00+08:00",
         "capacity": 2, "confirmed": 2, "waitlisted": 1, "checked_in": 1,
     }
