@@ -96,6 +96,10 @@ class Config:
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
         self.LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
+        # Parts of public pages that every visitor sees alike (the calendar's list, a series'
+        # public page) are kept this long in each worker (0: never); see core/cache.py.
+        self.PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 5)
+
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
         self.MAIL_PORT = _env_int("MAIL_PORT", 25)
         self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)

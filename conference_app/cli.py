@@ -18,13 +18,15 @@ commands = [demo, translate]
 
 
 @demo.command("load")
-def load_demo():
-    """Fill an empty database with demonstration organisations and users."""
+@click.option("--scale", type=click.Choice(["small", "large"]), default="small",
+              help="large also writes 300 organisations, 2,000 events and 50,000 registrations (benchmark).")
+def load_demo(scale):
+    """Fill an empty database with demonstration organisations, users and the Academic Month."""
     from conference_app.core.db import unit_of_work
     from conference_app.demo import load_demo as load
 
     with unit_of_work():
-        load()
+        load(scale=scale)
     click.echo("demo data loaded")
 
 

@@ -18,6 +18,7 @@ from conference_app.accounts import services as accounts
 from conference_app.accounts.models import User
 from conference_app.core.permissions import Role
 from conference_app.core.timeutil import beijing_today
+from conference_app.events.demo import load_academic_month, load_large_world
 from conference_app.extensions import db
 from conference_app.organisations import services as organisations
 from conference_app.organisations.credit_code import make_credit_code
@@ -183,8 +184,11 @@ def _past_event(organisation: Organisation, year: int, kind: str, title: str, ro
         organisations.add_past_event(organisation, year=year, kind=kind, title=title, role=role)
 
 
-def load_demo(echo=click.echo) -> list[DemoLogin]:
-    """Create what is missing of the demo world (flushed, not committed) and print the logins."""
+def load_demo(echo=click.echo, scale: str = "small") -> list[DemoLogin]:
+    """Create what is missing of the demo world (flushed, not committed) and print the logins.
+
+    ``scale="large"`` also writes the benchmark's world (300 organisations, 2,000 events,
+    50,000 registrations)."""
     reviewer = _user(*USERS[0])  # the first staff member reviews the demo registrations
     by_key = {spec.key: _organisation(spec, reviewer) for spec in ORGANISATIONS}
     this_year = beijing_today().year
@@ -196,12 +200,22 @@ def load_demo(echo=click.echo) -> list[DemoLogin]:
         _user(role, email, name, organisation, is_org_admin)
         logins.append(DemoLogin(role, email, PASSWORDS[role], name, organisation.name_zh if organisation else None))
     db.session.flush()
+    month = load_academic_month(reviewer)
+    if month.events:
+        echo(f"Academic Month: {month.events} events ({month.upcoming} upcoming), {month.series} salon series, "
+             f"{month.registrations} registrations, {month.check_ins} check-ins, {month.organisations} more organisations")
+    if scale == "large":
+        large = load_large_world()
+        if large.events:
+            echo(f"Large world: {large.organisations} organisations, {large.events} events, "
+                 f"{large.registrations} registrations, {large.check_ins} check-ins")
     _print(logins, echo)
     return logins
 
 
 def _print(logins: list[DemoLogin], echo) -> None:
     base = current_app.config["PUBLIC_BASE_URL"]
+    echo(f"Academic Month calendar (public): {base}/academic-month/")
     echo(f"Demo logins — open {base}/auth/login")
     echo(f"  {'role':<8} {'e-mail':<28} {'password':<18} name")
     for login in logins:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime
+from babel import Locale, dates
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 
 from conference_app.core.forms import filter_args
 from conference_app.core.i18n import select_locale
 from conference_app.core.permissions import user_can
+from conference_app.core.timeutil import BEIJING
 
 
 @dataclass(frozen=True)
@@ -101,14 +102,34 @@ def page_sections(page: str, user, obj=None) -> list[tuple[PageSection, dict]]:
     return found
 
 
+def _reader_locale() -> Locale:
+    """The request's Babel locale, looked up once per request (pages format many dates)."""
+    if not has_request_context():
+        return Locale.parse(select_locale())
+    if "reader_locale" not in g:
+        g.reader_locale = Locale.parse(select_locale())
+    return g.reader_locale
+
+
 def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    """A timezone-aware datetime shown in Asia/Shanghai (the request's timezone)."""
-    return "" if value is None else format_datetime(value, fmt)
+    """A timezone-aware datetime shown in Beijing time (Asia/Shanghai), in the reader's language.
+
+    Babel formats it; the locale is looked up once per request and the zone converted
+    directly, which makes a page of many dates several times cheaper than Flask-Babel's
+    per-call lookups.
+    """
+    if value is None:
+        return ""
+    return dates.format_datetime(value.astimezone(BEIJING), fmt, tzinfo=BEIJING, locale=_reader_locale())
 
 
 def local_date(value: date | datetime | None, fmt: str = "yyyy-MM-dd") -> str:
     """A date, or the Beijing calendar day of a datetime."""
-    return "" if value is None else format_date(value, fmt)
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(BEIJING).date()
+    return dates.format_date(value, fmt, locale=_reader_locale())
 
 
 def money(fen: int | None) -> str:

@@ -53,7 +53,8 @@ def app_settings(database_url: str, instance_dir: Path) -> dict:
         "MAIL_OUTBOX_DIR": str(instance_dir / "outbox"),
         "SERVER_NAME": None,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",  # whatever the environment says
-        "AUDIT_GUARD": True,  # a request that changes audited rows without an audit entry fails
+        "AUDIT_GUARD": True,
+        "PUBLIC_PAGE_CACHE_SECONDS": 0,  # every request sees the data as it is (the cache has its own test)  # a request that changes audited rows without an audit entry fails
     }
 
 

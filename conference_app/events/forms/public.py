@@ -28,7 +28,7 @@ def _all_and(options) -> list[SelectChoice]:
 class CalendarFilterForm(FlaskForm):
     """The calendar's view, scope and filters, read from the query string.
 
-    The edition, organisation and discipline choices come from the database and the
+    The edition and discipline choices come from the database and the
     selection's mapping: the view hands them to ``offer``. An invalid value is ignored
     (``cleaned``), never an error page.
     """
@@ -43,18 +43,20 @@ class CalendarFilterForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Length(max=100, message=_l("At most %(max)d characters."))])
     discipline = SelectField(_l("Discipline"), default="", validate_choice=False)
     kind = SelectField(_l("Kind"), choices=_all_and(EventKind.titles().items()), default="")
-    organisation = SelectField(_l("Organisation holding it"), default="", validate_choice=False)
+    # A name (Chinese or English, or part of one): a list of hundreds of organisations would be
+    # heavy to send and to scroll on a phone; the page offers the names as suggestions.
+    organisation = StringField(_l("Organisation holding it"),
+                               validators=[Length(max=100, message=_l("At most %(max)d characters."))],
+                               render_kw={"list": "organisation-names", "autocomplete": "off"})
     district = SelectField(_l("District"), choices=_all_and(District.titles().items()), default="")
     date_from = DateField(_l("From date"), validators=[Optional(), _calendar_year])
     date_to = DateField(_l("To date"), validators=[Optional(), _calendar_year])
     day = DateField(_l("Week or month of"), validators=[Optional(), _calendar_year])  # the period a grid shows
 
-    def offer(self, edition_choices, organisations, disciplines, *, chinese: bool) -> None:
-        """Fill the choices that are data: (value, label) of the scopes, (id, Chinese name,
-        English name) of the organisations, (key, Chinese, English) of the disciplines."""
+    def offer(self, edition_choices, disciplines, *, chinese: bool) -> None:
+        """Fill the choices that are data: (value, label) of the scopes, (key, Chinese,
+        English) of the disciplines."""
         self.edition.choices = [SelectChoice(value, label) for value, label in edition_choices]
-        self.organisation.choices = _all_and((str(org_id), name_en if name_en and not chinese else name_zh)
-                                             for org_id, name_zh, name_en in organisations)
         self.discipline.choices = _all_and(
             (key, name_zh if chinese else name_en) for key, name_zh, name_en in disciplines)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from conference_app.core.db import contains_text, utcnow
+from conference_app.core.text import strip_nul
 from conference_app.core.timeutil import beijing_date, day_start
 from conference_app.events.models import (
     AcademicMonthEdition,
@@ -67,7 +68,7 @@ class CalendarFilters:
     scope: Scope
     discipline: str | None = None
     kind: str | None = None
-    organisation_id: int | None = None
+    organisation: str | None = None  # (part of) the Chinese or English name of an organisation holding it
     district: str | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -173,9 +174,11 @@ def _conditions(filters: CalendarFilters) -> list:
         conditions.append(Event.kind == filters.kind)
     if filters.district:
         conditions.append(Event.district == filters.district)
-    if filters.organisation_id:
-        conditions.append(exists().where(EventOrganisation.event_id == Event.id,
-                                         EventOrganisation.organisation_id == filters.organisation_id))
+    organisation = strip_nul(filters.organisation)
+    if organisation:
+        conditions.append(exists().where(
+            EventOrganisation.event_id == Event.id, EventOrganisation.organisation_id == Organisation.id,
+            or_(contains_text(Organisation.name_zh, organisation), contains_text(Organisation.name_en, organisation))))
     if filters.date_from:
         conditions.append(Event.ends_at > day_start(filters.date_from))
     if filters.date_to:

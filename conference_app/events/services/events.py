@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import get_locale
@@ -91,11 +92,20 @@ register_action_titles({
 
 
 def discipline_choices() -> list[tuple[str, str, str]]:
-    """(key, Chinese name, English name) of the disciplines an event may belong to."""
+    """(key, Chinese name, English name) of the disciplines an event may belong to: the
+    selection's mapping file, read again only when it changes (pages ask on every request)."""
+    from selection.disciplines import DEFAULT_DISCIPLINES_PATH
+
+    stat = DEFAULT_DISCIPLINES_PATH.stat()
+    return list(_discipline_choices(str(DEFAULT_DISCIPLINES_PATH), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=4)
+def _discipline_choices(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str, str], ...]:
     from selection.disciplines import load_disciplines
 
-    choices = [(d.key, d.name_zh, d.name_en) for d in load_disciplines()]
-    return choices + [(OTHER_DISCIPLINE, "综合/其他", "Interdisciplinary / other")]
+    choices = tuple((d.key, d.name_zh, d.name_en) for d in load_disciplines(path))
+    return choices + ((OTHER_DISCIPLINE, "综合/其他", "Interdisciplinary / other"),)
 
 
 # --- editions ------------------------------------------------------------------------------

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from conference_app.audit.services import client_ip
+from conference_app.core.cache import public_pages
 from conference_app.core.db import paginate
-from conference_app.core.forms import form_status, submit
+from conference_app.core.forms import filter_args, form_status, submit
 from conference_app.core.i18n import select_locale
 from conference_app.core.permissions import public
 from conference_app.core.timeutil import beijing_today
@@ -47,6 +49,19 @@ def _discipline_names(disciplines) -> dict[str, str]:
     return {key: name_zh if chinese else name_en for key, name_zh, name_en in disciplines}
 
 
+@blueprint.get("/academic-month/organisations.json")
+@public
+def organisation_names():
+    """The names of the organisations holding public events: suggestions for the calendar's
+    organisation filter, fetched once the field is used (cached by the browser)."""
+    chinese = _reads_chinese()
+    names = [name_en if name_en and not chinese else name_zh
+             for _id, name_zh, name_en in calendar.organisations_with_public_events()]
+    response = jsonify({"names": names})
+    response.headers["Cache-Control"] = "public, max-age=600"
+    return response
+
+
 @blueprint.get("/academic-month/", endpoint="calendar")
 @public
 def academic_month():
@@ -54,37 +69,47 @@ def academic_month():
     upcoming events on demand; as a paged list, a week or a month."""
     editions, disciplines = calendar.editions(), discipline_choices()
     form = CalendarFilterForm(formdata=request.args)
-    form.offer(_scope_choices(editions), calendar.organisations_with_public_events(), disciplines,
-               chinese=_reads_chinese())
+    form.offer(_scope_choices(editions), disciplines, chinese=_reads_chinese())
     values = form.cleaned()
     scope = calendar.resolve_scope(values["edition"], editions)
     if not values["edition"]:
         form.edition.data = scope.value  # the select shows what "" stands for
     filters = calendar.CalendarFilters(
         scope=scope, discipline=values["discipline"], kind=values["kind"], district=values["district"],
-        organisation_id=int(values["organisation"]) if values["organisation"] else None,
+        organisation=values["organisation"],
         date_from=values["date_from"], date_to=values["date_to"], search=values["q"],
     )
     view = values["view"] or "list"
-    context = {"form": form, "scope": scope, "view": view, "views": CALENDAR_VIEWS, "today": beijing_today(),
-               "disciplines": _discipline_names(disciplines)}
+    today = beijing_today()
+    context = {"form": form, "scope": scope, "view": view, "views": CALENDAR_VIEWS, "today": today}
+    if view != "list":
+        anchor = values["day"] or scope.first_day(today)
+        context["first"], context["last"] = calendar.week_of(anchor) if view == "week" else calendar.month_of(anchor)
+    # The list or grid is the same for every visitor: rendered once for a few seconds.
+    key = ("calendar", str(get_locale()), today, tuple(sorted(filter_args(form).items())), view,
+           context.get("first"), request.args.get("page"))
+    body = public_pages.get_or_make(key, lambda: Markup(render_template(
+        "events/public/_calendar_body.html", **_calendar_body(context, filters, disciplines))))
+    return render_template("events/public/calendar.html", body=body, **context)
+
+
+def _calendar_body(context: dict, filters: calendar.CalendarFilters, disciplines) -> dict:
+    """What the calendar's list or grid needs from the database, with the page's context."""
+    body = dict(context, args=filter_args(context["form"]), disciplines=_discipline_names(disciplines))
+    view = context["view"]
     if view == "list":
         pagination = paginate(calendar.calendar_query(filters), PER_PAGE)
-        context |= {"pagination": pagination,
-                    "counts": registrations.counts([event.id for event in pagination.items])}
-    else:
-        anchor = values["day"] or scope.first_day(context["today"])
-        first, last = calendar.week_of(anchor) if view == "week" else calendar.month_of(anchor)
-        weeks = calendar.grid(filters, first, last, whole_weeks=view == "month")
-        context |= {
-            "weeks": weeks,
-            "period_is_empty": not any(cell.events for week in weeks for cell in week),
-            "first": first, "last": last,
-            "previous": first - timedelta(days=7) if view == "week" else (first - timedelta(days=1)).replace(day=1),
-            "following": last + timedelta(days=1),
-            "preview": DAY_PREVIEW[view],
-        }
-    return render_template("events/public/calendar.html", **context)
+        return body | {"pagination": pagination,
+                       "counts": registrations.counts([event.id for event in pagination.items])}
+    first, last = context["first"], context["last"]
+    weeks = calendar.grid(filters, first, last, whole_weeks=view == "month")
+    return body | {
+        "weeks": weeks,
+        "period_is_empty": not any(cell.events for week in weeks for cell in week),
+        "previous": first - timedelta(days=7) if view == "week" else (first - timedelta(days=1)).replace(day=1),
+        "following": last + timedelta(days=1),
+        "preview": DAY_PREVIEW[view],
+    }
 
 
 def _public_event_or_404(event_id: int) -> Event:

@@ -5,16 +5,20 @@ checked in elsewhere, the statistics with their charts and exports)."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from conference_app.audit.services import history
+from conference_app.core.cache import public_pages
 from conference_app.core.db import paginate
 from conference_app.core.excel import xlsx_response
 from conference_app.core.forms import form_status, submit
 from conference_app.core.permissions import public, requires, user_can
+from conference_app.core.timeutil import beijing_today
 from conference_app.core.uploads import send_upload
 from conference_app.events.forms.series import (
     AttendanceFilterForm,
@@ -122,8 +126,19 @@ def _decision_form(proposal: TopicProposal, formdata=None) -> TopicDecisionForm:
 
 
 def _render_series_page(salon_series: SalonSeries, status: int = 200, **forms):
-    """The series page; ``forms`` carries a refused form back with its errors."""
+    """The series page; ``forms`` carries a refused form back with its errors. Visitors who
+    do not run the series all see the same page: its body is rendered once for a few seconds."""
     manage = user_can(current_user, "events.series_edit", salon_series)
+    if manage:
+        body, has_chart = _series_body(salon_series, manage=True, forms=forms)
+    else:
+        key = ("series", salon_series.id, str(get_locale()), beijing_today())
+        body, has_chart = public_pages.get_or_make(key, lambda: _series_body(salon_series, manage=False, forms={}))
+    return render_template("events/series/page.html", series=salon_series, body=body, has_chart=has_chart), status
+
+
+def _series_body(salon_series: SalonSeries, *, manage: bool, forms: dict) -> tuple[Markup, bool]:
+    """The rendered body of a series page, and whether it draws a chart."""
     content = series_services.series_page(salon_series, manage=manage)
     decision_forms, reconsider_forms = {}, {}
     if manage:
@@ -133,12 +148,13 @@ def _render_series_page(salon_series: SalonSeries, status: int = 200, **forms):
             else:
                 reconsider_forms[proposal.id] = (forms.get(f"reconsider_{proposal.id}")
                                                  or ReconsiderForm(formdata=None, prefix=f"r{proposal.id}"))
-    return render_template(
-        "events/series/page.html", series=salon_series, page=content, manage=manage,
+    body = render_template(
+        "events/series/_body.html", series=salon_series, page=content, manage=manage,
         proposal_form=forms.get("proposal_form") or TopicProposalForm(formdata=None),
         decision_forms=decision_forms, reconsider_forms=reconsider_forms,
         history=history(salon_series) if manage else [],
-    ), status
+    )
+    return Markup(body), bool(content.chart["labels"])
 
 
 @blueprint.get("/series/<id:series_id>")

@@ -100,13 +100,17 @@ def test_filters_by_discipline_kind_organisation_district_and_dates(client, edit
                ends_at=at(date(2026, 11, 3), 18), **base)
     assert titles(client, "discipline=chemistry") == ["化学沙龙", "区域会议"]
     assert titles(client, "kind=regional") == ["区域会议"]
-    assert titles(client, f"organisation={society.id}") == ["化学沙龙"]
+    assert titles(client, f"organisation={society.name_zh}") == ["化学沙龙"]
+    assert titles(client, f"organisation={society.name_zh[2:5]}") == ["化学沙龙"]  # part of the name
     assert titles(client, "district=chaoyang") == ["区域会议"]
     assert titles(client, "date_from=2026-10-06&date_to=2026-10-31") == ["区域会议"]
     assert titles(client, "date_from=2026-11-03") == ["两天的会议"]  # still running on its second day
     assert titles(client, "date_to=2026-10-05") == ["化学沙龙"]
     html = client.get("/academic-month/").get_data(as_text=True)
-    assert 'value="chemistry">化学</option>' in html and f'value="{society.id}">北京化学会</option>' in html
+    assert 'value="chemistry">化学</option>' in html and 'list="organisation-names"' in html
+    # The organisation names come as suggestions from a JSON list the browser keeps a while.
+    suggestions = client.get("/academic-month/organisations.json")
+    assert "北京化学会" in suggestions.get_json()["names"] and "max-age" in suggestions.headers["Cache-Control"]
 
 
 def test_the_list_pages_and_its_links_keep_the_filters(client, edition29, make_event):
@@ -153,7 +157,7 @@ def test_the_month_grid_fills_whole_weeks_and_links_a_busy_day_to_its_list(clien
 
 
 @pytest.mark.parametrize("query", [
-    "view=year", "edition=abc", "organisation=abc", "organisation=99999999999", "discipline=astrology",
+    "view=year", "edition=abc", "organisation=%25", "organisation=" + "学" * 101, "discipline=astrology",
     "kind=party", "district=tianjin", "date_from=2026-13-40", "date_from=0001-01-01&view=week",
     "day=9999-12-31&view=month", "day=1900-01-01&view=week", "q=" + "长" * 150, "page=99999999999",
     "date_from=2026-11-01&date_to=2026-10-01",
