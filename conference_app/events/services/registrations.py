@@ -216,7 +216,7 @@ def qr_png(code: str, scale: int = 8) -> bytes:
 
 def qr_svg(code: str) -> str:
     """The QR image of a registration code, as inline SVG markup."""
-    return segno.make(code, error="m", micro=False).svg_inline(scale=6, border=2)
+    return segno.make(code, error="m", micro=False).svg_inline(scale=6, border=2, omitsize=True)  # scales with its box
 
 
 def _mail_registrant(registration: Registration, subject) -> None:

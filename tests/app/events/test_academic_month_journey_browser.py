@@ -1,8 +1,10 @@
-"""Acceptance 5 (the series part) in Chromium: a society user starts a salon series with its
-topic-selection mechanism, members' topics are proposed and the committee's decisions
-recorded, four sessions are added with initiators and discussants; after a visitor is
-checked in (through the service: the check-in page is the organisers' area) the series page
-shows the new person-time, as a number and in the chart. Screenshots: test-artifacts/series-*.png."""
+"""Acceptance 5 of the events issue in Chromium, end to end: a society user starts a salon
+series with its topic-selection mechanism, members' topics are proposed and the committee's
+decisions recorded, four sessions are added with initiators and discussants; a visitor on a
+390 px phone finds a session in the Academic Month calendar, registers and gets a QR code;
+the organiser, on a phone at the door, checks the visitor in from the check-in page; the
+series page then shows the new person-time, as a number and in the chart.
+Screenshots: test-artifacts/series-*.png."""
 
 from __future__ import annotations
 
@@ -13,11 +15,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from conference_app.accounts.models import User
-from conference_app.core.db import unit_of_work
 from conference_app.core.permissions import Role
 from conference_app.core.timeutil import beijing_today
-from conference_app.events.models import CheckInMethod, Event, SalonSeries
-from conference_app.events.services import checkins, registrations
+from conference_app.events.models import SalonSeries
 from conference_app.extensions import db
 from conference_app.organisations.credit_code import make_credit_code
 from conference_app.organisations.models import Organisation
@@ -38,7 +38,8 @@ def session_days(today: date) -> list[date]:
 
 
 @pytest.mark.browser
-def test_a_society_runs_a_salon_series_and_the_page_shows_a_new_person_time(live_server, page):
+def test_a_series_its_sessions_a_visitor_registering_on_a_phone_and_checked_in_show_on_the_series_page(
+        live_server, browser, page):
     base = live_server.url
     days = session_days(beijing_today())
     with live_server.app.app_context():
@@ -48,7 +49,6 @@ def test_a_society_runs_a_salon_series_and_the_page_shows_a_new_person_time(live
         user.set_password(PASSWORD)
         db.session.add_all([organisation, user])
         db.session.commit()
-        user_id = user.id
 
     # 1. The society user starts a series with its topic-selection mechanism.
     log_in(page, base, EMAIL, PASSWORD)
@@ -112,14 +112,47 @@ def test_a_society_runs_a_salon_series_and_the_page_shows_a_new_person_time(live
     expect(page.get_by_test_id("person-times")).to_contain_text("0")
     screenshot(page, "series-05-four-sessions")
 
-    # 4. A visitor registers for the first session and is checked in at the door.
-    with live_server.app.app_context():
-        first = db.session.scalar(select(Event).order_by(Event.starts_at))
-        with unit_of_work():
-            visitor = registrations.register(first, {"name": "刘访客", "phone": "13912345678"})
-            checkins.check_in(visitor, actor=db.session.get(User, user_id), method=CheckInMethod.SCAN, event=first)
+    # 4. A visitor on a phone finds the first session in the calendar, registers, gets a QR code.
+    phone = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai", "viewport": {"width": 390, "height": 844}}
+    visitor_context = browser.new_context(**phone)
+    visitor = visitor_context.new_page()
+    visitor.goto(f"{base}/academic-month/")
+    visitor.get_by_role("searchbox", name="搜索").fill("二维材料")
+    visitor.get_by_test_id("calendar-search").click()
+    expect(visitor.get_by_test_id("calendar-event")).to_have_count(1)
+    screenshot(visitor, "series-05a-visitor-finds-the-session")
+    visitor.get_by_test_id("calendar-event").click()
+    expect(visitor.get_by_test_id("event-initiators")).to_contain_text("发起人1")
+    visitor.get_by_role("link", name="报名参加").click()
+    visitor.get_by_label("您的姓名").fill("刘访客")
+    visitor.get_by_label("工作单位").fill("北京化工大学")
+    visitor.get_by_label("手机号码").fill("139 1234 5678")
+    visitor.get_by_test_id("register-button").click()
+    expect(visitor.get_by_test_id("registration-status")).to_have_text("已确认")
+    expect(visitor.get_by_test_id("qr-code").locator("svg")).to_be_visible()
+    code = visitor.get_by_test_id("registration-code").inner_text().strip()
+    assert visitor.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(visitor, "series-05b-visitor-qr-code")
+    visitor_context.close()
 
-    # 5. The series page shows the new person-time: the number and the chart.
+    # 5. The organiser, on a phone at the door, checks the visitor in from the check-in page.
+    page.set_viewport_size(phone["viewport"])
+    page.goto(f"{base}/manage/our-events")
+    page.get_by_role("link", name=f"材料前沿交叉沙龙：{TOPICS[0][0]}").click()
+    page.get_by_test_id("checkin-link").click()
+    expect(page.get_by_test_id("checked-in-count")).to_have_text("0")
+    page.get_by_label("姓名、手机号或签到码").fill("刘访客")
+    page.get_by_role("button", name="搜索").click()
+    expect(page.get_by_test_id("checkin-results")).to_contain_text(code)
+    page.get_by_test_id("checkin-button").click()
+    expect(page.get_by_test_id("checkin-result")).to_have_text("刘访客 签到成功。")
+    expect(page.get_by_test_id("checked-in-count")).to_have_text("1")
+    screenshot(page, "series-05c-organiser-checks-in")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base}/series/")
+    page.get_by_role("link", name="材料前沿交叉沙龙").first.click()
+
+    # 6. The series page shows the new person-time: the number and the chart.
     page.reload()
     expect(page.get_by_test_id("person-times")).to_have_text("1 / 100")
     expect(page.get_by_test_id("session-person-times").first).to_have_text("1")
@@ -131,7 +164,7 @@ def test_a_society_runs_a_salon_series_and_the_page_shows_a_new_person_time(live
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "series-07-phone")
 
-    # 6. The public sees the same progress without logging in.
+    # 7. The public sees the same progress without logging in.
     page.context.clear_cookies()
     page.reload()
     expect(page.get_by_test_id("person-times")).to_have_text("1 / 100")
