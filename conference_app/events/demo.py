@@ -115,8 +115,17 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=BEIJING)
 
 
-def _code(rng: random.Random) -> str:
-    return "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+def _registration_row(rng: random.Random, used: set[str], event_id: int, phone: str, created_at: datetime,
+                      now: datetime) -> dict:
+    """A confirmed demo registration with a code no other row has."""
+    code = "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    while code in used:
+        code = "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    used.add(code)
+    return {"event_id": event_id, "code": code, "status": RegistrationStatus.CONFIRMED,
+            "source": RegistrationSource.DEMO, "name": _name(rng), "organisation": rng.choice(INSTITUTIONS),
+            "title": rng.choice(TITLES), "phone": phone, "locale": "zh_CN", "created_at": created_at,
+            "updated_at": now}
 
 
 # --- the Academic Month of the demo ------------------------------------------------------------
@@ -291,16 +300,9 @@ def _attendance(rng: random.Random, events: list[Event], world: DemoWorld) -> No
         capacity = event.capacity or 100
         count = rng.randint(capacity // 3, capacity) if held else rng.randint(3, max(4, capacity // 4))
         for person in range(count):
-            code = _code(rng)
-            while code in used:
-                code = _code(rng)
-            used.add(code)
-            registrations.append({
-                "event_id": event.id, "code": code, "status": RegistrationStatus.CONFIRMED,
-                "source": RegistrationSource.DEMO, "name": _name(rng), "organisation": rng.choice(INSTITUTIONS),
-                "title": rng.choice(TITLES), "phone": f"13{index:04d}{person:05d}", "locale": "zh_CN",
-                "created_at": min(now, event.starts_at) - timedelta(days=rng.randint(1, 20)), "updated_at": now,
-            })
+            registrations.append(_registration_row(
+                rng, used, event.id, f"13{index:04d}{person:05d}",
+                min(now, event.starts_at) - timedelta(days=rng.randint(1, 20)), now))
     db.session.execute(insert(Registration), registrations)
     world.registrations = len(registrations)
     held_ids = {event.id: event.starts_at for event in events if event.starts_at <= now}
@@ -375,15 +377,7 @@ def load_large_world() -> DemoWorld:
     used, registrations = set(), []
     for index, event_id in enumerate(event_ids):
         for person in range(per_event):
-            code = _code(rng)
-            while code in used:
-                code = _code(rng)
-            used.add(code)
-            registrations.append({
-                "event_id": event_id, "code": code, "name": _name(rng), "organisation": rng.choice(INSTITUTIONS),
-                "status": RegistrationStatus.CONFIRMED, "source": RegistrationSource.DEMO,
-                "phone": f"13{index:05d}{person:04d}", "locale": "zh_CN", "created_at": now, "updated_at": now,
-            })
+            registrations.append(_registration_row(rng, used, event_id, f"13{index:05d}{person:04d}", now, now))
     for start in range(0, len(registrations), 5_000):
         db.session.execute(insert(Registration), registrations[start:start + 5_000])
     held = dict(db.session.execute(select(Event.id, Event.starts_at).where(Event.id.in_(event_ids),
