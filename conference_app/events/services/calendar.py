@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from conference_app.core.db import contains_text, utcnow
 from conference_app.core.text import strip_nul
-from conference_app.core.timeutil import beijing_date, day_start
+from conference_app.core.timeutil import beijing_date, beijing_today, day_start
 from conference_app.events.models import (
     AcademicMonthEdition,
     Event,
@@ -103,7 +103,8 @@ def editions() -> list[AcademicMonthEdition]:
 
 def resolve_scope(value: str | None, known: list[AcademicMonthEdition]) -> Scope:
     """The scope an ``edition=`` argument names (an edition's number, "upcoming" or "all");
-    by default, or for an unknown number, the current edition (upcoming events when there is none)."""
+    by default, or for an unknown number, the edition running today, or the next one once it
+    has public events, else the upcoming events."""
     if value == UPCOMING:
         return Scope(upcoming=True)
     if value == EVERYTHING:
@@ -112,7 +113,22 @@ def resolve_scope(value: str | None, known: list[AcademicMonthEdition]) -> Scope
     if value in by_number:
         return Scope(edition=by_number[value])
     current = current_edition() if known else None
-    return Scope(edition=current) if current is not None else Scope(upcoming=True)
+    if current is not None and _worth_showing(current):
+        return Scope(edition=current)
+    return Scope(upcoming=True)
+
+
+def _worth_showing(edition: AcademicMonthEdition) -> bool:
+    """An edition the calendar opens on: the one running today, or the next one once it has
+    public events; between editions (the last one over, the next one still empty) a visitor
+    sees what is coming instead."""
+    today = beijing_today()
+    if edition.starts_on <= today <= edition.ends_on:
+        return True
+    if edition.ends_on < today:
+        return False
+    return db.session.scalar(select(Event.id).where(
+        Event.edition_id == edition.id, Event.status.in_(PUBLIC_STATUSES)).limit(1)) is not None
 
 
 def organisations_with_public_events() -> list[tuple[int, str, str | None]]:

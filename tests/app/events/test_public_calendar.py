@@ -84,6 +84,21 @@ def test_the_current_edition_by_default_and_other_editions_or_upcoming_events_on
     assert titles(client, "edition=99") == ["本届活动"]  # an unknown edition: the current one
 
 
+def test_between_editions_the_calendar_opens_on_what_is_coming_until_the_next_edition_has_events(
+        client, edition29, make_event):
+    make_event(title_zh="上月的报告会", edition_id=edition29.id, status="held", starts_at=at(date(2026, 10, 20)))
+    make_event(title_zh="全年的沙龙")  # next week, outside any edition
+    assert edition29.ends_on < date.today()  # the 29th is over
+    next_one = AcademicMonthEdition(number=30, year=2027, starts_on=date(2027, 10, 1), ends_on=date(2027, 11, 30))
+    db.session.add(next_one)
+    db.session.commit()
+    make_event(title_zh="第30届的草稿", edition_id=next_one.id, status="draft", starts_at=at(date(2027, 10, 9)))
+    assert titles(client) == ["全年的沙龙"]  # the 30th has nothing public yet
+    assert titles(client, "edition=29") == ["上月的报告会"]
+    make_event(title_zh="第30届开幕式", edition_id=next_one.id, starts_at=at(date(2027, 10, 8)))
+    assert titles(client) == ["第30届开幕式"]
+
+
 def test_without_editions_the_calendar_shows_the_upcoming_events(client, make_event):
     make_event(title_zh="下周的沙龙")
     make_event(title_zh="上周的沙龙", status="held", starts_at=day_start(date.today()) - timedelta(days=7))
@@ -98,14 +113,14 @@ def test_filters_by_discipline_kind_organisation_district_and_dates(client, edit
                starts_at=at(date(2026, 10, 20)), **base)
     make_event(title_zh="两天的会议", kind="national", starts_at=at(date(2026, 11, 2)),
                ends_at=at(date(2026, 11, 3), 18), **base)
-    assert titles(client, "discipline=chemistry") == ["化学沙龙", "区域会议"]
-    assert titles(client, "kind=regional") == ["区域会议"]
-    assert titles(client, f"organisation={society.name_zh}") == ["化学沙龙"]
-    assert titles(client, f"organisation={society.name_zh[2:5]}") == ["化学沙龙"]  # part of the name
-    assert titles(client, "district=chaoyang") == ["区域会议"]
-    assert titles(client, "date_from=2026-10-06&date_to=2026-10-31") == ["区域会议"]
-    assert titles(client, "date_from=2026-11-03") == ["两天的会议"]  # still running on its second day
-    assert titles(client, "date_to=2026-10-05") == ["化学沙龙"]
+    assert titles(client, "edition=29&discipline=chemistry") == ["化学沙龙", "区域会议"]
+    assert titles(client, "edition=29&kind=regional") == ["区域会议"]
+    assert titles(client, f"edition=29&organisation={society.name_zh}") == ["化学沙龙"]
+    assert titles(client, f"edition=29&organisation={society.name_zh[2:5]}") == ["化学沙龙"]  # part of the name
+    assert titles(client, "edition=29&district=chaoyang") == ["区域会议"]
+    assert titles(client, "edition=29&date_from=2026-10-06&date_to=2026-10-31") == ["区域会议"]
+    assert titles(client, "edition=29&date_from=2026-11-03") == ["两天的会议"]  # still running on its second day
+    assert titles(client, "edition=29&date_to=2026-10-05") == ["化学沙龙"]
     html = client.get("/academic-month/").get_data(as_text=True)
     assert 'value="chemistry">化学</option>' in html and 'list="organisation-names"' in html
     # The organisation names come as suggestions from a JSON list the browser keeps a while.
@@ -117,12 +132,12 @@ def test_the_list_pages_and_its_links_keep_the_filters(client, edition29, make_e
     for number in range(23):
         make_event(title_zh=f"化学沙龙{number:02d}", discipline="chemistry", edition_id=edition29.id,
                    starts_at=at(date(2026, 10, 1) + timedelta(days=number % 20), 9 + number % 5))
-    html = client.get("/academic-month/?discipline=chemistry&endpoint=x").get_data(as_text=True)
+    html = client.get("/academic-month/?edition=29&discipline=chemistry&endpoint=x").get_data(as_text=True)
     assert "共 23 场活动" in html
-    assert "/academic-month/?discipline=chemistry&amp;page=2" in html
-    assert "/academic-month/?discipline=chemistry&amp;view=month" in html
+    assert "/academic-month/?edition=29&amp;discipline=chemistry&amp;page=2" in html
+    assert "/academic-month/?edition=29&amp;discipline=chemistry&amp;view=month" in html
     assert "endpoint" not in "".join(re.findall(r'href="([^"]*)"', html))
-    assert len(titles(client, "discipline=chemistry&page=2")) == 3
+    assert len(titles(client, "edition=29&discipline=chemistry&page=2")) == 3
 
 
 def test_the_week_grid_shows_each_day_and_an_event_of_several_days_on_each(client, edition29, make_event):
@@ -132,20 +147,20 @@ def test_the_week_grid_shows_each_day_and_an_event_of_several_days_on_each(clien
     make_event(title_zh="到午夜的晚会", edition_id=edition29.id, starts_at=at(date(2026, 10, 18), 20),
                ends_at=day_start(date(2026, 10, 19)))
     make_event(title_zh="下周的沙龙", edition_id=edition29.id, starts_at=at(date(2026, 10, 20)))
-    html = client.get("/academic-month/?view=week&day=2026-10-14").get_data(as_text=True)
+    html = client.get("/academic-month/?edition=29&view=week&day=2026-10-14").get_data(as_text=True)
     days = dict(re.findall(r'data-day="(\d{4}-\d\d-\d\d)">(.*?)</section>', html, re.S))
     assert list(days) == [f"2026-10-{day}" for day in range(12, 19)]  # Monday to Sunday
     assert "周二沙龙" in days["2026-10-13"] and "14:00" in days["2026-10-13"]  # Beijing time
     assert all("三天的会议" in days[f"2026-10-{day}"] for day in (15, 16, 17))
     assert "到午夜的晚会" in days["2026-10-18"]
     assert "下周的沙龙" not in html
-    assert "?view=week&amp;day=2026-10-05" in html and "?view=week&amp;day=2026-10-19" in html
+    assert "?view=week&amp;edition=29&amp;day=2026-10-05" in html and "?view=week&amp;edition=29&amp;day=2026-10-19" in html
 
 
 def test_the_month_grid_fills_whole_weeks_and_links_a_busy_day_to_its_list(client, edition29, make_event):
     for hour in range(8, 13):
         make_event(title_zh=f"十月九日活动{hour}", edition_id=edition29.id, starts_at=at(date(2026, 10, 9), hour))
-    html = client.get("/academic-month/?view=month&day=2026-10-20").get_data(as_text=True)
+    html = client.get("/academic-month/?edition=29&view=month&day=2026-10-20").get_data(as_text=True)
     days = re.findall(r'class="calendar-day([^"]*)"\s+data-testid="calendar-day" data-day="([^"]+)"', html)
     assert days[0][1] == "2026-09-28" and days[-1][1] == "2026-11-01" and len(days) == 35
     assert "is-outside" in days[0][0] and "is-outside" not in days[3][0]
@@ -194,9 +209,10 @@ def add_calendar_events(make_event, make_organisation, edition, count: int, day:
                                    "q=报告人&discipline=chemistry", "view=month&day=2026-10-12&q=报告人"])
 def test_the_calendar_issues_the_same_statements_for_few_and_many_events(client, edition29, make_event,
                                                                           make_organisation, query):
-    url = f"/academic-month/?{query}"
+    url = f"/academic-month/?edition=29&{query}"
     add_calendar_events(make_event, make_organisation, edition29, FEW, EDITION_DAY)
     few = statements_for(client, url)
     add_calendar_events(make_event, make_organisation, edition29, MANY - FEW, EDITION_DAY)
     many = statements_for(client, url)
     assert many == few, f"{url}: {few} statements with {FEW} events, {many} with {MANY}"
+    assert 'data-testid="calendar-event"' in client.get(url).get_data(as_text=True)  # the events are on it

@@ -88,6 +88,7 @@ def test_staff_approval_enables_the_user(app, client, auth, registered, make_use
     notice = last_mail(app, before)
     assert notice["To"] == "zhou@acoustics.example.cn" and "审核通过" in notice["Subject"]
     assert "北京声学学会" in notice.get_content()
+    assert "http://127.0.0.1:5000/auth/login" in notice.get_content()  # a link to the platform, from PUBLIC_BASE_URL
     db.session.expire_all()
     assert registered.status == "approved" and registered.reviewed_by_id == staff.id
     assert registered.users[0].is_enabled
