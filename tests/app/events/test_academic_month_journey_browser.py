@@ -8,6 +8,7 @@ Screenshots: test-artifacts/series-*.png."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -153,12 +154,14 @@ def test_a_series_its_sessions_a_visitor_registering_on_a_phone_and_checked_in_s
     page.get_by_role("link", name="材料前沿交叉沙龙").first.click()
 
     # 6. The series page shows the new person-time: the number and the chart.
-    page.reload()
+    expect(page).to_have_url(re.compile(r"/series/\d+$"))
     expect(page.get_by_test_id("person-times")).to_have_text("1 / 100")
     expect(page.get_by_test_id("session-person-times").first).to_have_text("1")
-    bars = page.evaluate("Chart.getChart(document.querySelector('[data-testid=series-chart]')).data.datasets[0].data")
+    chart = "Chart.getChart(document.querySelector('[data-testid=series-chart]'))"
+    page.wait_for_function(f"() => window.Chart && {chart}")  # the chart is drawn once the page's scripts ran
+    bars = page.evaluate(f"{chart}.data.datasets[0].data")
     assert bars == [1, 0, 0, 0]
-    labels = page.evaluate("Chart.getChart(document.querySelector('[data-testid=series-chart]')).data.labels")
+    labels = page.evaluate(f"{chart}.data.labels")
     assert labels[0].startswith("第1期")
     screenshot(page, "series-06-person-time")
     page.set_viewport_size({"width": 390, "height": 844})
