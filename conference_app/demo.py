@@ -23,6 +23,7 @@ from conference_app.extensions import db
 from conference_app.organisations import services as organisations
 from conference_app.organisations.credit_code import make_credit_code
 from conference_app.organisations.models import Organisation, OrganisationStatus, PastEvent
+from conference_app.programs.demo import load_programs
 
 PASSWORDS = {
     Role.STAFF: "Staff-Demo-2026",
@@ -204,6 +205,10 @@ def load_demo(echo=click.echo, scale: str = "small") -> list[DemoLogin]:
     if month.events:
         echo(f"Academic Month: {month.events} events ({month.upcoming} upcoming), {month.series} salon series, "
              f"{month.registrations} registrations, {month.check_ins} check-ins, {month.organisations} more organisations")
+    programs = load_programs()
+    if programs.applications:
+        echo(f"Programs: the 2026 call with {programs.applications} applications ({programs.funded} funded, "
+             f"{programs.reviews} expert reviews, ¥{programs.released_fen / 100:,.0f} released)")
     if scale == "large":
         large = load_large_world()
         if large.events:

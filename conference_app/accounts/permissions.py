@@ -7,7 +7,7 @@ from conference_app.core.permissions import ALL_ROLES, Role, register
 
 register("accounts.own_account", _l("Change one's own password and log out"), ALL_ROLES)
 register("accounts.manage_users", _l("Create, edit and disable users"), {Role.STAFF})
-register_nav_item(_l("Users"), "accounts.users", "accounts.manage_users", order=80)
+register_nav_item(_l("Users"), "accounts.users", "accounts.manage_users", order=80, group="admin")
 
 
 def _user_counts() -> dict:
@@ -30,4 +30,4 @@ def owns_token(user, token) -> bool:
 register("accounts.manage_tokens", _l("List and revoke every API token"), {Role.STAFF})
 register("accounts.own_tokens", _l("See and revoke one's own API tokens"), set(), owner_roles=ALL_ROLES,
          owner_check=owns_token)
-register_nav_item(_l("API tokens"), "accounts.tokens_list", "accounts.manage_tokens", order=81)
+register_nav_item(_l("API tokens"), "accounts.tokens_list", "accounts.manage_tokens", order=81, group="admin")

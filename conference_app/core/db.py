@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
@@ -27,9 +28,26 @@ from conference_app.extensions import db
 UNIT_OF_WORK_KEY = "unit_of_work_commit"
 
 
+_CLOCK: ContextVar[datetime | None] = ContextVar("clock", default=None)
+
+
 def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(timezone.utc)
+    """The current time, timezone-aware in UTC (the moment ``clock_at`` set, inside it)."""
+    moment = _CLOCK.get()
+    return moment if moment is not None else datetime.now(timezone.utc)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Run the block as if it were ``moment`` (timezone-aware): the demo replays a year of
+    decisions through the services at the dates they were taken. Never used by requests."""
+    if moment.tzinfo is None:
+        raise ValueError("clock_at needs a timezone-aware moment")
+    token = _CLOCK.set(moment.astimezone(timezone.utc))
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
 
 
 class UTCDateTime(types.TypeDecorator):

@@ -25,27 +25,57 @@ class NavItem:
     endpoint: str
     permission: str | None
     order: int = 100
+    group: str | None = None  # a key of NAV_GROUPS: the link sits in that group's dropdown
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    """A navbar dropdown of the links of one group a user may follow (a lone link shows as itself)."""
+
+    key: str
+    label: object
+    items: list[NavItem]
 
 
 NAV_ITEMS: list[NavItem] = []
+NAV_GROUPS: dict[str, object] = {}
 
 
-def register_nav_item(label, endpoint: str, permission: str | None, order: int = 100) -> None:
+def register_nav_item(label, endpoint: str, permission: str | None, order: int = 100,
+                      group: str | None = None) -> None:
     """Add a navbar link shown to users holding ``permission``, or to everyone for None
-    (a public page); call at import time."""
+    (a public page), in the dropdown of ``group`` when given; call at import time."""
     if all(item.endpoint != endpoint for item in NAV_ITEMS):
-        NAV_ITEMS.append(NavItem(label, endpoint, permission, order))
+        NAV_ITEMS.append(NavItem(label, endpoint, permission, order, group))
         NAV_ITEMS.sort(key=lambda item: item.order)
 
 
-def navigation() -> list[NavItem]:
-    """The navbar links the current user may follow."""
-    return [
+def register_nav_group(key: str, label) -> None:
+    """Name a navbar dropdown; it sits where its first link's order puts it."""
+    NAV_GROUPS.setdefault(key, label)
+
+
+def navigation() -> list[NavItem | NavGroup]:
+    """The navbar: the links the current user may follow, those of a group gathered in its
+    dropdown where the group's first link stands (a group with one link shows the link)."""
+    visible = [
         item
         for item in NAV_ITEMS
         if item.endpoint in current_app.view_functions
         and (item.permission is None or user_can(current_user, item.permission))
     ]
+    entries: list[NavItem | NavGroup] = []
+    groups: dict[str, NavGroup] = {}
+    for item in visible:
+        if item.group is None:
+            entries.append(item)
+        elif item.group in groups:
+            groups[item.group].items.append(item)
+        else:
+            groups[item.group] = NavGroup(item.group, NAV_GROUPS[item.group], [item])
+            entries.append(groups[item.group])
+    return [entry.items[0] if isinstance(entry, NavGroup) and len(entry.items) == 1 else entry
+            for entry in entries]
 
 
 @dataclass(frozen=True)

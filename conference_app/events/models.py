@@ -97,6 +97,13 @@ class PersonRole(TitledStrEnum):
     CHAIR = "chair", _l("Chair")
 
 
+class ExpertRank(TitledStrEnum):
+    """The rank some calls count (">= 3 academicians or renowned experts", seed 002)."""
+
+    ACADEMICIAN = "academician", _l("Academician")
+    RENOWNED_EXPERT = "renowned_expert", _l("Renowned expert")
+
+
 class AcademicMonthEdition(TimestampMixin, AuditedMixin, db.Model):
     """One Beijing S&T Exchange Academic Month (the 29th: 2026-10-01 to 2026-11-30).
 
@@ -287,6 +294,8 @@ class EventPerson(db.Model):
     title: Mapped[str | None] = mapped_column(String(100))  # 职称 / position
     is_leading_figure: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)  # 领军人物
     leading_reason: Mapped[str | None] = mapped_column(String(500))  # why (academician, chief scientist ...)
+    rank: Mapped[ExpertRank | None] = mapped_column(TitledEnum(ExpertRank, 20))
+    is_keynote: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)  # 主旨报告
     talk_title: Mapped[str | None] = mapped_column(String(300))
     talk_minutes: Mapped[int | None] = mapped_column(Integer)
     on_site: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)

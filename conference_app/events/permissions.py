@@ -5,7 +5,12 @@ own salon series; experts score the influence rounds they are assigned to."""
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from conference_app.core.layout import register_home_section, register_nav_item, register_page_section
+from conference_app.core.layout import (
+    register_home_section,
+    register_nav_group,
+    register_nav_item,
+    register_page_section,
+)
 from conference_app.core.permissions import Role, register, same_organisation
 
 
@@ -43,8 +48,9 @@ register("events.influence_score", _l("Score nominated conferences"), {Role.STAF
          owner_roles={Role.EXPERT}, owner_check=reviews_round)
 
 register_nav_item(_l("Academic Month"), "events.calendar", None, order=30)  # public
-register_nav_item(_l("Events"), "events.manage_list", "events.list", order=31)
-register_nav_item(_l("Our events"), "events.my_events", "events.mine", order=31)
+register_nav_group("events", _l("Academic activities"))
+register_nav_item(_l("Events"), "events.manage_list", "events.list", order=31, group="events")
+register_nav_item(_l("Our events"), "events.my_events", "events.mine", order=31, group="events")
 
 # --- the Top-10 influential conferences -----------------------------------------------------
 
@@ -55,7 +61,8 @@ def _rounds_to_score() -> dict | None:
     return {"rounds": rounds} if rounds else None
 
 
-register_nav_item(_l("Top-10 conferences"), "events.influence_rounds", "events.influence_manage", order=35)
+register_nav_item(_l("Top-10 conferences"), "events.influence_rounds", "events.influence_manage", order=35,
+                  group="events")
 register_home_section("events.influence_score", "events/influence/_home_expert.html", _rounds_to_score, order=20)
 
 # --- manage: the organisation page lists the events it held and its upcoming ones ------------
@@ -72,5 +79,5 @@ register_page_section("organisation", "organisations.view", "events/manage/_orga
 
 # --- series: the salon series list (public) and the attendance statistics (staff, and a
 # society over the events it holds: the route needs events.run, the service narrows it)
-register_nav_item(_l("Salon series"), "events.series_list", None, order=32)
-register_nav_item(_l("Attendance statistics"), "events.statistics", "events.run", order=33)
+register_nav_item(_l("Salon series"), "events.series_list", None, order=32, group="events")
+register_nav_item(_l("Attendance statistics"), "events.statistics", "events.run", order=33, group="events")

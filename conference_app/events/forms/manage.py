@@ -34,6 +34,7 @@ from conference_app.events.models import (
     EventKind,
     EventMode,
     EventStatus,
+    ExpertRank,
     PersonRole,
     RegistrationStatus,
 )
@@ -172,6 +173,9 @@ class PersonForm(FlaskForm):
     is_leading_figure = BooleanField(_l("Leading figure of the discipline or industry"))
     leading_reason = StringField(_l("Why a leading figure"),
                                  description=_l("For example: academician, chief scientist of a national programme."))
+    rank = SelectField(_l("Expert rank"), choices=[SelectChoice("", _l("— none —")), *titled_choices(ExpertRank)],
+                       default="", validate_choice=False)
+    is_keynote = BooleanField(_l("Keynote talk"))
     talk_title = StringField(_l("Talk title"))
     talk_minutes = IntegerField(_l("Talk minutes"), validators=[Optional()])
     on_site = BooleanField(_l("On site (not remote)"), default=True)

@@ -39,6 +39,7 @@ from conference_app.events.models import (
     EventOrganisation,
     EventPerson,
     EventStatus,
+    ExpertRank,
     PersonRole,
     Registration,
 )
@@ -344,8 +345,8 @@ def change_state(event: Event, transition: str, *, actor, comment: str | None = 
 
 # --- people on the programme -----------------------------------------------------------------
 
-PERSON_FIELDS = ("role", "name", "organisation", "title", "is_leading_figure", "leading_reason", "talk_title",
-                 "talk_minutes", "on_site", "position")
+PERSON_FIELDS = ("role", "name", "organisation", "title", "is_leading_figure", "leading_reason", "rank",
+                 "is_keynote", "talk_title", "talk_minutes", "on_site", "position")
 
 
 def _cleaned_person(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -363,6 +364,10 @@ def _cleaned_person(fields: Mapping[str, Any]) -> dict[str, Any]:
         raise ServiceError(_("Say why the speaker is a leading figure of the discipline or industry."))
     if not values["is_leading_figure"]:
         values["leading_reason"] = None
+    if values.get("rank") not in (None, "", *ExpertRank):
+        raise ServiceError(_("Please choose the rank from the list."))
+    values["rank"] = ExpertRank(values["rank"]) if values.get("rank") else None
+    values["is_keynote"] = bool(values.get("is_keynote")) and values["role"] == PersonRole.SPEAKER
     minutes = values.get("talk_minutes")
     if minutes is not None and (not isinstance(minutes, int) or not 1 <= minutes <= MAX_TALK_MINUTES):
         raise ServiceError(_("The talk length is a number of minutes from 1 to %(max)d.", max=MAX_TALK_MINUTES))

@@ -38,7 +38,8 @@ def test_staff_logs_in_sees_the_dashboard_and_the_audit_log(live_server, page, s
     assert page.locator("h1").inner_text() == "工作台"
     screenshot(page, "platform-staff-dashboard")
 
-    page.get_by_role("link", name="审计日志").first.click()
+    page.get_by_test_id("nav-admin").click()  # the administration dropdown of the navbar
+    page.get_by_test_id("nav-admin").get_by_role("link", name="审计日志").click()
     table = page.get_by_test_id("audit-table")
     assert "登录失败" in table.inner_text() and "王主任" in table.inner_text()
     screenshot(page, "platform-audit-log")
@@ -69,7 +70,8 @@ def test_staff_creates_a_user_through_the_form(live_server, page, staff_email):
     page.get_by_label("电子邮箱").fill(staff_email)
     page.get_by_label("密码").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.get_by_role("link", name="用户").first.click()
+    page.get_by_test_id("nav-admin").click()
+    page.get_by_test_id("nav-admin").get_by_role("link", name="用户").click()
     page.get_by_role("link", name="新建用户").click()
     page.get_by_role("button", name="保存").click()
     assert page.locator(".invalid-feedback").first.inner_text() == "此项为必填项。"
