@@ -5,16 +5,17 @@ projects on to their task agreements."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from conference_app.audit.services import record, register_action_titles, register_object_type_titles
-from conference_app.core.db import column_length, utcnow
+from conference_app.audit.models import AuditEntry
+from conference_app.audit.services import client_ip, record, register_action_titles, register_object_type_titles
+from conference_app.core.db import column_length, lock, utcnow
 from conference_app.core.services import ServiceError
 from conference_app.core.text import clean_text
 from conference_app.core.timeutil import beijing_today
@@ -130,8 +131,27 @@ def is_open(notice: Notice, today: date | None = None) -> bool:
     return notice.starts_on <= today <= notice.ends_on and notice.concluded_at is None
 
 
+OBJECTION_IP_MAX = 5  # objections from one client address ...
+OBJECTION_WINDOW_MINUTES = 60  # ... per this many minutes
+
+
+def _check_objection_rate() -> None:
+    """One client address sends at most OBJECTION_IP_MAX objections per OBJECTION_WINDOW_MINUTES
+    (429), counted from the audit log, so a script cannot bury staff in objections."""
+    ip_address = client_ip()
+    if not ip_address:
+        return
+    lock(f"objection-address:{ip_address}")
+    sent = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "objection.received", AuditEntry.ip_address == ip_address,
+        AuditEntry.created_at >= utcnow() - timedelta(minutes=OBJECTION_WINDOW_MINUTES)))
+    if sent >= OBJECTION_IP_MAX:
+        raise ServiceError(_("Too many objections from your network. Please try again later."), 429)
+
+
 def submit_objection(notice: Notice, fields: Mapping[str, Any]) -> Objection:
     """A signed written objection, received while the notice is open; only staff read it."""
+    _check_objection_rate()
     if not is_open(notice):
         raise ServiceError(_("Objections are received while the notice is open (%(start)s to %(end)s).",
                              start=notice.starts_on.isoformat(), end=notice.ends_on.isoformat()), 409)

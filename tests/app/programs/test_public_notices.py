@@ -108,3 +108,17 @@ def test_a_missing_notice_is_a_404_and_an_empty_list_says_so(client, app):
     assert client.get("/notices/987654").status_code == 404
     response = client.get("/notices/")
     assert response.status_code == 200 and 'data-testid="notices"' in response.get_data(as_text=True)
+
+
+def test_one_address_sends_at_most_five_objections_an_hour(client, no_csrf, notice):
+    notice, _projects = notice
+    for number in range(5):
+        sent = client.post(f"/notices/{notice.id}", data=objection_form(text=f"第{number + 1}条异议：请核实申报材料。"))
+        assert sent.status_code == 302
+    refused = client.post(f"/notices/{notice.id}", data=objection_form(text="第6条异议"))
+    assert refused.status_code == 429
+    assert "异议过多" in refused.get_data(as_text=True) or "稍后" in refused.get_data(as_text=True)
+    assert objections() == 5
+    other = client.post(f"/notices/{notice.id}", data=objection_form(text="另一网络的异议"),
+                        environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 302 and objections() == 6
