@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -91,6 +92,10 @@ def render_error(status: int, message=None):
 def _http_error(error: HTTPException):
     if is_api_request():
         return _api_http_error(error)
+    if error.code == 413:  # the body is over MAX_CONTENT_LENGTH: say how much may be sent
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        size = f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KB"
+        return render_error(413, _("The uploaded file is larger than the allowed %(size)s.", size=size))
     return render_error(error.code or 500)
 
 

@@ -78,7 +78,7 @@ def test_413_in_chinese(fragile_app):
     fragile_app.config["WTF_CSRF_ENABLED"] = False
     response = fragile_app.test_client().post("/upload", data={"blob": "x" * 5000})
     assert response.status_code == 413
-    assert "上传的文件超过了允许的大小" in response.get_data(as_text=True)
+    assert "上传的文件超过允许的 1 KB" in response.get_data(as_text=True)
 
 
 

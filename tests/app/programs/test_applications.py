@@ -167,3 +167,17 @@ def test_submitting_needs_the_budget_the_plan_and_the_window(application_a):
     assert application.status == "submitted" and application.submitted_at is not None
     with pytest.raises(ServiceError):
         services.update_application(application, {"project_name_zh": "改名"}, actor=user)
+
+
+def test_a_30_mb_upload_through_the_page_is_a_413_in_chinese_and_writes_nothing(app, client, no_csrf, application_a):
+    from tests.app.conftest import log_in_session
+
+    application, user = application_a
+    log_in_session(client, user)
+    before = written()
+    big = b"%PDF-1.4\n" + b"0" * (30 * 1024 * 1024)
+    response = client.post(f"/programs/applications/{application.id}/attachments",
+                           data={"file": (io.BytesIO(big), "申报书.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "上传的文件超过允许的 20 MB" in response.get_data(as_text=True)
+    assert written() == before
