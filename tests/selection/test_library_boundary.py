@@ -37,6 +37,7 @@ ALLOWED_IMPORTS = {
     "openalex": {"errors", "synthetic"},  # the mock server's command line serves a synthetic world
     "harvest": {"errors", "files", "schema", "disciplines", "journal_groups", "institutions", "openalex"},
     "ranking": {"errors", "files", "schema", "disciplines"},
+    "panel": {"errors", "files", "schema", "openalex"},  # expert-works fetches through the OpenAlex client
     "synthetic": {"errors", "files", "schema", "disciplines", "journal_groups"},
     "cli": {"errors"},
     "__main__": {"cli"},
