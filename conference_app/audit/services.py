@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from conference_app.audit.models import AuditEntry
-from conference_app.core.db import contains_text
+from conference_app.core.db import contains_text, utcnow
 from conference_app.core.text import strip_nul
 from conference_app.core.timeutil import day_start
 from conference_app.extensions import db
@@ -114,6 +114,7 @@ def record(
     if actor is not None:
         actor_id, actor_label = actor.id, f"{actor.name} <{actor.email}>"
     entry = AuditEntry(
+        created_at=utcnow(),  # when the decision was taken, not when the session flushes
         actor_id=actor_id,
         actor_label=actor_label,
         ip_address=ip_address,

@@ -40,12 +40,14 @@ def utcnow() -> datetime:
 @contextmanager
 def clock_at(moment: datetime) -> Iterator[None]:
     """Run the block as if it were ``moment`` (timezone-aware): the demo replays a year of
-    decisions through the services at the dates they were taken. Never used by requests."""
+    decisions through the services at the dates they were taken. What the block wrote is
+    flushed before the clock returns, so column defaults read the moment. Never used by requests."""
     if moment.tzinfo is None:
         raise ValueError("clock_at needs a timezone-aware moment")
     token = _CLOCK.set(moment.astimezone(timezone.utc))
     try:
         yield
+        db.session.flush()  # the block's rows take their timestamps (column defaults) now
     finally:
         _CLOCK.reset(token)
 
