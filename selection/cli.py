@@ -18,6 +18,10 @@ SUBCOMMAND_MODULES = (
     "selection.harvest.renormalise",
     "selection.harvest.snapshot",
     "selection.ranking.cli",
+    "selection.panel.works",
+    "selection.panel.conflicts",
+    "selection.panel.assign",
+    "selection.panel.stats",
 )
 
 
@@ -25,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every module's subcommands."""
     parser = argparse.ArgumentParser(
         prog="python -m selection",
-        description="Frontier-results selection: harvest from OpenAlex, rank candidates.",
+        description="Frontier-results selection: harvest from OpenAlex, rank candidates, and the panel's "
+                    "conflicts, assignment and statistics.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module_name in SUBCOMMAND_MODULES:

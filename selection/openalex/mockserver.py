@@ -71,6 +71,9 @@ _WORK_FILTERS = {
     "primary_location.source.id": lambda w: [_short(_source(w)["id"])] if _source(w).get("id") else [],
     "primary_location.source.type": lambda w: [str(_source(w).get("type")).lower()] if _source(w) else [],
     "primary_location.source.has_issn": lambda w: _flag(_source(w).get("issn_l") or _source(w).get("issn")),
+    "authorships.author.id": lambda w: [
+        _short(a["author"]["id"]) for a in w.get("authorships") or [] if (a.get("author") or {}).get("id")
+    ],
     "authorships.institutions.id": lambda w: [_short(i["id"]) for i in _institutions(w) if i.get("id")],
     "institutions.id": lambda w: [_short(i["id"]) for i in _institutions(w) if i.get("id")],
     "authorships.institutions.lineage": lambda w: [_short(x) for i in _institutions(w) for x in i.get("lineage") or []],

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
@@ -350,6 +351,14 @@ def page(browser, request):
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS_DIR / f"{request.node.name}-final.png"), full_page=True)
     context.close()
+
+
+def open_dropdown(page, toggle) -> None:
+    """Click a Bootstrap dropdown ``toggle`` once Bootstrap's script has run (a click before it
+    has opens nothing: it happened once in CI on a loaded machine) and wait until it is open."""
+    page.wait_for_function("() => window.bootstrap !== undefined")
+    toggle.click()
+    expect(toggle.locator("xpath=..").locator(".dropdown-menu")).to_be_visible()
 
 
 def screenshot(page, name: str) -> Path:

@@ -16,7 +16,7 @@ from conference_app.audit.models import AuditEntry
 from conference_app.core.permissions import Role
 from conference_app.extensions import db
 from conference_app.organisations.credit_code import make_credit_code
-from tests.app.conftest import screenshot
+from tests.app.conftest import open_dropdown, screenshot
 
 STAFF_EMAIL, STAFF_PASSWORD = "staff@bast.example.cn", "Review-Desk-2026"
 SOCIETY_EMAIL, SOCIETY_PASSWORD = "zhou@acoustics.example.cn", "Sound-Wave-2026"
@@ -30,7 +30,7 @@ def log_in(page, base_url: str, email: str, password: str) -> None:
 
 
 def log_out(page) -> None:
-    page.get_by_test_id("user-menu").click()
+    open_dropdown(page, page.get_by_test_id("user-menu"))
     page.get_by_role("button", name="退出登录", exact=True).click()
 
 
