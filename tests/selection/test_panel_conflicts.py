@@ -356,3 +356,43 @@ def test_real_coauthors_and_institutions_of_candidates_are_listed(main, real_row
 
     wider = {(row["expert_id"], row["work_id"], row["kind"]): row["detail"] for row in run("--coauthor-years", "4")}
     assert "co-authored W2462443510 (2016) with" in wider[("far", "W3045921891", "coauthor")]
+
+
+@pytest.mark.shared_data
+def test_on_the_real_records_no_conflicted_expert_is_ever_assigned(monkeypatch, real_rows, tmp_path):
+    """conflicts then assign, as the README chains them: every pair conflicts.csv lists is
+    absent from assignments.csv, and every candidate still gets K = 3 experts."""
+    for module in (MODULE, "selection.panel.assign"):
+        if module not in cli.SUBCOMMAND_MODULES:
+            monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", (*cli.SUBCOMMAND_MODULES, module))
+    works = tmp_path / "works.parquet"
+    pq.write_table(rows_to_table(real_rows), works)
+    candidate_rows = [{name: row[name] for name in ("work_id", "publication_year", "title", "authorships",
+                                                    "subfield_id")}
+                      for row in real_rows if 2020 <= (row["publication_year"] or 0) <= 2025]
+    candidates = tmp_path / "candidates.parquet"
+    write_candidates(candidates, candidate_rows)
+    experts = tmp_path / "experts.csv"
+    write_experts(experts, [
+        ("xiang", "Tao Xiang", "A5014436524", "", ""),
+        ("tsinghua", "Tsinghua reviewer", "", "I99065089", ""),
+        ("microsoft", "Microsoft reviewer", "", "I1290206253", ""),
+        ("zhu", "Xiatian Zhu", "A5028643592", "", ""),
+        ("e5", "Reviewer five", "", "", ""), ("e6", "Reviewer six", "", "", ""), ("e7", "Reviewer seven", "", "", ""),
+    ])
+    conflicts = tmp_path / "conflicts.csv"
+    assert cli.main(["conflicts", "--works", str(works), "--candidates", str(candidates), "--experts", str(experts),
+                     "--out", str(conflicts)]) == 0
+    listed = {(row["work_id"], row["expert_id"]) for row in read_conflicts(conflicts)}
+    assert ("W4376226279", "xiang") in listed and ("W4376226279", "tsinghua") in listed
+    assert cli.main(["assign", "--candidates", str(candidates), "--experts", str(experts), "--conflicts",
+                     str(conflicts), "--per-item", "3", "--out", str(tmp_path / "assignment")]) == 0
+    with (tmp_path / "assignment" / "assignments.csv").open(encoding="utf-8", newline="") as handle:
+        assigned = {(row["work_id"], row["expert_id"]) for row in csv.DictReader(handle)}
+    assert assigned and not assigned & listed
+    per_item = {}
+    for work_id, _expert in assigned:
+        per_item[work_id] = per_item.get(work_id, 0) + 1
+    assert set(per_item.values()) == {3} and len(per_item) == len(candidate_rows)
+    report = json.loads((tmp_path / "assignment" / "report.json").read_text(encoding="utf-8"))
+    assert report["unfilled"] == [] and max(report["loads"].values()) - min(report["loads"].values()) <= 1
