@@ -91,6 +91,8 @@ class Config:
         # Self-registrations one client address may make within REGISTRATION_WINDOW_MINUTES.
         self.REGISTRATION_IP_MAX = _env_int("REGISTRATION_IP_MAX", 5)
         self.REGISTRATION_WINDOW_MINUTES = _env_int("REGISTRATION_WINDOW_MINUTES", 60)
+        # An expert panel opens with at least this many members (conference_app.panels).
+        self.PANEL_MIN_EXPERTS = _env_int("PANEL_MIN_EXPERTS", 5)
 
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -1,11 +1,12 @@
-"""Forms of the selection rounds: the upload of a ranking's output and a list's filters."""
+"""Forms of the selection rounds (the upload of a ranking's output, a list's filters) and of the
+expert panels (profile, panel, members, conflicts)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
@@ -44,3 +45,41 @@ class CandidateFilterForm(FlaskForm):
         clean = {name: None if field.errors else (field.data or None) for name, field in self._fields.items()}
         return {"search": clean["q"], "stability": clean["stability"], "beijing": clean["beijing"],
                 "over_cap": {"yes": True, "no": False}.get(clean["over_cap"])}
+
+
+class ExpertProfileForm(FlaskForm):
+    openalex_author_id = StringField(_l("OpenAlex author id"), validators=[Length(max=60, message=TOO_LONG)],
+                                     description=_l("For example A5023888391 or https://openalex.org/A5023888391."))
+    orcid = StringField("ORCID", validators=[Length(max=60, message=TOO_LONG)],
+                        description=_l("For example 0000-0002-1825-0097."))
+    institution_ids = TextAreaField(_l("OpenAlex institution ids"), validators=[Length(max=2000, message=TOO_LONG)],
+                                    description=_l("The OpenAlex ids of your organisations (I99065089), separated "
+                                                   "by spaces or commas."))
+    disciplines = SelectMultipleField(_l("Disciplines"), choices=[])
+
+    def __init__(self, *args, discipline_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disciplines.choices = [SelectChoice(key, title) for key, title in discipline_choices]
+
+
+class PanelCreateForm(FlaskForm):
+    discipline = SelectField(_l("Discipline"), choices=[], validate_choice=False)
+    name = StringField(_l("Panel name"), validators=[Length(max=120, message=TOO_LONG)],
+                       description=_l("Left empty, the panel is named after its discipline."))
+
+
+class MemberForm(FlaskForm):
+    user_id = SelectField(_l("Expert"), choices=[], coerce=int, validate_choice=False)
+
+
+class OverrideForm(FlaskForm):
+    comment = TextAreaField(_l("Reason for the override"), validators=[Length(max=2000, message=TOO_LONG)])
+
+
+class DeclareForm(FlaskForm):
+    work_id = StringField(_l("OpenAlex work id of the candidate"), validators=[Length(max=60, message=TOO_LONG)])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000, message=TOO_LONG)])
+
+
+class StepForm(FlaskForm):
+    """A plain POST button (its CSRF token, the refusal of its step)."""

@@ -1,4 +1,4 @@
-"""Selection rounds and their candidates.
+"""Selection rounds and their candidates; expert profiles, panels, members and their conflicts.
 
 A round is one import of a ranking's output folder; the SHA-256 of its candidates.parquet is
 the identity of the import (``selection.schema.read_candidates``), so the same file imports
@@ -101,3 +101,112 @@ class Candidate(db.Model):
     author_rule: Mapped[str | None] = mapped_column(String(40))
 
     round = relationship("SelectionRound")
+
+
+# --- expert panels ---------------------------------------------------------------------------
+
+
+class ExpertProfile(AuditedMixin, db.Model):
+    """What the conflict checks know of an expert: OpenAlex author id, ORCID, the OpenAlex
+    institutions of their organisations and the disciplines they review."""
+
+    __tablename__ = "expert_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True, nullable=False)
+    openalex_author_id: Mapped[str | None] = mapped_column(String(20))  # short form, A5023888391
+    orcid: Mapped[str | None] = mapped_column(String(19))  # 0000-0000-0000-000X
+    institution_ids: Mapped[list] = mapped_column(JSON, nullable=False, default=list)  # short OpenAlex I-ids
+    disciplines: Mapped[list] = mapped_column(JSON, nullable=False, default=list)  # selection discipline keys
+
+    user = relationship("User")
+
+    @property
+    def audit_label(self) -> str:
+        return self.user.name if self.user is not None else str(self.user_id)
+
+
+class PanelStatus(TitledStrEnum):
+    FORMING = "forming", _l("Forming")
+    OPEN = "open", _l("Open for review")
+
+
+class ConflictKind(TitledStrEnum):
+    """``selection.panel.conflicts.KINDS``."""
+
+    AUTHOR = "author", _l("Author of the work")
+    INSTITUTION = "institution", _l("Same institution")
+    COAUTHOR = "coauthor", _l("Recent co-author")
+    DECLARED = "declared", _l("Declared by the expert")
+
+
+class Panel(AuditedMixin, db.Model):
+    """The expert panel of one discipline in one round."""
+
+    __tablename__ = "panels"
+    __table_args__ = (UniqueConstraint("round_id", "discipline", name="uq_panel_round_discipline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("selection_rounds.id", ondelete="CASCADE"), nullable=False)
+    discipline: Mapped[str] = mapped_column(String(60), nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    chair_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[PanelStatus] = mapped_column(TitledEnum(PanelStatus, 20), nullable=False,
+                                                default=PanelStatus.FORMING)
+    conflicts_computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    round = relationship("SelectionRound")
+    chair = relationship("User", foreign_keys=[chair_user_id])
+    members = relationship("PanelMember", back_populates="panel", cascade="all, delete-orphan",
+                           order_by="PanelMember.id")
+
+    @property
+    def audit_label(self) -> str:
+        return self.name
+
+    def has_member(self, user_id: int | None) -> bool:
+        return user_id is not None and any(member.user_id == user_id for member in self.members)
+
+
+class PanelMember(AuditedMixin, db.Model):
+    __tablename__ = "panel_members"
+    __table_args__ = (UniqueConstraint("panel_id", "user_id", name="uq_panel_member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    panel = relationship("Panel", back_populates="members")
+    user = relationship("User")
+
+
+class PanelConflict(AuditedMixin, db.Model):
+    """One conflict of a member with a candidate: computed (``find_conflicts``) or declared by the
+    expert; the chair or staff may override a computed one with a comment."""
+
+    __tablename__ = "panel_conflicts"
+    __table_args__ = (
+        UniqueConstraint("panel_id", "user_id", "candidate_id", "kind", name="uq_panel_conflict"),
+        Index("ix_panel_conflicts_panel", "panel_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("selection_candidates.id", ondelete="CASCADE"),
+                                              nullable=False)
+    kind: Mapped[ConflictKind] = mapped_column(TitledEnum(ConflictKind, 20), nullable=False)
+    detail: Mapped[str] = mapped_column(Text, nullable=False)
+    declared_by_expert: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    overridden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    override_comment: Mapped[str | None] = mapped_column(Text)
+
+    panel = relationship("Panel")
+    user = relationship("User", foreign_keys=[user_id])
+    candidate = relationship("Candidate")
+    overridden_by = relationship("User", foreign_keys=[overridden_by_id])
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.candidate.work_id if self.candidate is not None else self.candidate_id} ({self.kind})"

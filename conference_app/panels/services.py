@@ -8,6 +8,7 @@ the round it made and writes nothing; another file under a taken name is refused
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import zipfile
@@ -19,19 +20,43 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
-from conference_app.audit.services import record, register_action_titles, register_object_type_titles
+from conference_app.accounts.models import User
+from conference_app.audit.services import (
+    record,
+    record_changes,
+    register_action_titles,
+    register_field_titles,
+    register_object_type_titles,
+    snapshot,
+)
 from conference_app.core import uploads
-from conference_app.core.db import contains_text, lock
+from conference_app.core.db import contains_text, lock, utcnow
 from conference_app.core.excel import Column
+from conference_app.core.permissions import Role, user_can
 from conference_app.core.services import ServiceError, flush
 from conference_app.core.text import clean_text
 from conference_app.extensions import db
-from conference_app.panels.models import Candidate, JournalGroup, SelectionRound, Stability
+from conference_app.panels.models import (
+    Candidate,
+    ConflictKind,
+    ExpertProfile,
+    JournalGroup,
+    Panel,
+    PanelConflict,
+    PanelMember,
+    PanelStatus,
+    SelectionRound,
+    Stability,
+)
+from conference_app.panels.workflow import PANEL
 from selection.disciplines import load_disciplines
 from selection.errors import SelectionError
+from selection.panel.conflicts import find_conflicts
+from selection.panel.experts import Expert, short_openalex_id
 from selection.ranking.explain import IndicatorPart, ScoreExplanation, explain
 from selection.schema import CANDIDATES_FILE, CHART_FILES, INDICATORS, SUMMARY_FILE, read_candidates
 
@@ -410,3 +435,304 @@ EXPORT_COLUMNS = [
     Column(_l("Beijing first author"), lambda c: _yes_no(c.beijing_first), 12),
     Column(_l("Beijing corresponding author"), lambda c: _yes_no(c.beijing_corresponding), 12),
 ]
+
+
+# --- expert profiles ---------------------------------------------------------------------------
+
+register_object_type_titles({"ExpertProfile": _l("Expert profile"), "PanelMember": _l("Panel member"),
+                             "PanelConflict": _l("Conflict of interest")})
+register_action_titles({
+    "expert_profile.created": _l("Expert profile created"),
+    "expert_profile.updated": _l("Expert profile updated"),
+    "panel.created": _l("Expert panel created"),
+    "panel.member_added": _l("Panel member added"),
+    "panel.member_removed": _l("Panel member removed"),
+    "panel.chair_set": _l("Panel chair named"),
+    "panel.conflicts_computed": _l("Conflicts computed"),
+    "panel_conflict.overridden": _l("Conflict overridden"),
+    "panel_conflict.declared": _l("Conflict declared"),
+})
+PROFILE_FIELDS = ("openalex_author_id", "orcid", "institution_ids", "disciplines")
+register_field_titles("ExpertProfile", {
+    "openalex_author_id": _l("OpenAlex author id"),
+    "orcid": "ORCID",
+    "institution_ids": _l("OpenAlex institution ids"),
+    "disciplines": _l("Disciplines"),
+})
+register_field_titles("PanelConflict", {"overridden_by_id": _l("Overridden by"),
+                                        "override_comment": _l("Reason for the override")})
+
+_ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s,;|，；、]+")
+COMMENT_MAX_LENGTH = 2000
+
+
+def profile_of(user: User) -> ExpertProfile | None:
+    return db.session.scalar(select(ExpertProfile).filter_by(user_id=user.id))
+
+
+def _require_expert(user: User) -> None:
+    if user.role != Role.EXPERT:
+        raise ServiceError(_("%(name)s is not an expert account.", name=user.name), 409)
+
+
+def _openalex_id(value: str | None, kind: str, label: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return short_openalex_id(value, kind, label)
+    except SelectionError:
+        raise ServiceError(_("%(value)s is not an OpenAlex id of the form %(example)s.", value=value,
+                             example={"A": "A5023888391", "I": "I99065089"}[kind])) from None
+
+
+def _orcid(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    match = _ORCID.match(value)
+    if not match:
+        raise ServiceError(_("%(value)s is not an ORCID of the form 0000-0000-0000-000X.", value=value))
+    return match.group(1).upper()
+
+
+def parse_institution_ids(text: str | list | None) -> list[str]:
+    """Short OpenAlex institution ids from text (separated by spaces, commas or ``|``) or a list."""
+    parts = text if isinstance(text, list) else _SEPARATORS.split(text or "")
+    ids = [_openalex_id(part, "I", _("OpenAlex institution ids")) for part in parts if part and part.strip()]
+    return list(dict.fromkeys(ids))
+
+
+def save_profile(user: User, values: dict, actor=None) -> ExpertProfile:
+    """Create or change the expert profile of ``user`` (an expert account)."""
+    _require_expert(user)
+    disciplines = list(dict.fromkeys(values.get("disciplines") or []))
+    unknown = [key for key in disciplines if key not in _disciplines()]
+    if unknown:
+        raise ServiceError(_("Unknown discipline: %(keys)s.", keys=", ".join(unknown)))
+    cleaned = {
+        "openalex_author_id": _openalex_id(values.get("openalex_author_id"), "A", _("OpenAlex author id")),
+        "orcid": _orcid(values.get("orcid")),
+        "institution_ids": parse_institution_ids(values.get("institution_ids")),
+        "disciplines": disciplines,
+    }
+    profile = profile_of(user)
+    if profile is None:
+        profile = ExpertProfile(user_id=user.id, user=user, **cleaned)
+        db.session.add(profile)
+        flush({"user_id": _("This expert already has a profile.")})
+        record("expert_profile.created", profile, actor=actor, details={"changes": {
+            name: [None, value] for name, value in cleaned.items() if value}})
+        return profile
+    before = snapshot(profile, PROFILE_FIELDS)
+    for name, value in cleaned.items():
+        setattr(profile, name, value)
+    record_changes("expert_profile.updated", profile, before, actor=actor)
+    flush()
+    return profile
+
+
+# --- panels -----------------------------------------------------------------------------------
+
+
+def panels_of_round(selection_round: SelectionRound) -> list[Panel]:
+    return list(db.session.scalars(
+        select(Panel).where(Panel.round_id == selection_round.id)
+        .options(selectinload(Panel.members), selectinload(Panel.chair)).order_by(Panel.discipline)))
+
+
+def round_disciplines(selection_round: SelectionRound) -> list[str]:
+    """The disciplines of the round's lists, in their order."""
+    return list(dict.fromkeys(entry.get("discipline") for entry in selection_round.lists if entry.get("discipline")))
+
+
+def create_panel(selection_round: SelectionRound, discipline: str, name: str | None, actor=None) -> Panel:
+    if discipline not in round_disciplines(selection_round):
+        raise ServiceError(_("This round has no list of that discipline."))
+    name = clean_text(name, _("Panel name"), max_length=120) or _("%(discipline)s panel",
+                                                                  discipline=discipline_title(discipline))
+    taken = _("This round already has a panel for %(discipline)s.", discipline=discipline_title(discipline))
+    if db.session.scalar(select(Panel.id).filter_by(round_id=selection_round.id, discipline=discipline)):
+        raise ServiceError(taken, 409)
+    panel = Panel(round_id=selection_round.id, discipline=discipline, name=name, status=PanelStatus.FORMING)
+    db.session.add(panel)
+    flush({"round_id": taken})
+    record("panel.created", panel, actor=actor, details={"round": selection_round.name, "discipline": discipline})
+    return panel
+
+
+def _while_forming(panel: Panel) -> None:
+    lock(f"panels:{panel.id}")
+    db.session.refresh(panel, ["status"])
+    if panel.status != PanelStatus.FORMING:
+        raise ServiceError(_("The members of a panel change only while it is forming."), 409)
+
+
+def add_member(panel: Panel, user: User, actor=None) -> PanelMember:
+    _while_forming(panel)
+    _require_expert(user)
+    if panel.has_member(user.id):
+        raise ServiceError(_("%(name)s is already a member of this panel.", name=user.name), 409)
+    member = PanelMember(panel=panel, user=user)
+    db.session.add(member)
+    flush({"panel_id": _("%(name)s is already a member of this panel.", name=user.name)})
+    record("panel.member_added", panel, actor=actor, details={"member": user.name, "user_id": user.id})
+    return member
+
+
+def remove_member(panel: Panel, user: User, actor=None) -> None:
+    _while_forming(panel)
+    member = next((member for member in panel.members if member.user_id == user.id), None)
+    if member is None:
+        raise ServiceError(_("%(name)s is not a member of this panel.", name=user.name), 404)
+    panel.members.remove(member)
+    details = {"member": user.name, "user_id": user.id}
+    if panel.chair_user_id == user.id:
+        panel.chair_user_id = None
+        details["was_chair"] = True
+    record("panel.member_removed", panel, actor=actor, details=details)
+    flush()
+
+
+def set_chair(panel: Panel, user: User, actor=None) -> None:
+    _while_forming(panel)
+    if not panel.has_member(user.id):
+        raise ServiceError(_("The chair must be a member of the panel."), 409)
+    before = snapshot(panel, ("chair_user_id",))
+    panel.chair_user_id = user.id
+    record_changes("panel.chair_set", panel, before, actor=actor)
+    flush()
+
+
+def opening_refusal(panel: Panel) -> str | None:
+    """Why the panel may not open yet, with its numbers; None when it may."""
+    minimum = current_app.config["PANEL_MIN_EXPERTS"]
+    count = db.session.scalar(select(func.count()).select_from(PanelMember).filter_by(panel_id=panel.id))
+    if count < minimum:
+        return _("The panel has only %(count)d experts; it needs at least %(minimum)d.", count=count,
+                 minimum=minimum)
+    chair_id = db.session.scalar(select(Panel.chair_user_id).where(Panel.id == panel.id))
+    if chair_id is None or db.session.scalar(
+            select(PanelMember.id).filter_by(panel_id=panel.id, user_id=chair_id)) is None:
+        return _("The panel needs a chair among its members.")
+    return None
+
+
+def open_panel(panel: Panel, actor) -> None:
+    PANEL.apply(panel, "open", actor=actor, details={"members": len(panel.members)})
+
+
+# --- conflicts ---------------------------------------------------------------------------------
+
+
+def panel_candidates(panel: Panel) -> list[Candidate]:
+    return list(db.session.scalars(select(Candidate).where(
+        Candidate.round_id == panel.round_id, Candidate.discipline == panel.discipline).order_by(Candidate.id)))
+
+
+def compute_conflicts(panel: Panel, actor=None) -> list[PanelConflict]:
+    """The conflicts of the members with the panel's candidates (``selection.panel.conflicts``),
+    replacing the previous computation; declared conflicts stay, and an override of a conflict
+    found again stays with it. No works tables are given: co-authorships are those among the
+    candidates themselves."""
+    import pandas as pd
+
+    lock(f"panels:{panel.id}")
+    profiles = {profile.user_id: profile for profile in db.session.scalars(
+        select(ExpertProfile).where(ExpertProfile.user_id.in_([m.user_id for m in panel.members])))}
+    experts = [
+        Expert(expert_id=str(member.user_id), name=member.user.name,
+               author_id=getattr(profiles.get(member.user_id), "openalex_author_id", None),
+               institution_ids=tuple(getattr(profiles.get(member.user_id), "institution_ids", None) or ()))
+        for member in panel.members
+    ]
+    candidates = panel_candidates(panel)
+    by_work: dict[str, list[int]] = {}
+    for candidate in candidates:
+        by_work.setdefault(candidate.work_id, []).append(candidate.id)
+    frame = pd.DataFrame({
+        "work_id": [c.work_id for c in candidates],
+        "publication_year": [c.publication_year for c in candidates],
+        "authorships": [c.authorships or [] for c in candidates],
+    })
+    found = find_conflicts(frame, [], experts) if experts and candidates else []
+    previous = db.session.scalars(select(PanelConflict).filter_by(panel_id=panel.id, declared_by_expert=False))
+    overrides = {(c.user_id, c.candidate_id, str(c.kind)): (c.overridden_by_id, c.override_comment)
+                 for c in previous if c.overridden_by_id is not None}
+    db.session.execute(delete(PanelConflict).where(PanelConflict.panel_id == panel.id,
+                                                   PanelConflict.declared_by_expert.is_(False)))
+    declared = {(user_id, candidate_id, str(kind)) for user_id, candidate_id, kind in db.session.execute(
+        select(PanelConflict.user_id, PanelConflict.candidate_id, PanelConflict.kind).filter_by(panel_id=panel.id))}
+    rows = []
+    for conflict in found:
+        for candidate_id in by_work.get(conflict.work_id, ()):
+            key = (int(conflict.expert_id), candidate_id, conflict.kind)
+            if key in declared:
+                continue
+            overridden_by_id, comment = overrides.get(key, (None, None))
+            rows.append({"panel_id": panel.id, "user_id": key[0], "candidate_id": candidate_id,
+                         "kind": ConflictKind(conflict.kind), "detail": conflict.detail,
+                         "declared_by_expert": False, "overridden_by_id": overridden_by_id,
+                         "override_comment": comment})
+    if rows:
+        db.session.execute(insert(PanelConflict), rows)
+    panel.conflicts_computed_at = utcnow()
+    record("panel.conflicts_computed", panel, actor=actor, details={
+        "conflicts": len(rows), "experts": len(experts), "candidates": len(candidates),
+        "by_kind": {kind: sum(row["kind"] == kind for row in rows) for kind in ConflictKind.titles()},
+        "kept_overrides": sum(row["overridden_by_id"] is not None for row in rows),
+    })
+    flush()
+    return list(db.session.scalars(select(PanelConflict).filter_by(panel_id=panel.id)))
+
+
+def panel_conflicts(panel: Panel) -> list[PanelConflict]:
+    """The panel's conflicts with their expert, candidate and overrider, in a fixed number of queries."""
+    return list(db.session.scalars(
+        select(PanelConflict).where(PanelConflict.panel_id == panel.id)
+        .options(selectinload(PanelConflict.user), selectinload(PanelConflict.candidate),
+                 selectinload(PanelConflict.overridden_by))
+        .order_by(PanelConflict.user_id, PanelConflict.candidate_id, PanelConflict.kind)))
+
+
+def override_conflict(conflict: PanelConflict, comment: str | None, actor) -> None:
+    """The chair (or staff) sets a computed conflict aside; the reason is required."""
+    if not user_can(actor, "panels.chair", conflict.panel):
+        raise ServiceError(_("You may not do this."), 403)
+    comment = clean_text(comment, _("Reason for the override"), max_length=COMMENT_MAX_LENGTH)
+    if not comment:
+        raise ServiceError(_("Please give the reason for overriding this conflict."))
+    if conflict.overridden_by_id is not None:
+        raise ServiceError(_("This conflict is already overridden."), 409)
+    before = snapshot(conflict, ("overridden_by_id", "override_comment"))
+    conflict.overridden_by_id = actor.id
+    conflict.override_comment = comment
+    record_changes("panel_conflict.overridden", conflict, before, actor=actor, comment=comment)
+    flush()
+
+
+def declare_conflict(panel: Panel, work_id: str | None, reason: str | None, actor) -> PanelConflict:
+    """A member declares a conflict of their own with one of the panel's candidates."""
+    if not panel.has_member(getattr(actor, "id", None)):
+        raise ServiceError(_("Only a member of the panel can declare a conflict."), 403)
+    work = (work_id or "").strip().rsplit("/", 1)[-1].upper()
+    reason = clean_text(reason, _("Reason"), max_length=COMMENT_MAX_LENGTH, required=True)
+    candidate = db.session.scalar(select(Candidate).where(
+        Candidate.round_id == panel.round_id, Candidate.discipline == panel.discipline, Candidate.work_id == work))
+    if candidate is None:
+        raise ServiceError(_("%(work)s is not a candidate of this panel.", work=work_id or "—"), 404)
+    exists = _("You have already declared a conflict with %(work)s.", work=work)
+    if db.session.scalar(select(PanelConflict.id).filter_by(panel_id=panel.id, user_id=actor.id,
+                                                            candidate_id=candidate.id, kind=ConflictKind.DECLARED)):
+        raise ServiceError(exists, 409)
+    conflict = PanelConflict(panel=panel, user_id=actor.id, candidate=candidate, kind=ConflictKind.DECLARED,
+                             detail=reason, declared_by_expert=True)
+    db.session.add(conflict)
+    flush({"panel_id": exists})
+    record("panel_conflict.declared", conflict, actor=actor, comment=reason, details={"work_id": work})
+    return conflict
+
+
+def expert_users() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == Role.EXPERT).order_by(User.name, User.id)))
