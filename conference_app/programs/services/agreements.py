@@ -16,6 +16,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from conference_app.core.layout import money
 from conference_app.core.services import ServiceError
 from conference_app.core.timeutil import beijing_today
 from conference_app.extensions import db
@@ -72,15 +73,11 @@ class AgreementText:
     recovery: str
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:,.2f} 元"
-
-
 def agreement_text(application: Application) -> AgreementText:
     definition = call_definition(application.call)
     category = definition.category(application.category.code)
     period = category.period
-    tranches = list(application.tranches) or []
+    tranches = application.tranches
     return AgreementText(
         number=application.agreement_number or "—",
         call_title=definition.title_zh,
@@ -89,10 +86,10 @@ def agreement_text(application: Application) -> AgreementText:
         organisation=application.organisation.name_zh,
         co_organisers=[(c.name, c.responsibility) for c in application.co_organisers],
         period=f"{period.start:%Y年%m月%d日}至{period.end:%Y年%m月%d日}" if period else "—",
-        amount=_yuan(application.requested_fen),
-        tranches=[(WHEN_ZH.get(str(t.when), str(t.when)), f"{t.percent}%", _yuan(t.amount_fen)) for t in tranches],
+        amount=money(application.requested_fen),
+        tranches=[(WHEN_ZH.get(str(t.when), str(t.when)), f"{t.percent}%", money(t.amount_fen)) for t in tranches],
         indicators=[(indicator.code, indicator.text_zh) for indicator in category.all_indicators(application.form_code)],
-        budget=[(line.item, _yuan(line.amount_fen)) for line in application.budget_lines],
+        budget=[(line.item, money(line.amount_fen)) for line in application.budget_lines],
         recovery=definition.recovery.text_zh if definition.recovery else "",
     )
 

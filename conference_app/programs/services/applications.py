@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from conference_app.audit.services import record, record_changes, register_action_titles, snapshot
 from conference_app.core.db import column_length, utcnow
+from conference_app.core.layout import money
 from conference_app.core.services import ServiceError
 from conference_app.core.text import clean_text
 from conference_app.core.timeutil import beijing_today
@@ -197,11 +198,7 @@ def _check_amount(category: CallCategory, requested_fen: int) -> None:
         raise ServiceError(_("The requested amount must be more than zero."))
     if requested_fen > category.cap_fen:
         raise ServiceError(_("The requested amount %(requested)s exceeds the %(cap)s of category %(category)s.",
-                             requested=_yuan(requested_fen), cap=_yuan(category.cap_fen), category=category.code))
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:,.2f} 元"
+                             requested=money(requested_fen), cap=money(category.cap_fen), category=category.code))
 
 
 def start_application(organisation: Organisation, category: CallCategory, fields: Mapping[str, Any], *,
@@ -261,7 +258,7 @@ def set_budget_lines(application: Application, lines: list[Mapping[str, Any]], *
     total = sum(line.amount_fen for line in cleaned)
     if total != application.requested_fen:
         raise ServiceError(_("The budget lines sum to %(total)s but the requested amount is %(requested)s.",
-                             total=_yuan(total), requested=_yuan(application.requested_fen)))
+                             total=money(total), requested=money(application.requested_fen)))
     application.budget_lines[:] = cleaned
     db.session.flush()
     record("application.budget_set", application, actor=actor,
@@ -368,10 +365,10 @@ def submission_refusal(application: Application) -> str | None:
         return _("Give the budget lines before submitting.")
     if application.budget_total_fen != application.requested_fen:
         return _("The budget lines sum to %(total)s but the requested amount is %(requested)s.",
-                 total=_yuan(application.budget_total_fen), requested=_yuan(application.requested_fen))
+                 total=money(application.budget_total_fen), requested=money(application.requested_fen))
     if application.requested_fen > application.category.cap_fen:
         return _("The requested amount %(requested)s exceeds the %(cap)s of category %(category)s.",
-                 requested=_yuan(application.requested_fen), cap=_yuan(application.category.cap_fen),
+                 requested=money(application.requested_fen), cap=money(application.category.cap_fen),
                  category=application.category.code)
     if not application.planned_events:
         return _("Plan at least one event before submitting.")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from conference_app.core.db import utcnow
 from conference_app.core.excel import Column, workbook_bytes
+from conference_app.core.layout import money
 from conference_app.core.services import ServiceError
 from conference_app.core.timeutil import beijing_today
 from conference_app.extensions import db
@@ -62,7 +63,7 @@ def release(tranche: Tranche, released_on: date | None, *, actor) -> None:
                   details={"amount_fen": tranche.amount_fen, "released_on": released_on.isoformat()})
     tranche.released_on, tranche.released_at, tranche.released_by_id = released_on, utcnow(), actor.id
     messages.tell_applicant(tranche.application, "tranche_released",
-                            f"{tranche.percent}%，{Decimal(tranche.amount_fen) / 100:,.2f} 元，{released_on.isoformat()}")
+                            f"{tranche.percent}%，{money(tranche.amount_fen)}，{released_on.isoformat()}")
 
 
 def withhold(tranche: Tranche, *, actor, comment: str | None) -> None:
@@ -124,8 +125,9 @@ def call_summary(call: Call) -> list[SummaryLine]:
             for category in call.categories]
 
 
-def _yuan(fen: int) -> Decimal:
-    return Decimal(fen) / 100
+def yuan(fen: int | None) -> Decimal | None:
+    """Integer fen as a Decimal of yuan, for workbook cells (never a float)."""
+    return None if fen is None else Decimal(fen) / 100
 
 
 def summary_workbook(call: Call) -> bytes:
@@ -134,8 +136,8 @@ def summary_workbook(call: Call) -> bytes:
         Column(_("Applications"), lambda line: line.applications, 12),
         Column(_("In review or decided"), lambda line: line.submitted, 14),
         Column(_("Approved"), lambda line: line.approved, 10),
-        Column(_("Requested (yuan)"), lambda line: _yuan(line.requested_fen), 16),
-        Column(_("Approved (yuan)"), lambda line: _yuan(line.approved_fen), 16),
-        Column(_("Released (yuan)"), lambda line: _yuan(line.released_fen), 16),
+        Column(_("Requested (yuan)"), lambda line: yuan(line.requested_fen), 16),
+        Column(_("Approved (yuan)"), lambda line: yuan(line.approved_fen), 16),
+        Column(_("Released (yuan)"), lambda line: yuan(line.released_fen), 16),
     ]
     return workbook_bytes(call.title_zh[:31], columns, call_summary(call))

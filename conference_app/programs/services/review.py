@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from conference_app.accounts.models import User
 from conference_app.audit.services import record, register_action_titles
 from conference_app.core.db import lock, utcnow
+from conference_app.core.layout import money
 from conference_app.core.permissions import Role
 from conference_app.core.services import ServiceError
 from conference_app.core.text import clean_text
@@ -219,10 +220,6 @@ def _funded(category_or_call_column, value, *, district=None):
     return db.session.execute(query).one()
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:,.2f} 元"
-
-
 def approval_refusal(application: Application) -> str | None:
     """Why approving would break a rule of the call (reviews missing, quota, district quota,
     category budget, call budget), with the numbers; None when it may be approved."""
@@ -244,15 +241,15 @@ def approval_refusal(application: Application) -> str | None:
                      district=application.district.title, approved=in_district)
     if category.budget_fen is not None and approved_fen + application.requested_fen > category.budget_fen:
         return _("The budget of category %(category)s is %(budget)s; %(approved)s is approved already and this "
-                 "project asks %(requested)s.", category=category.code, budget=_yuan(category.budget_fen),
-                 approved=_yuan(approved_fen), requested=_yuan(application.requested_fen))
+                 "project asks %(requested)s.", category=category.code, budget=money(category.budget_fen),
+                 approved=money(approved_fen), requested=money(application.requested_fen))
     call = application.call
     if call.budget_fen is not None:
         _count, call_fen = _funded(Application.call_id, call.id)
         if call_fen + application.requested_fen > call.budget_fen:
             return _("The call's budget is %(budget)s; %(approved)s is approved already and this project asks "
-                     "%(requested)s.", budget=_yuan(call.budget_fen), approved=_yuan(call_fen),
-                     requested=_yuan(application.requested_fen))
+                     "%(requested)s.", budget=money(call.budget_fen), approved=money(call_fen),
+                     requested=money(application.requested_fen))
     return None
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,6 +27,7 @@ from conference_app.programs.models import (
     Objection,
 )
 from conference_app.programs.services import performance
+from conference_app.programs.services.funds import yuan
 
 EXPORT_MAX_ROWS = 100_000
 
@@ -44,10 +44,6 @@ INDICATOR_STATUS_BADGES = {"met": "success", "not_met": "danger", "waiting": "wa
 
 def indicator_status_title(status: str) -> str:
     return str(INDICATOR_STATUS_TITLES.get(status, status))
-
-
-def _yuan(fen: int | None) -> Decimal | None:
-    return None if fen is None else Decimal(fen) / 100
 
 
 # --- calls ------------------------------------------------------------------------------------
@@ -133,8 +129,8 @@ APPLICATION_EXPORT_COLUMNS = [
     Column(_l("Project"), lambda a: a.project_name_zh, 40),
     Column(_l("Organisation"), lambda a: a.organisation.name_zh, 30),
     Column(_l("Status"), lambda a: a.status.title, 16),
-    Column(_l("Requested (yuan)"), lambda a: _yuan(a.requested_fen), 14),
-    Column(_l("Matching funds (yuan)"), lambda a: _yuan(a.matching_funds_fen), 14),
+    Column(_l("Requested (yuan)"), lambda a: yuan(a.requested_fen), 14),
+    Column(_l("Matching funds (yuan)"), lambda a: yuan(a.matching_funds_fen), 14),
     Column(_l("District"), lambda a: a.district.title if a.district else "", 12),
     Column(_l("Submitted"), lambda a: a.submitted_at, 18),
     Column(_l("Decided"), lambda a: a.decided_at, 18),
