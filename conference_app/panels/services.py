@@ -705,6 +705,8 @@ def override_conflict(conflict: PanelConflict, comment: str | None, actor) -> No
         raise ServiceError(_("Please give the reason for overriding this conflict."))
     if conflict.overridden_by_id is not None:
         raise ServiceError(_("This conflict is already overridden."), 409)
+    if conflict.declared_by_expert:
+        raise ServiceError(_("A conflict the expert declared is not set aside by others."), 409)
     before = snapshot(conflict, ("overridden_by_id", "override_comment"))
     conflict.overridden_by_id = actor.id
     conflict.override_comment = comment

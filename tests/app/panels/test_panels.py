@@ -214,7 +214,12 @@ def test_conflicts_are_computed_overridden_and_declared(app, client, staff, expe
     kept = db.session.scalar(select(PanelConflict).filter_by(
         user_id=experts[1].id, candidate_id=candidate.id, kind=ConflictKind.INSTITUTION))
     assert kept.override_comment == "该专家已调离此单位"
-    assert db.session.scalar(select(PanelConflict).filter_by(user_id=experts[2].id, kind=ConflictKind.DECLARED))
+    declared_row = db.session.scalar(select(PanelConflict).filter_by(user_id=experts[2].id, kind=ConflictKind.DECLARED))
+    assert declared_row
+    # Staff cannot set aside a conflict the expert declared, even by a direct request.
+    assert client.post(f"/panels/conflicts/{declared_row.id}/override", data={"comment": "不必回避"}).status_code == 409
+    db.session.expire_all()
+    assert db.session.get(PanelConflict, declared_row.id).overridden_by_id is None
 
 
 def test_only_members_and_staff_see_the_panel(app, client, staff, experts, imported, make_user, no_csrf):
