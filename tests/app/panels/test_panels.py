@@ -237,12 +237,15 @@ def test_only_members_and_staff_see_the_panel(app, client, staff, experts, impor
 
 
 def _conflicts(panel: Panel, users, count: int) -> None:
-    candidates = services.panel_candidates(panel)[:count]
+    """``count`` conflicts, one per (candidate, member) pair: however few candidates the
+    synthetic ranking seats in the panel's discipline, there are enough pairs."""
+    pairs = [(candidate, user) for candidate in services.panel_candidates(panel) for user in users][:count]
+    assert len(pairs) == count
     db.session.execute(insert(PanelConflict), [
-        {"panel_id": panel.id, "user_id": users[n % len(users)].id, "candidate_id": candidate.id,
+        {"panel_id": panel.id, "user_id": user.id, "candidate_id": candidate.id,
          "kind": ConflictKind.AUTHOR, "detail": f"detail {n}", "declared_by_expert": False,
          "overridden_by_id": users[0].id if n % 3 == 0 else None, "override_comment": "x" if n % 3 == 0 else None}
-        for n, candidate in enumerate(candidates)])
+        for n, (candidate, user) in enumerate(pairs)])
     db.session.commit()
 
 
