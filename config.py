@@ -93,6 +93,10 @@ class Config:
         self.REGISTRATION_WINDOW_MINUTES = _env_int("REGISTRATION_WINDOW_MINUTES", 60)
         # An expert panel opens with at least this many members (conference_app.panels).
         self.PANEL_MIN_EXPERTS = _env_int("PANEL_MIN_EXPERTS", 5)
+        # Its rounds of review: experts per candidate in triage, the shortlist's size, the results.
+        self.PANEL_TRIAGE_PER_ITEM = _env_int("PANEL_TRIAGE_PER_ITEM", 3)
+        self.PANEL_SHORTLIST_SIZE = _env_int("PANEL_SHORTLIST_SIZE", 60)
+        self.PANEL_FINAL_RESULTS = _env_int("PANEL_FINAL_RESULTS", 20)
 
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

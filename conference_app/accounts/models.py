@@ -120,6 +120,7 @@ class TokenScope(TitledStrEnum):
     """What an API token may do (more scopes come with more of the API)."""
 
     CHECKIN = "checkin", _l("Check people in at events")
+    REVIEW = "review", _l("Read and save one's own expert reviews")
 
 
 class ApiToken(TimestampMixin, AuditedMixin, db.Model):

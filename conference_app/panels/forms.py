@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from conference_app.panels.models import SelectionRound, Stability
+from conference_app.panels.models import ReviewStage, SelectionRound, Stability
 
 TOO_LONG = _l("At most %(max)d characters.")
 
@@ -83,3 +83,24 @@ class DeclareForm(FlaskForm):
 
 class StepForm(FlaskForm):
     """A plain POST button (its CSRF token, the refusal of its step)."""
+
+
+class ReviewRoundForm(FlaskForm):
+    """Open the panel's next round of review."""
+
+    stage = SelectField(_l("Round"), choices=[SelectChoice(value, title) for value, title in ReviewStage.titles().items()])
+    blind = BooleanField(_l("Blind: hide authors, institutions and journal from the experts"), default=True)
+    per_item = IntegerField(_l("Experts per candidate (triage)"), validators=[
+        Optional(), NumberRange(min=1, max=50, message=_l("Between %(min)s and %(max)s."))])
+    size = IntegerField(_l("Candidates on the shortlist"), validators=[
+        Optional(), NumberRange(min=1, max=1000, message=_l("Between %(min)s and %(max)s."))])
+
+
+class CloseRoundForm(FlaskForm):
+    reason = TextAreaField(_l("Why the round closes with unscored assignments"),
+                           validators=[Length(max=4000, message=TOO_LONG)],
+                           description=_l("Needed only when some assignments are not scored."))
+
+
+class ReopenForm(FlaskForm):
+    comment = TextAreaField(_l("Why the results are reopened"), validators=[Length(max=2000, message=TOO_LONG)])

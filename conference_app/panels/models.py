@@ -129,6 +129,7 @@ class ExpertProfile(AuditedMixin, db.Model):
 class PanelStatus(TitledStrEnum):
     FORMING = "forming", _l("Forming")
     OPEN = "open", _l("Open for review")
+    LOCKED = "locked", _l("Results locked")
 
 
 class ConflictKind(TitledStrEnum):
@@ -154,11 +155,18 @@ class Panel(AuditedMixin, db.Model):
     status: Mapped[PanelStatus] = mapped_column(TitledEnum(PanelStatus, 20), nullable=False,
                                                 default=PanelStatus.FORMING)
     conflicts_computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     round = relationship("SelectionRound")
     chair = relationship("User", foreign_keys=[chair_user_id])
+    locked_by = relationship("User", foreign_keys=[locked_by_id])
     members = relationship("PanelMember", back_populates="panel", cascade="all, delete-orphan",
                            order_by="PanelMember.id")
+    review_rounds = relationship("ReviewRound", back_populates="panel", cascade="all, delete-orphan",
+                                 order_by="ReviewRound.id")
+    results = relationship("PanelResult", back_populates="panel", cascade="all, delete-orphan",
+                           order_by="PanelResult.position")
 
     @property
     def audit_label(self) -> str:
@@ -210,3 +218,118 @@ class PanelConflict(AuditedMixin, db.Model):
     @property
     def audit_label(self) -> str:
         return f"{self.candidate.work_id if self.candidate is not None else self.candidate_id} ({self.kind})"
+
+
+# --- rounds of review ---------------------------------------------------------------------------
+
+
+class ReviewStage(TitledStrEnum):
+    """The three rounds of a panel, in their order."""
+
+    TRIAGE = "triage", _l("Triage")
+    SHORTLIST = "shortlist", _l("Shortlist")
+    FINAL = "final", _l("Final vote")
+
+
+class ReviewRoundStatus(TitledStrEnum):
+    OPEN = "open", _l("Open for scoring")
+    CLOSED = "closed", _l("Closed")
+
+
+class Recommendation(TitledStrEnum):
+    """The shortlist round's recommendation, strongest first."""
+
+    STRONGLY = "strongly", _l("Strongly recommend")
+    RECOMMEND = "recommend", _l("Recommend")
+    NEUTRAL = "neutral", _l("Neutral")
+    AGAINST = "against", _l("Do not recommend")
+
+
+class ReviewRound(AuditedMixin, db.Model):
+    """One round of review of a panel: who scores which candidates, blind or not, until closed."""
+
+    __tablename__ = "panel_review_rounds"
+    __table_args__ = (UniqueConstraint("panel_id", "stage", name="uq_panel_review_round_stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), nullable=False)
+    stage: Mapped[ReviewStage] = mapped_column(TitledEnum(ReviewStage, 20), nullable=False)
+    status: Mapped[ReviewRoundStatus] = mapped_column(TitledEnum(ReviewRoundStatus, 20), nullable=False,
+                                                      default=ReviewRoundStatus.OPEN)
+    blind: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    per_item: Mapped[int | None] = mapped_column(Integer)  # triage: experts per candidate
+    item_count: Mapped[int] = mapped_column(Integer, nullable=False)  # candidates in the round
+    assignment_report: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # loads, unfilled, solver
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    close_reason: Mapped[str | None] = mapped_column(Text)  # why it closed with unscored assignments
+    unscored_at_close: Mapped[int | None] = mapped_column(Integer)
+    stats: Mapped[dict | None] = mapped_column(JSON)  # selection.panel.stats.panel_stats at closing
+
+    panel = relationship("Panel", back_populates="review_rounds")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.panel.name if self.panel is not None else self.panel_id}: {self.stage.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ReviewRoundStatus.OPEN
+
+
+class Review(db.Model):
+    """One expert's scores of one candidate in one round. Saved as the expert types (autosave),
+    so not audited save by save; the round's closing records the counts and the statistics."""
+
+    __tablename__ = "panel_reviews"
+    __table_args__ = (
+        UniqueConstraint("review_round_id", "candidate_id", "user_id", name="uq_panel_review"),
+        Index("ix_panel_reviews_expert", "review_round_id", "user_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_round_id: Mapped[int] = mapped_column(ForeignKey("panel_review_rounds.id", ondelete="CASCADE"),
+                                                 nullable=False)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("selection_candidates.id", ondelete="CASCADE"),
+                                              nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)  # the candidate's number in the round
+    score: Mapped[float | None] = mapped_column(Float)  # 1-10; the shortlist's is the rubric's mean
+    originality: Mapped[int | None] = mapped_column(Integer)
+    frontier: Mapped[int | None] = mapped_column(Integer)
+    significance: Mapped[int | None] = mapped_column(Integer)
+    influence: Mapped[int | None] = mapped_column(Integer)
+    recommendation: Mapped[Recommendation | None] = mapped_column(TitledEnum(Recommendation, 20))
+    vote: Mapped[bool | None] = mapped_column(Boolean)  # the final round
+    comment: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    review_round = relationship("ReviewRound")
+    candidate = relationship("Candidate")
+    user = relationship("User")
+
+
+class PanelResult(db.Model):
+    """One of the panel's frontier results, with the panel's written justification; written
+    when the chair locks the list (the lock's audit entry holds them all)."""
+
+    __tablename__ = "panel_results"
+    __table_args__ = (
+        UniqueConstraint("panel_id", "candidate_id", name="uq_panel_result_candidate"),
+        UniqueConstraint("panel_id", "position", name="uq_panel_result_position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), nullable=False)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("selection_candidates.id", ondelete="CASCADE"),
+                                              nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    justification: Mapped[str] = mapped_column(Text, nullable=False)
+    votes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    panel = relationship("Panel", back_populates="results")
+    candidate = relationship("Candidate")

@@ -24,6 +24,11 @@ def sits_on_panel(user, obj) -> bool:
     return _panel_of(obj).has_member(user.id)
 
 
+def owns_review(user, review) -> bool:
+    """The review is the user's own."""
+    return review.user_id == user.id
+
+
 def is_self(user, target) -> bool:
     """The user (whose profile it is) is the user."""
     return target.id == user.id
@@ -37,8 +42,12 @@ register("panels.chair", _l("Compute and override a panel's conflicts"), {Role.S
          owner_roles={Role.EXPERT}, owner_check=chairs_panel)
 register("panels.declare", _l("Declare a conflict with a candidate"), set(),
          owner_roles={Role.EXPERT}, owner_check=sits_on_panel)
+register("panels.review", _l("Score one's own assigned candidates"), set(),
+         owner_roles={Role.EXPERT}, owner_check=owns_review)
+register("panels.reopen", _l("Reopen a panel's locked results"), {Role.STAFF})
 register("panels.profile", _l("Edit an expert profile"), {Role.STAFF}, owner_roles={Role.EXPERT}, owner_check=is_self)
 
 register_nav_group("panels", _l("Expert panels"))
 register_nav_item(_l("Selection rounds"), "panels.rounds", "panels.rounds", order=50, group="panels")
+register_nav_item(_l("My reviews"), "panels.my_reviews", "panels.review", order=49, group="panels")
 register_nav_item(_l("My expert profile"), "panels.my_profile", "panels.profile", order=51, group="panels")

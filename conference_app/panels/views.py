@@ -259,3 +259,9 @@ def profile(user: User):
         flash(_("Saved."), "success")
         return redirect(url_for(".profile", user_id=user.id))
     return render_template("panels/profile.html", expert=user, form=form), form_status(form)
+
+
+from conference_app.panels import review_views  # noqa: E402,F401  (its routes join this blueprint)
+from conference_app.panels.api import api_blueprint  # noqa: E402
+
+blueprints = [blueprint, api_blueprint]
