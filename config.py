@@ -97,6 +97,8 @@ class Config:
         self.PANEL_TRIAGE_PER_ITEM = _env_int("PANEL_TRIAGE_PER_ITEM", 3)
         self.PANEL_SHORTLIST_SIZE = _env_int("PANEL_SHORTLIST_SIZE", 60)
         self.PANEL_FINAL_RESULTS = _env_int("PANEL_FINAL_RESULTS", 20)
+        # A rank interval wider than this share of a round's items flags the item for discussion.
+        self.PANEL_MAX_RANK_WIDTH_SHARE = float(os.environ.get("PANEL_MAX_RANK_WIDTH_SHARE", "0.4"))
 
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

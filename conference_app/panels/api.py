@@ -5,7 +5,7 @@ and a blind round's answers carry no author, institution or journal."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,6 +21,13 @@ from conference_app.panels.models import Review, ReviewRound
 api_blueprint = Blueprint("panels_api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_blueprint)
 login_manager.blueprint_login_views[api_blueprint.name] = None
+
+
+@api_blueprint.before_request
+def limit_body_size():
+    from conference_app.events.views.api import MAX_BODY_BYTES
+
+    request.max_content_length = MAX_BODY_BYTES
 
 
 def review_object(item: Review) -> dict:
@@ -53,7 +60,8 @@ def round_reviews(review_round: ReviewRound):
 @requires("panels.review", load=Review, arg="review_id")
 @token_scope(TokenScope.REVIEW)
 def save_review(**loaded):
-    from conference_app.events.views.api import _json_object
-
-    saved = review.save_review(loaded["review"], _json_object(), current_user._get_current_object())
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ServiceError(_("The request body must be a JSON object, for example {\"score\": 8}."))
+    saved = review.save_review(loaded["review"], body, current_user._get_current_object())
     return json_response(review_object(saved))

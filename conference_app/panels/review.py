@@ -17,6 +17,8 @@ after that nothing changes until staff reopen the results with a reason (``PANEL
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -51,7 +53,7 @@ from conference_app.panels.workflow import PANEL
 from selection.errors import SelectionError
 from selection.panel.assign import Item, affinities, assign
 from selection.panel.experts import Expert
-from selection.panel.stats import panel_stats
+from selection.panel.stats import DEFAULT_MAX_RANK_WIDTH, panel_stats
 
 register_object_type_titles({"ReviewRound": _l("Round of review")})
 register_action_titles({
@@ -170,20 +172,40 @@ def scores_frame(review_round: ReviewRound) -> pd.DataFrame:
                          for candidate_id, user_id, score in rows], columns=["item_id", "expert_id", "score"])
 
 
+_LIVE_STATISTICS: OrderedDict[tuple, dict | None] = OrderedDict()
+_LIVE_STATISTICS_KEPT = 32
+_LIVE_STATISTICS_LOCK = threading.Lock()
+_MISSING = object()
+
+
 def statistics(review_round: ReviewRound) -> dict | None:
-    """The round's agreement and aggregation: stored at closing, computed while it runs;
+    """The round's agreement and aggregation: stored at closing, computed while it runs (and
+    kept per process for the same scores: the bootstrap takes a few tenths of a second);
     None before any score."""
     if review_round.stats is not None:
         return review_round.stats
-    return _statistics(review_round)
-
-
-def _statistics(review_round: ReviewRound) -> dict | None:
     frame = scores_frame(review_round)
+    key = tuple(frame.itertuples(index=False, name=None))
+    found = _LIVE_STATISTICS.get(key, _MISSING)
+    if found is _MISSING:
+        found = _statistics(frame)
+        with _LIVE_STATISTICS_LOCK:
+            _LIVE_STATISTICS[key] = found
+            while len(_LIVE_STATISTICS) > _LIVE_STATISTICS_KEPT:
+                _LIVE_STATISTICS.popitem(last=False)
+    return found
+
+
+def _statistics(frame: pd.DataFrame) -> dict | None:
+    """``panel_stats``, a rank interval counting as disagreement when it is wider than
+    ``PANEL_MAX_RANK_WIDTH_SHARE`` of the round's items (at least the library's default): with
+    three scores of 1-10 per item, intervals over hundreds of items are wide for every item."""
     if frame.empty:
         return None
+    share = current_app.config["PANEL_MAX_RANK_WIDTH_SHARE"]
+    width = max(DEFAULT_MAX_RANK_WIDTH, round(share * frame["item_id"].nunique()))
     try:
-        return panel_stats(frame)
+        return panel_stats(frame, max_rank_width=width)
     except SelectionError:
         return None
 
@@ -469,7 +491,7 @@ def close_round(review_round: ReviewRound, reason: str | None, actor) -> ReviewR
     if unscored and not reason:
         raise ServiceError(_("%(count)d of %(total)d assignments are not scored yet: write why the round closes "
                              "without them, or wait for them.", count=unscored, total=total), 409)
-    review_round.stats = _statistics(review_round)
+    review_round.stats = _statistics(scores_frame(review_round))
     if review_round.stats is None:
         raise ServiceError(_("Nothing has been scored in this round: it cannot close."), 409)
     review_round.status = ReviewRoundStatus.CLOSED

@@ -96,9 +96,8 @@ def _review(item: Review):
     """GET: one review with its candidate (blind when the round is). POST (JSON or a form):
     save the fields sent."""
     if request.method == "POST":
-        values = _posted_values()
         try:
-            saved = review.save_review(item, values, current_user)
+            saved = review.save_review(item, _posted_values(), current_user)
         except ServiceError as error:
             db.session.rollback()
             if _wants_json():
@@ -158,6 +157,7 @@ def _round_page(review_round: ReviewRound, close_form: CloseRoundForm | None = N
         "panels/review_round.html", review_round=review_round, panel=panel, stats=review.statistics(review_round),
         aggregation=reports.aggregation_rows(review_round), progress=review.progress(review_round),
         by_expert=review.progress_by_expert(review_round), codes=codes, show_names=is_staff,
+        may_see_candidates=user_can(current_user, "panels.rounds"),
         close_form=close_form or CloseRoundForm(formdata=None),
     ), status
 

@@ -16,7 +16,7 @@ from conference_app.core.forms import form_status, submit
 from conference_app.core.permissions import requires, user_can
 from conference_app.core.uploads import send_upload
 from conference_app.extensions import db
-from conference_app.panels import services
+from conference_app.panels import review, services
 from conference_app.panels.forms import (
     CandidateFilterForm,
     DeclareForm,
@@ -24,10 +24,11 @@ from conference_app.panels.forms import (
     MemberForm,
     OverrideForm,
     PanelCreateForm,
+    ReviewRoundForm,
     RoundUploadForm,
     StepForm,
 )
-from conference_app.panels.models import Candidate, ExpertProfile, Panel, PanelConflict, SelectionRound
+from conference_app.panels.models import Candidate, ExpertProfile, Panel, PanelConflict, PanelStatus, SelectionRound
 from conference_app.panels.workflow import PANEL
 from selection.schema import CHART_FILES
 
@@ -153,12 +154,17 @@ def _panel_page(panel: Panel, status: int = 200, **forms):
         forms["member_form"] = _member_form()
     forms.setdefault("override_form", OverrideForm(formdata=None))
     forms.setdefault("declare_form", DeclareForm(formdata=None))
+    may_chair = user_can(current_user, "panels.chair", panel)
+    stage = review.next_stage(panel) if panel.status == PanelStatus.OPEN else None
+    if may_chair and stage is not None and "round_form" not in forms:
+        forms["round_form"] = ReviewRoundForm(formdata=None, stage=stage.value)
+    rounds = [(item, review.progress(item), review.progress(item, current_user.id)) for item in panel.review_rounds]
     return render_template(
         "panels/panel.html", panel=panel, selection_round=panel.round, members=members, profiles=profiles,
         discipline_title=services.discipline_title(panel.discipline), conflicts=services.panel_conflicts(panel),
         transitions=PANEL.available(panel, current_user), may_manage=may_manage,
-        may_chair=user_can(current_user, "panels.chair", panel),
-        may_declare=user_can(current_user, "panels.declare", panel), **forms,
+        may_chair=may_chair, may_declare=user_can(current_user, "panels.declare", panel),
+        rounds=rounds, next_stage=stage, review_settings=review.settings(), **forms,
     ), status
 
 
