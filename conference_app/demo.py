@@ -23,6 +23,7 @@ from conference_app.extensions import db
 from conference_app.organisations import services as organisations
 from conference_app.organisations.credit_code import make_credit_code
 from conference_app.organisations.models import Organisation, OrganisationStatus, PastEvent
+from conference_app.panels.demo import load_panels
 from conference_app.programs.demo import load_programs
 
 PASSWORDS = {
@@ -209,6 +210,15 @@ def load_demo(echo=click.echo, scale: str = "small") -> list[DemoLogin]:
     if programs.applications:
         echo(f"Programs: the 2026 call with {programs.applications} applications ({programs.funded} funded, "
              f"{programs.reviews} expert reviews, ¥{programs.released_fen / 100:,.0f} released)")
+    panels = load_panels()
+    if panels.results:
+        echo(f"Panels: round {panels.round_name} with {panels.candidates} candidates, a panel of {panels.members} "
+             f"in {panels.discipline} ({panels.panel_candidates} candidates), 3 rounds scored "
+             f"({panels.reviews} reviews), {panels.results} results locked")
+    known = {login.email for login in logins}
+    logins += [DemoLogin(Role.EXPERT, expert.email, PASSWORDS[Role.EXPERT], expert.name, None)
+               for expert in panels.experts if expert.email not in known]
+    logins.sort(key=lambda login: list(Role).index(login.role))  # the panel's experts beside the others
     if scale == "large":
         large = load_large_world()
         if large.events:
