@@ -210,7 +210,7 @@ def load_demo(echo=click.echo, scale: str = "small") -> list[DemoLogin]:
     if programs.applications:
         echo(f"Programs: the 2026 call with {programs.applications} applications ({programs.funded} funded, "
              f"{programs.reviews} expert reviews, ¥{programs.released_fen / 100:,.0f} released)")
-    panels = load_panels()
+    panels = load_panels(PASSWORDS[Role.EXPERT])
     if panels.results:
         echo(f"Panels: round {panels.round_name} with {panels.candidates} candidates, a panel of {panels.members} "
              f"in {panels.discipline} ({panels.panel_candidates} candidates), 3 rounds scored "

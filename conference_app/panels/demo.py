@@ -209,13 +209,11 @@ def justification(tally: review.Tally, rng: random.Random) -> str:
             f"{strengths}。{standing}终审获 {tally.yes}/{tally.voted} 位专家赞成票。{close}")
 
 
-def load_panels() -> DemoPanels:
+def load_panels(expert_password: str) -> DemoPanels:
     """Add the demo's selection round and its expert panel (flushed, not committed); only the
-    experts' logins when a selection round exists already."""
-    from conference_app.demo import PASSWORDS  # the demo's passwords; imported late (it imports this module)
-
+    experts' logins when a selection round exists already. New experts get ``expert_password``."""
     world = DemoPanels()
-    experts = _experts(PASSWORDS[Role.EXPERT])
+    experts = _experts(expert_password)
     world.experts = [DemoExpert(user.email, user.name) for user in experts]
     if db.session.scalar(select(func.count()).select_from(SelectionRound)):
         return world

@@ -8,12 +8,21 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from conference_app.core.db import utcnow
 from conference_app.core.permissions import Role
 from conference_app.extensions import db
 from conference_app.panels import review, services
-from conference_app.panels.models import Candidate, Panel, Review, ReviewRound, ReviewStage, SelectionRound
+from conference_app.panels.models import (
+    Candidate,
+    Panel,
+    Recommendation,
+    Review,
+    ReviewRound,
+    ReviewStage,
+    SelectionRound,
+)
 from selection.cli import main as selection_main
 from selection.synthetic.table import works_table
 
@@ -54,26 +63,33 @@ def running_panel(selection_round: SelectionRound, staff, members, chair) -> Pan
 
 
 def fill_round(review_round: ReviewRound, seed: int = 0, leave: int = 0) -> None:
-    """Every review of the round saved by its expert (but the last ``leave``): scores that
-    follow the candidate's rank with noise, rubric and recommendation, yes votes for the best."""
+    """Every review of the round filled in (but the last ``leave``) in one bulk update, as the
+    experts would through ``review.save_review`` (whose checks have tests of their own): scores
+    that follow the candidate's number with noise, the rubric and a recommendation, yes votes
+    for the best."""
     rng = random.Random(seed)
-    reviews = list(db.session.scalars(select(Review).where(Review.review_round_id == review_round.id)
-                                      .order_by(Review.user_id, Review.position)))
-    yes_left: dict[int, int] = {}
+    reviews = db.session.execute(select(Review.id, Review.user_id, Review.position).where(
+        Review.review_round_id == review_round.id).order_by(Review.user_id, Review.position)).all()
+    yes: dict[int, int] = {}
     limit = review.settings()["results"]
-    for item in reviews[:len(reviews) - leave]:
-        quality = max(1, min(10, round(10 - item.position / 12 + rng.gauss(0, 1.2))))
+    rows = []
+    for review_id, user_id, position in reviews[:len(reviews) - leave]:
+        quality = max(1, min(10, round(10 - position / 12 + rng.gauss(0, 1.2))))
+        values = {"id": review_id, "updated_at": utcnow()}
         if review_round.stage == ReviewStage.TRIAGE:
-            values = {"score": quality}
+            values["score"] = quality
         elif review_round.stage == ReviewStage.SHORTLIST:
-            values = {name: max(1, min(10, quality + rng.choice((-1, 0, 1)))) for name in review.RUBRIC}
-            values["recommendation"] = "strongly" if quality >= 8 else "recommend" if quality >= 6 else "neutral"
+            rubric = {name: max(1, min(10, quality + rng.choice((-1, 0, 1)))) for name in review.RUBRIC}
+            values |= rubric | {"score": sum(rubric.values()) / len(rubric), "recommendation": Recommendation(
+                "strongly" if quality >= 8 else "recommend" if quality >= 6 else "neutral")}
         else:
-            used = yes_left.setdefault(item.user_id, 0)
-            values = {"vote": used < limit and item.position <= limit + 4}
-            yes_left[item.user_id] = used + bool(values["vote"])
-        review.save_review(item, values, item.user)
+            values["vote"] = yes.get(user_id, 0) < limit and position <= limit + 4
+            yes[user_id] = yes.get(user_id, 0) + values["vote"]
+        rows.append(values)
+    if rows:
+        db.session.execute(update(Review), rows)
     db.session.commit()
+    db.session.expire_all()
 
 
 @pytest.fixture()
