@@ -25,7 +25,7 @@ import pandas as pd
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, delete, func, insert, select, type_coerce, update
 from sqlalchemy.orm import load_only, selectinload
 
 from conference_app.audit.services import record, register_action_titles, register_object_type_titles
@@ -129,6 +129,41 @@ def expert_reviews(review_round: ReviewRound, user_id: int) -> list[Review]:
             Candidate.source_name, Candidate.cluster_terms, Candidate.rank, Candidate.score, Candidate.work_type,
             Candidate.doi))
         .order_by(Review.position, Review.id)))
+
+
+# What the scoring screen's rows hold of each review: the fields its stage scores.
+SCORED_FIELDS = {ReviewStage.TRIAGE: ("score",), ReviewStage.SHORTLIST: ("score", *RUBRIC, "recommendation"),
+                 ReviewStage.FINAL: ("vote",)}
+
+
+def expert_review_rows(review_round: ReviewRound, user_id: int, blind: bool) -> tuple[tuple[str, ...], list[tuple]]:
+    """One expert's reviews of the round for the scoring screen, in the round's order: the names
+    of the columns, and one tuple of plain values a review (the id, the number, the fields its
+    stage scores, the comment; the candidate's title, year, journal group (its value) and cluster
+    terms, and unless ``blind`` its journal and DOI; a blind round's rows never hold these, nor
+    does any row hold the authors, their institutions or the work id). One statement whatever
+    their number, read as plain rows (no ORM object, no enum member built)."""
+    reviews, candidates = Review.__table__.c, Candidate.__table__.c
+    columns = {"id": reviews.id, "position": reviews.position}
+    columns |= {name: reviews[name] for name in SCORED_FIELDS[review_round.stage]}
+    columns |= {"comment": reviews.comment, "title": candidates.title, "year": candidates.publication_year,
+                "group": candidates.journal_group, "terms": candidates.cluster_terms}
+    if not blind:
+        columns |= {"source_name": candidates.source_name, "doi": candidates.doi}
+    enums = {"recommendation", "group"}  # read as their stored values
+    query = (select(*(type_coerce(column, String) if name in enums else column for name, column in columns.items()))
+             .select_from(Review.__table__.join(Candidate.__table__, candidates.id == reviews.candidate_id))
+             .where(reviews.review_round_id == review_round.id, reviews.user_id == user_id)
+             .order_by(reviews.position, reviews.id))
+    return tuple(columns), [tuple(row) for row in db.session.execute(query)]
+
+
+def expert_review_index(item: Review) -> int:
+    """Where ``item`` stands among its expert's reviews of the round (0 for the first), in the
+    order of ``expert_review_rows``."""
+    return db.session.scalar(select(func.count()).where(
+        Review.review_round_id == item.review_round_id, Review.user_id == item.user_id,
+        (Review.position < item.position) | ((Review.position == item.position) & (Review.id < item.id))))
 
 
 def is_done(review: Review) -> bool:

@@ -4,11 +4,15 @@ closing it, the final lock and its reopening by staff, the results and the expor
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 from sqlalchemy import select
 
+from conference_app.core.db import page_number
 from conference_app.core.errors import json_response
 from conference_app.core.excel import xlsx_response
 from conference_app.core.forms import form_status, submit
@@ -18,10 +22,19 @@ from conference_app.core.timeutil import BEIJING
 from conference_app.extensions import db
 from conference_app.panels import reports, review, services
 from conference_app.panels.forms import CloseRoundForm, ReopenForm, ReviewRoundForm, StepForm
-from conference_app.panels.models import Panel, PanelStatus, Recommendation, Review, ReviewRound
+from conference_app.panels.models import (
+    JournalGroup,
+    Panel,
+    PanelStatus,
+    Recommendation,
+    Review,
+    ReviewRound,
+    ReviewStage,
+)
 from conference_app.panels.views import blueprint
 
 REVIEW_FIELDS = ("score", *review.RUBRIC, "recommendation", "vote", "comment")
+FORM_PAGE_SIZE = 50  # the scoring screen's rows a page without JavaScript
 
 
 def review_json(saved: Review) -> dict:
@@ -72,18 +85,64 @@ def my_reviews():
 @blueprint.get("/panels/review-rounds/<id:review_round_id>/score")
 @requires("panels.view", load=ReviewRound, arg="review_round_id")
 def score(review_round: ReviewRound):
-    """The expert's scoring screen: every assigned candidate in one table."""
-    reviews = review.expert_reviews(review_round, current_user.id)
-    if not reviews and not user_can(current_user, "panels.chair", review_round.panel):
+    """The expert's scoring screen: every assigned candidate in one table, built in the browser
+    from the rows embedded once as JSON (the same template work for 5 candidates or 500); with
+    ``?page=N``, for a browser without JavaScript, ``FORM_PAGE_SIZE`` of them a page, each row a
+    form of its own."""
+    blind, stage = review_round.blind, review_round.stage
+    names, rows = review.expert_review_rows(review_round, current_user.id, blind)
+    if not rows and not user_can(current_user, "panels.chair", review_round.panel):
         abort(404)
-    done = sum(review.is_done(item) for item in reviews)
-    return render_template(
-        "panels/score.html", review_round=review_round, panel=review_round.panel, reviews=reviews,
-        progress=(done, len(reviews)), blind=review_round.blind, stage=review_round.stage,
-        rubric=[(name, review.RUBRIC_TITLES[name]) for name in review.RUBRIC], anchors=review.ANCHORS,
-        recommendations=Recommendation.titles(), results_limit=review.settings()["results"],
-        yes_votes=sum(item.vote is True for item in reviews), step_form=StepForm(formdata=None),
-    )
+    done_at = names.index("vote" if stage == ReviewStage.FINAL else "score")
+    group_at = names.index("group")
+    # The journal groups present, in the rows' order, with their titles (the filter, the rows).
+    group_titles = {value: JournalGroup(value).title for value in dict.fromkeys(row[group_at] for row in rows)}
+    form_pages = -(-len(rows) // FORM_PAGE_SIZE)
+    context = dict(
+        review_round=review_round, panel=review_round.panel, stage=stage, blind=blind, group_titles=group_titles,
+        parts=screen_parts(stage, blind, review_round.is_open), total=len(rows),
+        done=sum(row[done_at] is not None for row in rows),
+        yes_votes=sum(row[done_at] is True for row in rows) if stage == ReviewStage.FINAL else 0,
+        results_limit=review.settings()["results"], rubric=_rubric(), recommendations=Recommendation.titles(),
+        step_form=StepForm(formdata=None) if stage == ReviewStage.FINAL and review_round.is_open else None,
+        form_pages=form_pages, form_page_size=FORM_PAGE_SIZE)
+    if "page" in request.args:
+        page = min(page_number(request.args.get("page")), max(form_pages, 1))
+        shown = rows[(page - 1) * FORM_PAGE_SIZE:page * FORM_PAGE_SIZE]
+        return render_template("panels/score.html", **context, page=page,
+                               page_rows=[dict(zip(names, row)) for row in shown])
+    # The script builds the rows: it adds each review's id to the prefix of the review URLs.
+    review_url_prefix = url_for(".review_page", review_id=1).removesuffix("1")
+    review_data = htmlsafe_json_dumps({"columns": names, "rows": rows, "groups": group_titles},
+                                      ensure_ascii=False, separators=(",", ":"))  # "<", ">", "&", "'" escaped
+    return render_template("panels/score.html", **context, review_url_prefix=review_url_prefix,
+                           review_data=review_data)
+
+
+def _rubric() -> list[tuple[str, object]]:
+    return [(name, review.RUBRIC_TITLES[name]) for name in review.RUBRIC]
+
+
+SCREEN_PARTS = ("labels", "score_anchors", "key_help", "table_head", "row_template")
+
+
+def screen_parts(stage: ReviewStage, blind: bool, is_open: bool) -> dict[str, Markup]:
+    """The parts of the scoring screen alike for every expert and round in the reader's language
+    with this stage, blindness and state (panels/score_parts.html: the texts of the script, the
+    keys, the table's head, the row template), rendered once a process for each: the template
+    work left would otherwise be done again on every page. Rendered every time when templates
+    reload (development)."""
+    cache = current_app.extensions.setdefault("panels.screen_parts", {})
+    key = (str(get_locale()), str(stage), bool(blind), bool(is_open))
+    parts = cache.get(key)
+    if parts is None:
+        module = current_app.jinja_env.get_template("panels/score_parts.html").make_module({
+            "stage": stage, "blind": blind, "is_open": is_open, "rubric": _rubric(), "anchors": review.ANCHORS,
+            "recommendations": Recommendation.titles()})
+        parts = {name: Markup(getattr(module, name)) for name in SCREEN_PARTS}
+        if not current_app.jinja_env.auto_reload:
+            cache[key] = parts
+    return parts
 
 
 @blueprint.route("/panels/reviews/<id:review_id>", methods=["GET", "POST"])
@@ -107,7 +166,9 @@ def _review(item: Review):
             return json_response(review_json(saved))
         flash(_("Saved."), "success")
         return redirect(request.form.get("back") == "review" and url_for(".review_page", review_id=item.id)
-                        or url_for(".score", review_round_id=item.review_round_id, _anchor=f"review-{item.id}"))
+                        or url_for(".score", review_round_id=item.review_round_id,
+                                   page=review.expert_review_index(item) // FORM_PAGE_SIZE + 1,
+                                   _anchor=f"review-{item.id}"))
     candidate = item.candidate
     review_round = item.review_round
     score_explanation = services.explanation(candidate)

@@ -1,9 +1,11 @@
-/* The scoring screen of a round of review: every change is saved as it is made (JSON to the
-   row's review URL; comments after a pause in typing), the row says saving / saved / the
-   server's refusal, and the progress and the yes votes follow the answers. The keyboard moves
-   between rows and scores them; the filters show a part of the rows. Every text shown comes
-   from the server (the page's data attributes or the JSON answers), in the reader's language.
-   Without JavaScript each row is a form with its own save button. */
+/* The scoring screen of a round of review: the rows are built on the row template from the
+   page's JSON (#review-data: the names of the columns, then one array a review); every change
+   is saved as it is made (JSON to the row's review URL; comments after a pause in typing), the
+   row says saving / saved / the server's refusal, and the progress and the yes votes follow the
+   answers. The keyboard moves between rows and scores them; the filters show a part of the
+   rows. Every text shown comes from the server (the page's data attributes, the row template,
+   the JSON), in the reader's language. Without JavaScript the server renders the rows page by
+   page, each a form with its own save button; this script then works on those rows as they are. */
 (function () {
   "use strict";
   var root = document.getElementById("panel-scoring");
@@ -15,13 +17,83 @@
   var RUBRIC = ["originality", "frontier", "significance", "influence"];
   var FIELDS = ["score", "originality", "frontier", "significance", "influence", "recommendation", "vote", "comment"];
   var ROW_SELECTOR = 'tr[data-testid="review-row"]';
+
+  // --- the rows, from the JSON -------------------------------------------------------------
+
+  function fillRow(row, item, groups, reviewUrl, untitled, checked) {
+    var url = reviewUrl + item.id;
+    var formId = "review-form-" + item.id;
+    var done = (stage === "final" ? item.vote : item.score) !== null;
+    row.id = "review-" + item.id;
+    row.setAttribute("data-done", done ? "1" : "0");
+    row.setAttribute("data-group", item.group);
+    row.setAttribute("data-save-url", url);
+    row.cells[0].textContent = String(item.position);
+    var link = row.querySelector("[data-review-link]");
+    link.setAttribute("href", url);
+    link.textContent = item.title || untitled;
+    row.querySelector("[data-year]").textContent = item.year ? String(item.year) : "—";
+    row.querySelector("[data-group-title]").textContent = groups[item.group] || "";
+    row.querySelectorAll("[data-part]").forEach(function (part) {
+      var key = part.getAttribute("data-part");
+      var value = item[key];
+      if (!value) { part.remove(); return; }
+      var target = part.lastElementChild;
+      target.textContent = value;
+      if (key === "doi") { target.setAttribute("href", "https://doi.org/" + value); }
+    });
+    var mean = row.querySelector("[data-mean]");
+    if (mean) { mean.textContent = typeof item.score === "number" ? item.score.toFixed(2) : "—"; }
+    var form = row.querySelector("form");
+    form.id = formId;
+    form.setAttribute("action", url);
+    row.querySelectorAll("input, select, textarea").forEach(function (field) {
+      field.setAttribute("form", formId);
+      if (field.type === "radio") {
+        field.id = "vote-" + field.value + "-" + item.id;
+        field.nextElementSibling.setAttribute("for", field.id);
+        if (item.vote !== null && item.vote === (field.value === "yes")) { checked.push(field); }
+      } else if (field.name === "comment") {
+        field.defaultValue = item.comment || "";
+      } else {
+        var value = item[field.name];
+        field.value = value === null || value === undefined ? "" : String(value);
+      }
+    });
+  }
+
+  function buildRows() {
+    var source = document.getElementById("review-data");
+    var template = document.getElementById("review-row-template");
+    if (!source || !template) { return; }
+    var data = JSON.parse(source.textContent);
+    var model = template.content.firstElementChild;
+    var reviewUrl = root.getAttribute("data-review-url");
+    var untitled = root.getAttribute("data-label-untitled");
+    var fragment = document.createDocumentFragment();
+    var checked = [];
+    data.rows.forEach(function (values) { // one array a review, in the order of data.columns
+      var item = {};
+      data.columns.forEach(function (name, index) { item[name] = values[index]; });
+      var row = model.cloneNode(true);
+      fillRow(row, item, data.groups, reviewUrl, untitled, checked);
+      fragment.appendChild(row);
+    });
+    root.querySelector("tbody[data-rows]").appendChild(fragment);
+    // A vote is checked once its row is in the page: each row's radios are then their own group.
+    checked.forEach(function (radio) { radio.checked = true; });
+  }
+
+  buildRows();
   var rows = Array.prototype.slice.call(root.querySelectorAll(ROW_SELECTOR));
   var active = null;
   var rubricIndex = 0; // the shortlist's criterion the digit keys score
   var pendingSaves = 0;
 
   root.classList.add("js-scoring"); // hides the rows' save buttons: changes save themselves
-  root.querySelectorAll("[data-filters], [data-key-help]").forEach(function (element) { element.hidden = false; });
+  root.querySelectorAll("[data-filters], [data-key-help], [data-built-table]").forEach(function (element) {
+    element.hidden = false;
+  });
 
   // --- saving ------------------------------------------------------------------------------
 

@@ -266,8 +266,12 @@ def test_the_shortlist_rubric_and_the_final_vote_from_the_keyboard(live_server, 
     expect(rows.nth(0).locator("input[value=yes]")).to_be_checked()
     expect(rows.nth(1).locator("input[value=no]")).to_be_checked()
     expect(page.get_by_test_id("progress")).to_contain_text("2 / ")
+    total = rows.count()  # before the click: the page it loads builds its rows from its JSON only once loaded
     page.get_by_test_id("vote-rest-no").click()
-    total = rows.count()
     expect(page.get_by_test_id("progress")).to_have_text(f"{total} / {total}")
     expect(votes).to_have_text("1")
+    # The rows built again from the page's JSON: each row's vote is its own (one radio group a row).
+    expect(rows.nth(0).locator("input[value=yes]")).to_be_checked()
+    expect(rows.nth(1).locator("input[value=no]")).to_be_checked()
+    expect(rows.nth(2).locator("input[value=no]")).to_be_checked()
     screenshot(page, "panel-scoring-06-final")

@@ -1,13 +1,16 @@
-"""The expert's scoring screen and one review, through the test client: the screen lists the
-expert's own reviews and no one else's, in a constant number of statements; a blind round
-shows none of its candidates' authors, institutions, journals or DOIs (screen, review pages,
-JSON answers), an open one does; a form without JavaScript saves and redirects; the JSON save
-refuses a score of 11 and another expert's review; a closed round only shows its scores; the
-shortlist and the final vote have their own fields."""
+"""The expert's scoring screen and one review, through the test client: the screen embeds the
+expert's own reviews and no one else's (as JSON; its pages without JavaScript as rows with
+forms, 50 a page), in a constant number of statements; a blind round shows none of its
+candidates' authors, institutions, journals or DOIs (screen and its JSON, its pages, review
+pages, JSON answers), an open one does; a form without JavaScript saves and redirects to the
+page holding its row; the JSON save refuses a score of 11 and another expert's review; a closed
+round only shows its scores; the shortlist and the final vote have their own fields."""
 
 from __future__ import annotations
 
 import html
+import json
+import math
 import re
 
 import pytest
@@ -22,6 +25,8 @@ from tests.app.helpers import csrf_token
 from tests.app.panels.conftest import fill_round
 
 ROW_ID = re.compile(r'<tr id="review-(\d+)" data-testid="review-row"')
+REVIEW_DATA = re.compile(r'<script type="application/json" id="review-data">(.*?)</script>', re.S)
+PAGE_SIZE = 50  # the rows of a page without JavaScript
 
 
 def open_round(panel, chair, stage: str = "triage", blind: bool = True) -> ReviewRound:
@@ -37,6 +42,25 @@ def reviews_of(review_round: ReviewRound, user) -> list[Review]:
 
 def score_url(review_round: ReviewRound) -> str:
     return f"/panels/review-rounds/{review_round.id}/score"
+
+
+def page_url(review_round: ReviewRound, page: int) -> str:
+    return f"{score_url(review_round)}?page={page}"
+
+
+def review_data(text: str) -> dict:
+    """What the screen embeds for its script: the journal groups' titles, and the rows (one
+    array a review, in the order of the columns), read here as dicts."""
+    found = REVIEW_DATA.findall(text)
+    assert len(found) == 1
+    data = json.loads(found[0])
+    return {**data, "rows": [dict(zip(data["columns"], row, strict=True)) for row in data["rows"]]}
+
+
+def form_pages(client, review_round: ReviewRound, count: int) -> list[str]:
+    """The screen's pages without JavaScript, for an expert with ``count`` reviews."""
+    return [client.get(page_url(review_round, page)).get_data(as_text=True)
+            for page in range(1, math.ceil(count / PAGE_SIZE) + 1)]
 
 
 def json_save(client, review_id: int, values: dict, token: str):
@@ -74,17 +98,31 @@ def test_the_scoring_screen_lists_every_assigned_review_of_the_expert_and_none_o
     page = client.get(score_url(triage))
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert [int(found) for found in ROW_ID.findall(text)] == [item.id for item in mine]  # in the round's order
-    for item in mine:
-        assert f'href="/panels/reviews/{item.id}"' in text
-        assert f'action="/panels/reviews/{item.id}"' in text  # each row saves without JavaScript
-    for item in theirs:
-        assert f'id="review-{item.id}"' not in text and f"/panels/reviews/{item.id}\"" not in text
+    data = review_data(text)
+    assert [row["id"] for row in data["rows"]] == [item.id for item in mine]  # in the round's order
+    assert [row["position"] for row in data["rows"]] == [item.position for item in mine]
+    assert ROW_ID.findall(text) == []  # the script builds the rows
+    assert 'data-review-url="/panels/reviews/"' in text and 'id="review-row-template"' in text
     assert f'<span data-progress-done>0</span> / <span data-progress-total>{len(mine)}</span>' in text
-    assert 'name="csrf_token"' in text and "js/panel-scoring.js" in text
+    assert "js/panel-scoring.js" in text and f'href="{page_url(triage, 1)}"' in text  # the pages without it
+    # Without JavaScript: the same rows, 50 a page, each saving with its own form.
+    pages = form_pages(client, triage, len(mine))
+    assert len(pages) >= 2
+    assert [int(found) for text in pages for found in ROW_ID.findall(text)] == [item.id for item in mine]
+    assert all(len(ROW_ID.findall(text)) <= PAGE_SIZE for text in pages)
+    for number, item in enumerate(mine):
+        text = pages[number // PAGE_SIZE]
+        assert f'href="/panels/reviews/{item.id}"' in text
+        assert f'action="/panels/reviews/{item.id}"' in text
+    assert all('name="csrf_token"' in text and REVIEW_DATA.search(text) is None for text in pages)
+    assert f'<span data-progress-done>0</span> / <span data-progress-total>{len(mine)}</span>' in pages[-1]
+    for item in theirs:
+        assert item.id not in [row["id"] for row in data["rows"]]
+        assert all(f'id="review-{item.id}"' not in text and f"/panels/reviews/{item.id}\"" not in text
+                   for text in pages)
     # The other expert sees theirs.
     log_in_session(client, other)
-    assert [int(found) for found in ROW_ID.findall(client.get(score_url(triage)).get_data(as_text=True))] == [
+    assert [row["id"] for row in review_data(client.get(score_url(triage)).get_data(as_text=True))["rows"]] == [
         item.id for item in theirs]
 
 
@@ -93,18 +131,22 @@ def test_the_scoring_screen_issues_the_same_statements_for_few_and_many_reviews(
     triage = open_round(open_panel, five_experts[0])
     expert = five_experts[1]
     mine = reviews_of(triage, expert)
-    assert len(mine) >= 50
+    assert len(mine) > PAGE_SIZE  # two pages without JavaScript
     for item in mine[:10]:
         review.save_review(item, {"score": 7, "comment": "方法扎实"}, expert)
     db.session.commit()
     log_in_session(client, expert)
     client.get(score_url(triage))  # the login session's first request writes its own rows
     many = statements_for(client, score_url(triage))
+    many_pages = [statements_for(client, page_url(triage, page)) for page in (1, 2)]
     db.session.execute(delete(Review).where(Review.id.in_([item.id for item in mine[3:]])))
     db.session.commit()
     few = statements_for(client, score_url(triage))
-    assert len(ROW_ID.findall(client.get(score_url(triage)).get_data(as_text=True))) == 3
+    assert len(review_data(client.get(score_url(triage)).get_data(as_text=True))["rows"]) == 3
     assert many == few, f"{few} statements with 3 reviews, {many} with {len(mine)}"
+    few_pages = [statements_for(client, page_url(triage, 1))]
+    assert len(ROW_ID.findall(client.get(page_url(triage, 1)).get_data(as_text=True))) == 3
+    assert set(many_pages) == set(few_pages), (few_pages, many_pages)
 
 
 def test_a_blind_round_shows_no_author_institution_journal_or_doi(app, client, open_panel, five_experts):
@@ -118,6 +160,12 @@ def test_a_blind_round_shows_no_author_institution_journal_or_doi(app, client, o
     screen = client.get(score_url(triage)).get_data(as_text=True)
     assert leaked(screen, secrets) == []
     assert 'data-testid="blind-badge"' in screen and 'data-testid="journal"' not in screen
+    data = review_data(screen)  # decoded: a secret escaped in the JSON (\u0026 for &) is found too
+    assert leaked(json.dumps(data, ensure_ascii=False), secrets) == []
+    assert not {"source_name", "doi", "work_id", "authorships"} & set(data["columns"])
+    assert not {item.candidate.work_id for item in mine} & set(re.findall(r"W\d+", screen))
+    for text in form_pages(client, triage, len(mine)):
+        assert leaked(text, secrets) == [] and 'data-testid="journal"' not in text
     token = csrf_token(client, score_url(triage))
     for item in mine:
         page = client.get(f"/panels/reviews/{item.id}")
@@ -146,22 +194,38 @@ def test_an_open_round_shows_the_journal_doi_and_authors(app, client, open_panel
     assert html.escape(candidate.authorships[0]["name"]) in text
     assert 'data-testid="authors-table"' in text and 'data-testid="blind-notice"' not in text
     screen = client.get(score_url(triage)).get_data(as_text=True)
-    assert html.escape(candidate.source_name) in screen and candidate.doi in screen
+    row = next(row for row in review_data(screen)["rows"] if row["id"] == item.id)
+    assert (row["source_name"], row["doi"]) == (candidate.source_name, candidate.doi)
+    assert 'data-testid="journal"' in screen and 'data-testid="doi-link"' in screen  # in the row template
+    mine = [found.id for found in reviews_of(triage, expert)]
+    page = client.get(page_url(triage, mine.index(item.id) // PAGE_SIZE + 1)).get_data(as_text=True)
+    assert html.escape(candidate.source_name) in page and f'href="https://doi.org/{candidate.doi}"' in page
 
 
 def test_the_form_without_javascript_saves_and_redirects(app, client, open_panel, five_experts):
     triage = open_round(open_panel, five_experts[0])
     expert = five_experts[1]
-    first, second = reviews_of(triage, expert)[:2]
+    mine = reviews_of(triage, expert)
+    first, second = mine[:2]
+    assert len(mine) > PAGE_SIZE
     log_in_session(client, expert)
-    token = csrf_token(client, score_url(triage))
+    token = csrf_token(client, page_url(triage, 1))
     saved = client.post(f"/panels/reviews/{first.id}", data={"csrf_token": token, "score": "7", "comment": "数据扎实"})
     assert saved.status_code == 302
-    assert saved.headers["Location"].endswith(f"{score_url(triage)}#review-{first.id}")
+    assert saved.headers["Location"].endswith(f"{page_url(triage, 1)}#review-{first.id}")  # the page holding it
     assert (stored(first.id).score, stored(first.id).comment) == (7, "数据扎实")
-    screen = client.get(score_url(triage)).get_data(as_text=True)
+    screen = client.get(page_url(triage, 1)).get_data(as_text=True)
     assert re.search(rf'id="review-{first.id}" data-testid="review-row" data-done="1"', screen)
-    assert '<span data-progress-done>1</span>' in screen
+    assert '<span data-progress-done>1</span>' in screen and "数据扎实</textarea>" in screen
+    # A row of the second page: back to the second page, where it shows saved.
+    later = mine[PAGE_SIZE]
+    saved = client.post(f"/panels/reviews/{later.id}", data={"csrf_token": token, "score": "4"})
+    assert saved.headers["Location"].endswith(f"{page_url(triage, 2)}#review-{later.id}")
+    screen = client.get(page_url(triage, 2)).get_data(as_text=True)
+    assert re.search(rf'id="review-{later.id}" data-testid="review-row" data-done="1"', screen)
+    assert '<span data-progress-done>2</span>' in screen
+    assert next(row for row in review_data(client.get(score_url(triage)).get_data(as_text=True))["rows"]
+                if row["id"] == later.id)["score"] == 4
     # From the review page's full form, back to the review page.
     review_page = client.get(f"/panels/reviews/{second.id}").get_data(as_text=True)
     assert 'name="back" value="review"' in review_page and 'data-testid="field-score"' in review_page
@@ -220,15 +284,43 @@ def test_a_closed_round_shows_its_scores_with_every_input_disabled(app, client, 
     mine = reviews_of(triage, expert)
     log_in_session(client, expert)
     text = client.get(score_url(triage)).get_data(as_text=True)
-    assert 'data-testid="round-closed"' in text
+    assert 'data-testid="round-closed"' in text and 'data-open="0"' in text
     inputs = re.findall(r"<(?:input|textarea|select)[^>]*name=\"(?:score|comment)\"[^>]*>", text)
-    assert len(inputs) == 2 * len(mine) and all(" disabled" in tag for tag in inputs)
+    assert len(inputs) == 2 and all(" disabled" in tag for tag in inputs)  # the row template's
+    assert 'class="btn btn-sm btn-outline-primary row-save"' not in text
+    assert [row["score"] is not None for row in review_data(text)["rows"]] == [
+        item.score is not None for item in mine]
+    text = client.get(page_url(triage, 1)).get_data(as_text=True)
+    inputs = re.findall(r"<(?:input|textarea|select)[^>]*name=\"(?:score|comment)\"[^>]*>", text)
+    assert len(inputs) == 2 * min(PAGE_SIZE, len(mine)) and all(" disabled" in tag for tag in inputs)
     assert 'class="btn btn-sm btn-outline-primary row-save"' not in text
     review_page = client.get(f"/panels/reviews/{mine[0].id}").get_data(as_text=True)
     assert 'data-testid="round-closed"' in review_page and 'data-testid="review-save"' not in review_page
     token = csrf_token(client, score_url(triage))
     refused = json_save(client, mine[0].id, {"score": 1}, token)
     assert refused.status_code == 409 and refused.get_json()["error"]
+
+
+def test_the_parts_of_the_screen_alike_for_everyone_follow_the_language_and_the_round(
+        app, client, open_panel, five_experts):
+    """The labels, the table's head and the row template are rendered once for each language,
+    stage, blindness and state, and served from there."""
+    chair, expert = five_experts[0], five_experts[1]
+    triage = open_round(open_panel, chair)
+    log_in_session(client, expert)
+    chinese = client.get(score_url(triage)).get_data(as_text=True)
+    client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, score_url(triage))})
+    english = client.get(score_url(triage)).get_data(as_text=True)
+    assert 'data-label-saved="Saved"' in english and 'data-label-saved="Saved"' not in chinese
+    assert '<th scope="col">Number</th>' in english and '<th scope="col">Number</th>' not in chinese
+    assert 'class="btn btn-sm btn-outline-primary row-save"' in english
+    fill_round(triage, leave=5)
+    review.close_round(triage, "两位专家出差", chair)
+    db.session.commit()
+    closed = client.get(score_url(triage)).get_data(as_text=True)
+    assert 'class="btn btn-sm btn-outline-primary row-save"' not in closed
+    assert all(" disabled" in tag for tag in re.findall(r"<(?:input|textarea)[^>]*name=\"(?:score|comment)\"[^>]*>",
+                                                       closed))
 
 
 @pytest.mark.slow
@@ -241,10 +333,14 @@ def test_the_shortlist_scores_the_rubric_and_the_final_round_votes(app, client, 
     shortlist = open_round(open_panel, chair, "shortlist")
     mine = reviews_of(shortlist, expert)
     log_in_session(client, expert)
-    screen = client.get(score_url(shortlist)).get_data(as_text=True)
+    screen = client.get(page_url(shortlist, 1)).get_data(as_text=True)
+    shown = min(PAGE_SIZE, len(mine))
     for name in review.RUBRIC:
-        assert screen.count(f'name="{name}"') == len(mine)
-    assert screen.count('name="recommendation"') == len(mine) and 'name="score"' not in screen
+        assert screen.count(f'name="{name}"') == shown
+    assert screen.count('name="recommendation"') == shown and 'name="score"' not in screen
+    screen = client.get(score_url(shortlist)).get_data(as_text=True)
+    assert all(screen.count(f'name="{name}"') == 1 for name in (*review.RUBRIC, "recommendation"))
+    assert 'name="score"' not in screen and len(review_data(screen)["rows"]) == len(mine)
     token = csrf_token(client, score_url(shortlist))
     answer = json_save(client, mine[0].id, {"originality": 8, "frontier": 9, "significance": 7}, token).get_json()
     assert answer["review"]["score"] is None and answer["review"]["done"] is False
@@ -259,7 +355,9 @@ def test_the_shortlist_scores_the_rubric_and_the_final_round_votes(app, client, 
     final = open_round(open_panel, chair, "final")
     mine = reviews_of(final, expert)
     screen = client.get(score_url(final)).get_data(as_text=True)
-    assert screen.count('name="vote" value="yes"') == len(mine)
+    assert screen.count('name="vote" value="yes"') == 1 and len(review_data(screen)["rows"]) == len(mine)
+    assert client.get(page_url(final, 1)).get_data(as_text=True).count('name="vote" value="yes"') == min(
+        PAGE_SIZE, len(mine))
     assert 'data-testid="yes-votes" data-yes-votes>0<' in screen and "/vote-rest-no" in screen
     assert 'data-testid="anchors"' not in screen
     answer = json_save(client, mine[0].id, {"vote": "yes"}, token).get_json()
@@ -269,6 +367,9 @@ def test_the_shortlist_scores_the_rubric_and_the_final_round_votes(app, client, 
     assert review.progress(final, expert.id) == (len(mine), len(mine))
     screen = client.get(score_url(final)).get_data(as_text=True)
     assert f'<span data-progress-done>{len(mine)}</span>' in screen
+    votes = {row["id"]: row["vote"] for row in review_data(screen)["rows"]}
+    assert (votes[mine[0].id], votes[mine[1].id]) == (True, False)
+    screen = client.get(page_url(final, 1)).get_data(as_text=True)
     assert re.search(rf'value="yes" id="vote-yes-{mine[0].id}"[^>]* checked', screen)
     assert re.search(rf'value="no" id="vote-no-{mine[1].id}"[^>]* checked', screen)
     review_page = client.get(f"/panels/reviews/{mine[0].id}").get_data(as_text=True)
