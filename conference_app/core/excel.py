@@ -68,23 +68,31 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-def workbook_bytes(title: Any, columns: list[Column], rows: Iterable[Any]) -> bytes:
-    """An .xlsx with one sheet: a header row in Chinese, then one row per item of ``rows``."""
-    workbook = Workbook()
-    sheet = workbook.active
-    with force_locale("zh_CN"):
-        sheet.title = str(title)[:31]
-        append_row(sheet, [str(column.header) for column in columns])
-        for row in rows:
-            append_row(sheet, [column.value(row) for column in columns])
+def write_sheet(sheet, title: Any, columns: list[Column], rows: Iterable[Any]) -> None:
+    """Fill ``sheet``: its title, a bold frozen header row, one row per item of ``rows``."""
+    sheet.title = str(title)[:31]
+    append_row(sheet, [str(column.header) for column in columns])
+    for row in rows:
+        append_row(sheet, [column.value(row) for column in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
+
+
+def save_workbook(workbook: Workbook) -> bytes:
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def workbook_bytes(title: Any, columns: list[Column], rows: Iterable[Any]) -> bytes:
+    """An .xlsx with one sheet: a header row in Chinese, then one row per item of ``rows``."""
+    workbook = Workbook()
+    with force_locale("zh_CN"):
+        write_sheet(workbook.active, title, columns, rows)
+    return save_workbook(workbook)
 
 
 def xlsx_response(data: bytes, name_prefix: str):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from io import BytesIO
-from typing import Any
 
 from flask import Response, current_app, render_template, send_file
 from flask_babel import force_locale
@@ -27,12 +26,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from conference_app.audit.models import AuditEntry
-from conference_app.core.excel import Column, append_row, workbook_bytes
+from conference_app.core.excel import Column, append_row, save_workbook, workbook_bytes, write_sheet
 from conference_app.core.timeutil import BEIJING, beijing_now
 from conference_app.extensions import db
 from conference_app.panels import review
@@ -168,25 +166,6 @@ def _percentile(candidate: Candidate, code: str) -> float | None:
     return None if part is None else part.get("percentile")
 
 
-def _write_sheet(sheet, title: Any, columns: list[Column], rows) -> None:
-    """One sheet as ``core.excel.workbook_bytes`` writes its only one: bold header, widths, frozen."""
-    sheet.title = str(title)[:31]
-    append_row(sheet, [str(column.header) for column in columns])
-    for row in rows:
-        append_row(sheet, [column.value(row) for column in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-
-
-def _workbook_bytes(workbook: Workbook) -> bytes:
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def _expert_labels(panel: Panel, with_names: bool) -> dict[int, str]:
     """user id -> "E1", or "E1 name" when ``with_names`` (staff only)."""
     codes = review.member_codes(panel)
@@ -253,15 +232,15 @@ def scores_workbook(review_round: ReviewRound, with_names: bool) -> bytes:
     code_labels = {code: labels.get(user_id, code) for user_id, code in codes.items()}
     workbook = Workbook()
     with force_locale(REPORT_LOCALE):
-        _write_sheet(workbook.active, _l("Reviews"), _review_columns(labels), reviews)
+        write_sheet(workbook.active, _l("Reviews"), _review_columns(labels), reviews)
         sheet = workbook.create_sheet()
-        _write_sheet(sheet, _l("Aggregation"), _aggregation_columns(list(codes.values()), code_labels), rows)
+        write_sheet(sheet, _l("Aggregation"), _aggregation_columns(list(codes.values()), code_labels), rows)
         append_row(sheet, [])
         append_row(sheet, [str(_l("Agreement")), str(review_round.stage.title)])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True)
         for key, title in (*AGREEMENT_FIGURES, *STATS_COUNTS):
             append_row(sheet, [str(title), _rounded(stats.get(key))])
-    return _workbook_bytes(workbook)
+    return save_workbook(workbook)
 
 
 def _result_columns() -> list[Column]:

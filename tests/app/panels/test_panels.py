@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -23,19 +22,14 @@ from conference_app.panels.models import (
     PanelMember,
     SelectionRound,
 )
-from selection.cli import main as selection_main
-from selection.synthetic.table import works_table
 from tests.app.conftest import log_in_session
 from tests.app.core.test_query_counts import statements_for
 
 
-@pytest.fixture(scope="module")
-def ranking_output(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("panel-ranking")
-    pq.write_table(works_table(6000, seed=3), folder / "works.parquet")
-    assert selection_main(["rank", "--works", str(folder / "works.parquet"), "--out", str(folder / "out"),
-                           "--per-group", "200"]) == 0
-    return folder / "out"
+@pytest.fixture()
+def ranking_output(review_ranking_output) -> Path:
+    """The same synthetic ranking as the review rounds' tests (conftest.py), ranked once a session."""
+    return review_ranking_output
 
 
 @pytest.fixture()

@@ -230,3 +230,26 @@ def test_bad_triage_values_are_refused_and_nothing_is_saved(app, open_panel, fiv
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(Review, item.id).score is None
+
+
+@pytest.mark.parametrize("per_item, status", [("abc", 400), ("0", 400), ("6", 400), ("-1", 400)])
+def test_a_bad_number_of_experts_per_candidate_is_refused_with_a_message_and_opens_nothing(
+        app, client, open_panel, five_experts, no_csrf, per_item, status):
+    log_in_session(client, five_experts[0])
+    response = client.post(f"/panels/{open_panel.id}/review-rounds",
+                           data={"stage": "triage", "blind": "y", "per_item": per_item})
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert "之间" in page or "整数" in page or "不是" in page or "有效" in page, page[-2000:]
+    assert db.session.scalar(select(func.count()).select_from(ReviewRound)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Review)) == 0
+
+
+def test_a_lock_page_post_with_junk_ids_locks_nothing(app, client, open_panel, five_experts, no_csrf):
+    tallies = _to_final(open_panel, five_experts[0])
+    log_in_session(client, five_experts[0])
+    response = client.post(f"/panels/{open_panel.id}/lock", data={
+        "candidate_id": ["abc", "-3", "99999999999"] + [str(t.candidate.id) for t in tallies[:17]]})
+    assert response.status_code == 409
+    assert "20" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(PanelResult)) == 0
