@@ -11,6 +11,7 @@ from flask_login import current_user
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from conference_app.core.db import page_number
 from conference_app.core.errors import json_response
@@ -77,7 +78,7 @@ def my_reviews():
     rounds = list(db.session.scalars(
         select(ReviewRound).where(ReviewRound.id.in_(
             select(Review.review_round_id).where(Review.user_id == current_user.id)))
-        .order_by(ReviewRound.created_at.desc(), ReviewRound.id.desc())))
+        .options(selectinload(ReviewRound.panel)).order_by(ReviewRound.created_at.desc(), ReviewRound.id.desc())))
     return render_template("panels/my_reviews.html", rounds=[
         (review_round, review.progress(review_round, current_user.id)) for review_round in rounds])
 
