@@ -30,7 +30,9 @@ from selection.synthetic.table import works_table
 @pytest.fixture(scope="session")
 def review_ranking_output(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("review-ranking")
-    pq.write_table(works_table(6000, seed=3), folder / "works.parquet")
+    # The stand-in topics (a topics file that does not exist), so the world is the same with or
+    # without ../shared/data: 163 candidates in its busiest discipline.
+    pq.write_table(works_table(9000, seed=3, topics_path=folder / "no-topics.csv"), folder / "works.parquet")
     assert selection_main(["rank", "--works", str(folder / "works.parquet"), "--out", str(folder / "out"),
                            "--per-group", "200"]) == 0
     return folder / "out"
