@@ -14,14 +14,17 @@ from selection.errors import SelectionError
 
 SUBCOMMAND_MODULES = (
     "selection.institutions",
+    "selection.journal_lists",
     "selection.harvest.cli",
     "selection.harvest.renormalise",
     "selection.harvest.snapshot",
+    "selection.enrich.cli",
     "selection.ranking.cli",
     "selection.panel.works",
     "selection.panel.conflicts",
     "selection.panel.assign",
     "selection.panel.stats",
+    "selection.imports.cli",
 )
 
 

@@ -12,6 +12,12 @@ By default a harvest builds the list from the server it harvests (``list_from_se
 every geo match plus the manual rows of the packaged list) and caches it per base URL for
 ``DEFAULT_MAX_AGE_DAYS`` in ``cache_dir()``; the packaged list alone (50 institutions)
 misses large Beijing universities.
+
+Umbrella institutions (``data/umbrella_institutions.csv``, columns
+``institution_id,display_name,note``) are ids OpenAlex gives to authors all over China
+(the CAS headquarters, ministries, national companies): such an id on a Beijing list makes
+a Beijing author only when the authorship's own affiliation string places it in Beijing
+(``selection.harvest.normalize``).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from selection.openalex.client import OpenAlexClient, add_connection_arguments, 
 from selection.schema import short_id
 
 DEFAULT_INSTITUTIONS_PATH = Path(__file__).parent / "data" / "beijing_institutions.csv"
+DEFAULT_UMBRELLA_PATH = Path(__file__).parent / "data" / "umbrella_institutions.csv"
 BEIJING_CITY = "Beijing"
 REASONS = ("geo", "manual")
 INSTITUTION_SELECT = ["id", "display_name", "country_code", "geo"]
@@ -83,6 +90,44 @@ def load_institution_list(path: str | Path | None = None) -> dict[str, Instituti
         entries[entry.institution_id] = entry
     if not entries:
         raise SelectionError(f"institution list {path} is empty; run `python -m selection institutions` to build it")
+    return entries
+
+
+@dataclass(frozen=True)
+class UmbrellaInstitution:
+    """An id OpenAlex gives to authors all over China: on its own it places nobody in Beijing."""
+
+    institution_id: str  # short OpenAlex id, "I19820366"
+    display_name: str
+    note: str = ""  # why it is an umbrella, and where its id was verified
+
+
+UMBRELLA_COLUMNS = tuple(f.name for f in fields(UmbrellaInstitution))
+
+
+def load_umbrella_institutions(path: str | Path | None = None) -> dict[str, UmbrellaInstitution]:
+    """Read the umbrella list (default: the packaged one) as ``{institution_id: entry}``;
+    a header alone is an empty list. SelectionError naming the file and line for a missing
+    column, a bad id or a repeated id."""
+    path = Path(path) if path is not None else DEFAULT_UMBRELLA_PATH
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SelectionError(f"umbrella institution list {path} not found; pass an existing CSV file") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [column for column in UMBRELLA_COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        raise SelectionError(
+            f"{path}: missing column(s) {', '.join(missing)}; the header is {','.join(UMBRELLA_COLUMNS)}"
+        )
+    entries: dict[str, UmbrellaInstitution] = {}
+    for line, row in enumerate(reader, start=2):
+        entry = UmbrellaInstitution(**{column: (row[column] or "").strip() for column in UMBRELLA_COLUMNS})
+        if not _INSTITUTION_ID.match(entry.institution_id):
+            raise SelectionError(f"{path}:{line}: institution_id {entry.institution_id!r} is not a short OpenAlex id like I19820366")
+        if entry.institution_id in entries:
+            raise SelectionError(f"{path}:{line}: {entry.institution_id} is listed twice; keep one row")
+        entries[entry.institution_id] = entry
     return entries
 
 

@@ -3,7 +3,8 @@
 1. ``override``: one of the source's ISSNs is in the editable override table
    (``selection/data/journal_overrides.csv``: ISSN -> CN number 国内统一刊号). Chinese
    journals co-published abroad (Springer, IOP, Elsevier ...) are often registered with a
-   foreign country in OpenAlex; the table makes them domestic.
+   foreign country in OpenAlex; the table makes them domestic. A user's imported journal
+   table adds to it (``selection.journal_lists.JournalTable.as_resolver_overrides``).
 2. ``source_country``: the source's country code (from OpenAlex ``/sources``) is known;
    ``CN`` means domestic, any other code international.
 3. ``default``: nothing is known: international.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -38,6 +40,14 @@ def normalize_issn(text: str) -> str | None:
     if digits[7] != ("X" if check == 10 else str(check)):
         return None
     return f"{digits[:4]}-{digits[4:]}"
+
+
+def normalize_cn_number(text: str) -> str | None:
+    """``"CN 11-5639/o4"`` or full-width ``"１１－５６３９／Ｏ４"`` -> ``"11-5639/O4"``; None when
+    it is not a CN number (国内统一刊号 NN-NNNN/X...). A truncated number is never repaired."""
+    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).upper()
+    compact = compact.removeprefix("CN")
+    return compact if _CN_NUMBER_PATTERN.match(compact) else None
 
 
 def load_overrides(path: str | Path | None = None) -> dict[str, str]:

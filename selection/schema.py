@@ -26,13 +26,16 @@ from selection.errors import SelectionError
 # Parquet (Arrow schema) metadata keys naming the table and its schema version.
 TABLE_KEY = b"selection.table"
 VERSION_KEY = b"selection.schema_version"
-WORKS_SCHEMA_VERSION = 2  # 2: authorships
-CANDIDATES_SCHEMA_VERSION = 2  # 2: score_parts and authorships
+WORKS_SCHEMA_VERSION = 3  # 2: authorships; 3: world flags, all topics, Beijing attribution, imports
+CANDIDATES_SCHEMA_VERSION = 3  # 2: score_parts and authorships; 3: the panel's dossier, baselines, admission
 
 JOURNAL_GROUPS = ("domestic", "international")
 
 # Which rule decided a work's journal group (see selection.journal_groups).
 JOURNAL_GROUP_RULES = ("override", "source_country", "default")
+
+# Where a works row's values came from ("wos:" and "ris:" carry the imported file's name).
+RECORD_SOURCES = ("openalex", "snapshot", "synthetic", "wos", "ris")
 
 COUNTS_BY_YEAR_TYPE = pa.list_(
     pa.struct([("year", pa.int32()), ("cited_by_count", pa.int32())])
@@ -49,6 +52,8 @@ AUTHORSHIPS_TYPE = pa.list_(
             ("is_corresponding", pa.bool_()),
             ("institution_ids", pa.list_(pa.string())),  # the authorship's institutions
             ("lineage_ids", pa.list_(pa.string())),  # their lineages (themselves included), each once
+            ("institution_names", pa.list_(pa.string())),  # display names, aligned with institution_ids
+            ("is_beijing", pa.bool_()),  # counted as a Beijing authorship (selection.harvest.normalize)
         ]
     )
 )
@@ -85,6 +90,20 @@ WORKS_SCHEMA = pa.schema(
         ("referenced_works_count", pa.int32()),
         ("is_retracted", pa.bool_()),
         ("abstract", pa.string()),  # rebuilt from abstract_inverted_index; may be null
+        ("field_id", pa.int32()),  # primary topic's field (subfield_id // 100 in OpenAlex)
+        ("topic_ids", pa.list_(pa.string())),  # every topic of the work, primary first
+        ("topic_names", pa.list_(pa.string())),  # their display names, aligned
+        ("topic_scores", pa.list_(pa.float64())),  # their OpenAlex scores 0..1, aligned
+        ("keywords", pa.list_(pa.string())),  # OpenAlex keywords' display names (or imported keywords)
+        ("funders", pa.list_(pa.string())),  # funders' display names
+        ("oa_url", pa.string()),  # best open-access location, null when closed
+        ("world_top_1pct", pa.bool_()),  # OpenAlex citation_normalized_percentile.is_in_top_1_percent
+        ("world_top_10pct", pa.bool_()),  # ... is_in_top_10_percent; null when OpenAlex gives none
+        ("beijing_author_share", pa.float64()),  # share of the authorships counted as Beijing
+        ("wos_times_cited", pa.int32()),  # Web of Science TC, from import-wos; null otherwise
+        ("esi_highly_cited", pa.bool_()),  # ESI Highly Cited Paper (WoS HC = Y), from import-wos
+        ("esi_hot_paper", pa.bool_()),  # ESI Hot Paper (WoS HP = Y), from import-wos
+        ("record_sources", pa.list_(pa.string())),  # e.g. ["openalex", "wos:savedrecs.txt"]; RECORD_SOURCES
     ],
     metadata={TABLE_KEY: b"works", VERSION_KEY: str(WORKS_SCHEMA_VERSION).encode()},
 )
@@ -92,6 +111,17 @@ WORKS_COLUMNS = tuple(WORKS_SCHEMA.names)
 
 # The ranking's indicators, in the order of their candidates columns.
 INDICATORS = ("influence", "hot", "frontier", "originality")
+
+# What an indicator's value is measured against: "world" (OpenAlex's world percentile or
+# world topic counts), "national" (papers in China-published journals), "beijing" (the
+# Beijing papers of the ranking's own stratum) or "harvest" (the harvested works).
+BASELINES = ("world", "national", "beijing", "harvest")
+# Why a candidate holds its seat: a world top-1% paper, a national top-1% paper of a
+# domestic journal, or the eligibility gate (top share of its stratum in a gate indicator).
+ADMISSIONS = ("world_top_1pct", "national_top_1pct", "gate")
+# How far a small stratum was pooled upward before its percentiles were taken.
+STRATUM_LEVELS = ("subfield", "field", "discipline", "all_disciplines")
+TRACKS = ("article", "review")
 
 # One part per indicator of a candidate's score (selection.ranking.explain.IndicatorPart):
 # codes and numbers, no prose, so any language can render it.
@@ -106,6 +136,7 @@ SCORE_PARTS_TYPE = pa.list_(
             ("top_share", pa.float64()),  # 1 - percentile: "top x of the stratum"
             ("valued_works", pa.int32()),  # works of the stratum with a value
             ("contribution", pa.float64()),  # weight x percentile
+            ("baseline", pa.string()),  # what the value compares with: BASELINES
         ]
     )
 )
@@ -149,6 +180,34 @@ CANDIDATES_SCHEMA = pa.schema(
         ("beijing_corresponding", pa.bool_()),
         ("merged_work_ids", pa.list_(pa.string())),  # other records of the same DOI
         ("authorships", AUTHORSHIPS_TYPE),
+        ("track", pa.string()),  # TRACKS: reviews are ranked among reviews and flagged
+        ("admission", pa.string()),  # ADMISSIONS
+        ("stratum_level", pa.string()),  # STRATUM_LEVELS
+        ("citation_baseline", pa.string()),  # BASELINES: what the influence's citation part compares with
+        ("cited_by_count", pa.int32()),
+        ("fwci", pa.float64()),
+        ("world_percentile", pa.float64()),  # OpenAlex citation_normalized_percentile
+        ("world_top_1pct", pa.bool_()),
+        ("world_top_10pct", pa.bool_()),
+        ("national_percentile", pa.float64()),  # among papers in China-published journals, same subfield and year
+        ("citing_works", pa.int32()),  # citing-side figures, null when not fetched (selection.enrich)
+        ("citing_foreign_share", pa.float64()),  # share of citing works with no author in China
+        ("citing_countries", pa.int32()),  # distinct countries of the citing works' authors
+        ("wos_times_cited", pa.int32()),
+        ("esi_highly_cited", pa.bool_()),
+        ("esi_hot_paper", pa.bool_()),
+        ("cn_number", pa.string()),  # 国内统一刊号, when known
+        ("journal_catalogues", pa.list_(pa.string())),  # imported catalogues listing the journal (CSCD ...)
+        ("journal_tier", pa.string()),  # imported tier (e.g. 中科院分区 1区), null when none imported
+        ("journal_warning", pa.string()),  # imported warning-list entry, null when not listed
+        ("abstract", pa.string()),
+        ("keywords", pa.list_(pa.string())),
+        ("topic_names", pa.list_(pa.string())),
+        ("funders", pa.list_(pa.string())),
+        ("oa_url", pa.string()),
+        ("beijing_author_share", pa.float64()),
+        ("consortium", pa.bool_()),  # many authors or countries: the Beijing share matters
+        ("record_sources", pa.list_(pa.string())),
     ],
     metadata={TABLE_KEY: b"candidates", VERSION_KEY: str(CANDIDATES_SCHEMA_VERSION).encode()},
 )

@@ -32,7 +32,7 @@ from conference_app.panels.models import Candidate, Review, ReviewRound, Selecti
 from selection.disciplines import load_disciplines
 
 ROUND_NAME = "2026年度前沿成果定量遴选"
-WORKS = 9000  # 524 candidates, 150 of them in clinical medicine, the busiest discipline; ranked in a few s
+WORKS = 9000  # 1,159 candidates, 308 of them in clinical medicine, the busiest discipline; ranked in a few s
 SEED = 2026
 
 # (e-mail, name, OpenAlex institution ids, sits on the panel). The first three are the demo's

@@ -3,7 +3,10 @@
 A round is one import of a ranking's output folder; the SHA-256 of its candidates.parquet is
 the identity of the import (``selection.schema.read_candidates``), so the same file imports
 once. Candidates are written once by the import and never edited: they are not audited row by
-row; the import's single audit entry names the counts.
+row; the import's single audit entry names the counts. A candidate's dossier (what the panel
+reads: abstract, citations with their world flags, the citing side, the journal's tier and
+warning, links, funders, admission) is one JSON column holding the candidates table's columns
+of schema version 3 (``DOSSIER_FIELDS``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from conference_app.core.db import AuditedMixin, TitledEnum, UTCDateTime, utcnow
 from conference_app.core.enums import TitledStrEnum
 from conference_app.extensions import db
+from selection.schema import CANDIDATE_COLUMNS
+
+# The candidates columns of schema version 3, after ``authorships``: kept in Candidate.dossier.
+DOSSIER_FIELDS = CANDIDATE_COLUMNS[CANDIDATE_COLUMNS.index("authorships") + 1:]
 
 
 class JournalGroup(TitledStrEnum):
@@ -31,6 +38,45 @@ class Stability(TitledStrEnum):
 
     SECURE = "secure", _l("Secure")
     BORDERLINE = "borderline", _l("Borderline")
+
+
+class Admission(TitledStrEnum):
+    """``selection.schema.ADMISSIONS``: why a candidate holds its seat."""
+
+    WORLD_TOP_1PCT = "world_top_1pct", _l("World top 1%, seated first")
+    NATIONAL_TOP_1PCT = "national_top_1pct", _l("Top 1% nationally (domestic journals), seated first")
+    GATE = "gate", _l("Passed the gate")
+
+
+class StratumLevel(TitledStrEnum):
+    """``selection.schema.STRATUM_LEVELS``: the stratum of Beijing papers a percentile was taken in."""
+
+    SUBFIELD = "subfield", _l("subfield and publication year")
+    FIELD = "field", _l("field and publication year (the subfield had too few papers: pooled upward)")
+    DISCIPLINE = "discipline", _l("discipline and publication year (the field had too few papers: pooled upward)")
+    ALL_DISCIPLINES = "all_disciplines", _l(
+        "all disciplines and publication year (the discipline had too few papers: pooled upward)")
+
+
+class Baseline(TitledStrEnum):
+    """``selection.schema.BASELINES``: what an indicator's value compares with, so a rank among
+    Beijing papers never reads as a world rank."""
+
+    WORLD = "world", _l("papers of the same field and year in the world")
+    NATIONAL = "national", _l("papers of the same subfield and year in China-published journals (national)")
+    BEIJING = "beijing", _l("the Beijing papers of its stratum")
+    HARVEST = "harvest", _l("the Beijing papers harvested for this ranking")
+
+
+class Track(TitledStrEnum):
+    """``selection.schema.TRACKS``: reviews are ranked among reviews."""
+
+    ARTICLE = "article", _l("Research articles")
+    REVIEW = "review", _l("Review articles")
+
+
+def _member(enum_type, value):
+    return enum_type(value) if value in enum_type.titles() else None
 
 
 class SelectionRound(AuditedMixin, db.Model):
@@ -99,8 +145,27 @@ class Candidate(db.Model):
     rank_interval_low: Mapped[int | None] = mapped_column(Integer)
     rank_interval_high: Mapped[int | None] = mapped_column(Integer)
     author_rule: Mapped[str | None] = mapped_column(String(40))
+    # DOSSIER_FIELDS as plain JSON (null for a missing number); deferred: lists and conflict
+    # checks never read it, the pages and the export that do load it with the row.
+    dossier: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict, deferred=True)
 
     round = relationship("SelectionRound")
+
+    @property
+    def admission(self) -> Admission | None:
+        return _member(Admission, self.dossier.get("admission"))
+
+    @property
+    def stratum_level(self) -> StratumLevel | None:
+        return _member(StratumLevel, self.dossier.get("stratum_level"))
+
+    @property
+    def track(self) -> Track | None:
+        return _member(Track, self.dossier.get("track"))
+
+    @property
+    def citation_baseline(self) -> Baseline | None:
+        return _member(Baseline, self.dossier.get("citation_baseline"))
 
 
 # --- expert panels ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the round it made and writes nothing; another file under a taken name is refused
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import tempfile
@@ -21,7 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 from werkzeug.datastructures import FileStorage
 
 from conference_app.accounts.models import User
@@ -41,6 +42,8 @@ from conference_app.core.services import ServiceError, flush
 from conference_app.core.text import clean_text
 from conference_app.extensions import db
 from conference_app.panels.models import (
+    DOSSIER_FIELDS,
+    Baseline,
     Candidate,
     ConflictKind,
     ExpertProfile,
@@ -51,6 +54,7 @@ from conference_app.panels.models import (
     PanelStatus,
     SelectionRound,
     Stability,
+    StratumLevel,
 )
 from conference_app.panels.workflow import PANEL
 from selection.disciplines import load_disciplines
@@ -162,7 +166,7 @@ def _candidate_values(round_id: int, row: dict) -> dict:
         "rank": row["rank"],
         "score": row["score"],
         "stratum_works": row["stratum_works"],
-        "score_parts": row["score_parts"] or [],
+        "score_parts": plain_json(row["score_parts"] or []),
         "over_topic_cap": bool(row["over_topic_cap"]),
         "cluster": row["cluster"],
         "cluster_terms": row["cluster_terms"],
@@ -178,12 +182,25 @@ def _candidate_values(round_id: int, row: dict) -> dict:
         "issn_l": row["issn_l"],
         "beijing_first": bool(row["beijing_first"]),
         "beijing_corresponding": bool(row["beijing_corresponding"]),
-        "authorships": row["authorships"] or [],
+        "authorships": plain_json(row["authorships"] or []),
         "stability": Stability(row["stability"]) if row["stability"] else None,
         "rank_interval_low": row["rank_interval_low"],
         "rank_interval_high": row["rank_interval_high"],
         "author_rule": row["author_rule"],
+        "dossier": {name: plain_json(row.get(name)) for name in DOSSIER_FIELDS},
     }
+
+
+def plain_json(value):
+    """``value`` (from ``pyarrow``'s ``to_pylist``) as plain JSON: lists, dicts, numbers, text,
+    and None for a missing number (NaN and infinities, which PostgreSQL's JSON cannot hold)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [plain_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain_json(item) for key, item in value.items()}
+    return value
 
 
 def _copy_charts(round_id: int, charts: dict[str, Path]) -> str:
@@ -304,7 +321,7 @@ def candidates_query(selection_round: SelectionRound, discipline: str, group: st
         query = query.where(Candidate.beijing_corresponding.is_(True))
     if over_cap is not None:
         query = query.where(Candidate.over_topic_cap.is_(over_cap))
-    return query.order_by(Candidate.rank, Candidate.id)
+    return query.options(undefer(Candidate.dossier)).order_by(Candidate.rank, Candidate.id)
 
 
 # --- the explanation -------------------------------------------------------------------------
@@ -312,20 +329,26 @@ def candidates_query(selection_round: SelectionRound, discipline: str, group: st
 
 @dataclass(frozen=True)
 class PartView:
-    """One indicator's share of a score, with its name and its sentence in the reader's language."""
+    """One indicator's share of a score, with its name, what its value compares with and its
+    sentence in the reader's language."""
 
     part: IndicatorPart
     title: str
+    baseline_title: str | None
     sentence: str
 
 
 def explanation(candidate: Candidate) -> ScoreExplanation:
+    dossier = candidate.dossier or {}
     return explain({
-        "score_parts": candidate.score_parts,
+        # a round imported before schema version 3 has parts without a baseline
+        "score_parts": [{"baseline": None, **part} for part in candidate.score_parts],
         "score": candidate.score,
         "journal_group": str(candidate.journal_group),
         "stratum_works": candidate.stratum_works,
         "over_topic_cap": candidate.over_topic_cap,
+        "admission": dossier.get("admission"),
+        "stratum_level": dossier.get("stratum_level"),
     })
 
 
@@ -339,33 +362,46 @@ def _percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
+def _level_title(score: ScoreExplanation) -> str:
+    level = StratumLevel(score.stratum_level) if score.stratum_level in StratumLevel.titles() else StratumLevel.SUBFIELD
+    return level.title
+
+
 def part_views(score: ScoreExplanation) -> list[PartView]:
+    """Each indicator's part in INDICATORS order: its value against its baseline (world,
+    national, Beijing stratum or harvest), then its percentile among the Beijing works of the
+    stratum."""
     views = []
     order = {code: position for position, code in enumerate(INDICATORS)}
+    level = _level_title(score)
     for part in sorted(score.parts, key=lambda item: order.get(item.indicator, len(order))):
         title = str(INDICATOR_TITLES.get(part.indicator, part.indicator))
+        baseline = Baseline(part.baseline).title if part.baseline in Baseline.titles() else None
         if part.has_value:
+            compared = _(" (its value compares with %(baseline)s)", baseline=baseline) if baseline else ""
             sentence = _(
-                "%(indicator)s: weight %(weight)s, value %(value)s, percentile %(percentile)s among the "
-                "%(valued)d works of its stratum with a value (top %(top)s), contribution %(weight)s × "
-                "%(percentile)s = %(contribution)s.",
-                indicator=title, weight=_percent(part.weight), value=_number(part.value),
-                percentile=_percent(part.percentile), valued=part.valued_works, top=_percent(part.top_share),
-                contribution=_number(part.contribution),
+                "%(indicator)s: weight %(weight)s, value %(value)s%(compared)s; percentile %(percentile)s among "
+                "the %(valued)d Beijing works of its stratum (%(level)s) with a value (top %(top)s among Beijing "
+                "papers, not in the world), contribution %(weight)s × %(percentile)s = %(contribution)s.",
+                indicator=title, weight=_percent(part.weight), value=_number(part.value), compared=compared,
+                percentile=_percent(part.percentile), valued=part.valued_works, level=level,
+                top=_percent(part.top_share), contribution=_number(part.contribution),
             )
         else:
             sentence = _("%(indicator)s: weight %(weight)s, no data for this work, so it contributes nothing "
                          "(percentile 0).", indicator=title, weight=_percent(part.weight))
-        views.append(PartView(part, title, sentence))
+        views.append(PartView(part, title, baseline, sentence))
     return views
 
 
 def score_sentence(score: ScoreExplanation, candidate: Candidate) -> str:
+    track = candidate.track
     return _(
         "Score %(score)s is the sum of weight × percentile over the four indicators; the percentiles are taken "
-        "among the %(works)d ranked works of the same subfield, publication year and journal group (%(group)s). "
-        "Rank %(rank)d in its list.",
-        score=_number(score.score), works=score.stratum_works, group=candidate.journal_group.title,
+        "among the %(works)d ranked Beijing works of the same %(level)s, journal group (%(group)s) and kind "
+        "(%(track)s): a standing among Beijing papers, not a world rank. Rank %(rank)d in its list.",
+        score=_number(score.score), works=score.stratum_works, level=_level_title(score),
+        group=candidate.journal_group.title, track=track.title if track else candidate.work_type or "—",
         rank=candidate.rank,
     )
 
@@ -378,27 +414,50 @@ class AuthorView:
     position: str | None
     is_corresponding: bool
     institution_ids: list[str]
+    institution_names: list[str]
+    is_beijing: bool
     beijing_reasons: list[str]
+
+    @property
+    def institutions(self) -> list[tuple[str | None, str | None]]:
+        """(name, id) of each institution, aligned; a name may be missing, an id too."""
+        names, ids = self.institution_names, self.institution_ids
+        return [(names[i] if i < len(names) else None, ids[i] if i < len(ids) else None)
+                for i in range(max(len(names), len(ids)))]
 
 
 def author_views(candidate: Candidate) -> list[AuthorView]:
-    """The work's authors in order; Beijing authors marked by what the candidates row says:
-    the first author when ``beijing_first``, the corresponding author(s) when
-    ``beijing_corresponding`` (the table flags the work, not each author)."""
+    """The work's authors in order, each with their institutions. A Beijing author is one the
+    harvest counted as Beijing (``is_beijing``, schema version 3), marked also as the Beijing
+    first or corresponding author; a round imported before that marks by the row's
+    ``beijing_first`` and ``beijing_corresponding`` flags (which flag the work, not each author)."""
     views = []
     for authorship in candidate.authorships or []:
+        first = authorship.get("position") == "first"
+        corresponding = bool(authorship.get("is_corresponding"))
+        if "is_beijing" in authorship:
+            is_beijing = bool(authorship.get("is_beijing"))
+            is_beijing_first, is_beijing_corresponding = is_beijing and first, is_beijing and corresponding
+        else:
+            is_beijing_first = first and candidate.beijing_first
+            is_beijing_corresponding = corresponding and candidate.beijing_corresponding
+            is_beijing = is_beijing_first or is_beijing_corresponding
         reasons = []
-        if authorship.get("position") == "first" and candidate.beijing_first:
+        if is_beijing_first:
             reasons.append(_("Beijing first author"))
-        if authorship.get("is_corresponding") and candidate.beijing_corresponding:
+        if is_beijing_corresponding:
             reasons.append(_("Beijing corresponding author"))
+        if is_beijing and not reasons:
+            reasons.append(_("Beijing author"))
         views.append(AuthorView(
             name=authorship.get("name") or authorship.get("author_id") or "—",
             orcid=authorship.get("orcid"),
             author_id=authorship.get("author_id"),
             position=authorship.get("position"),
-            is_corresponding=bool(authorship.get("is_corresponding")),
+            is_corresponding=corresponding,
             institution_ids=list(authorship.get("institution_ids") or []),
+            institution_names=list(authorship.get("institution_names") or []),
+            is_beijing=is_beijing,
             beijing_reasons=reasons,
         ))
     return views
@@ -411,8 +470,18 @@ def _part_value(code: str, field: str):
     return value
 
 
-def _yes_no(value: bool) -> str:
+def _yes_no(value: bool | None) -> str | None:
+    if value is None:
+        return None
     return _("Yes") if value else _("No")
+
+
+def _dossier_value(name: str):
+    return lambda candidate: candidate.dossier.get(name)
+
+
+def _dossier_flag(name: str):
+    return lambda candidate: _yes_no(candidate.dossier.get(name))
 
 
 EXPORT_COLUMNS = [
@@ -424,16 +493,23 @@ EXPORT_COLUMNS = [
     Column("ISSN-L", lambda c: c.issn_l, 12),
     Column(_l("Publication year"), lambda c: c.publication_year, 10),
     Column("DOI", lambda c: c.doi, 30),
+    Column(_l("Admission"), lambda c: c.admission.title if c.admission else None, 18),
+    Column(_l("World top 1%"), _dossier_flag("world_top_1pct"), 10),
     *[column for code in INDICATORS for column in (
         Column(INDICATOR_TITLES[code], _part_value(code, "value"), 14),
         Column(_l("%(indicator)s percentile", indicator=INDICATOR_TITLES[code]), _part_value(code, "percentile"), 14),
     )],
+    Column(_l("Share of citing works with no author in China"), _dossier_value("citing_foreign_share"), 14),
+    Column(_l("Journal tier"), _dossier_value("journal_tier"), 14),
+    Column(_l("Journal warning"), _dossier_value("journal_warning"), 18),
     Column(_l("Stability"), lambda c: c.stability.title if c.stability else None, 10),
     Column(_l("Rank interval"), lambda c: f"{c.rank_interval_low}–{c.rank_interval_high}", 12),
     Column(_l("Research topic"), lambda c: c.topic_id, 12),
     Column(_l("Cluster terms"), lambda c: c.cluster_terms, 30),
     Column(_l("Beijing first author"), lambda c: _yes_no(c.beijing_first), 12),
     Column(_l("Beijing corresponding author"), lambda c: _yes_no(c.beijing_corresponding), 12),
+    Column(_l("Beijing author share"), _dossier_value("beijing_author_share"), 12),
+    Column(_l("Consortium"), _dossier_flag("consortium"), 10),
 ]
 
 

@@ -54,11 +54,16 @@ class HarvestDir:
         """The manifest, or None when there is none."""
         return read_json(self.manifest) if self.manifest.exists() else None
 
+    @staticmethod
+    def root_partitions(years: range, batches: int) -> list[Partition]:
+        """The year x batch partitions every harvest starts from, whole years."""
+        return [Partition(year, batch, f"{year}-01-01", f"{year}-12-31") for year in years for batch in range(batches)]
+
     def load_states(self, years: range, batches: int) -> dict[str, PartitionState]:
         """Every partition's state by key: each year x batch partition from its checkpoint
         (pending when it has none yet) and, below a split one, its children's."""
         states: dict[str, PartitionState] = {}
-        pending = [Partition(year, batch, f"{year}-01-01", f"{year}-12-31") for year in years for batch in range(batches)]
+        pending = self.root_partitions(years, batches)
         while pending:
             partition = pending.pop()
             path = self.checkpoint(partition.key)

@@ -1,12 +1,15 @@
 """``python -m selection renormalise DIR``: rebuild ``works.parquet`` of a complete harvest
 from the raw pages it kept, with today's normaliser and works schema.
 
-When the works schema grows (``authorships`` came with schema version 2) or the
-normaliser changes, a harvest made before needs no new requests: its raw pages
+When the works schema grows (``authorships`` came with schema version 2; the world flags,
+all topics, keywords, funders and the per-authorship Beijing attribution with version 3)
+or the normaliser changes, a harvest made before needs no new requests: its raw pages
 (``raw/*.jsonl.gz``) hold the whole records. The Beijing institution ids come from the
 harvest's plan, the source countries from its cache, the window, disciplines and override
-table from its manifest, so the table is the one a fresh harvest of the same records
-would write. ``works.parquet`` is replaced atomically (a failure leaves the old one) and
+table from its manifest, the umbrella institutions from today's packaged list, so the table
+is the one a fresh harvest of the same records would write. Fields the harvest did not
+select (a harvest before version 3 asked for no ``topics``, ``keywords``, ``funders`` or
+open-access locations) stay empty: the primary topic stands alone, the others are empty. ``works.parquet`` is replaced atomically (a failure leaves the old one) and
 the manifest records when the folder was renormalised and the checksums before and after.
 """
 
@@ -21,6 +24,7 @@ from selection.files import file_sha256, read_json, write_json
 from selection.harvest.finalise import works_from_raw_pages, write_works
 from selection.harvest.folder import HarvestDir, leaf_states
 from selection.harvest.settings import HarvestSettings
+from selection.institutions import load_umbrella_institutions
 from selection.schema import WORKS_SCHEMA_VERSION
 
 
@@ -58,6 +62,7 @@ def renormalise(folder: str | Path) -> dict:
             "raw_pages": pages,
             "works": table.num_rows,
             "works_schema_version": WORKS_SCHEMA_VERSION,
+            "umbrella_institutions": len(load_umbrella_institutions()),
             "previous_works_sha256": previous_sha256,
             "works_sha256": file_sha256(out.works),
         },

@@ -12,7 +12,7 @@ from selection.files import write_json
 from selection.harvest.finalise import finalise
 from selection.harvest.folder import HarvestDir, prepare_output
 from selection.harvest.partitions import Partition, works_query
-from selection.harvest.scheduler import Harvester
+from selection.harvest.scheduler import Harvester, HarvestProgress
 from selection.harvest.settings import WORK_SELECT, HarvestSettings
 from selection.institutions import (
     InstitutionEntry,
@@ -27,8 +27,13 @@ from selection.openalex.client import PER_PAGE_MAX, OpenAlexClient
 MANIFEST_VERSION = 2  # 2: the institution list's record, settings.institutions_max_age_days
 
 
-def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
+def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, resume: bool = False, quiet: bool = False,
+            on_progress=None) -> dict:
     """Run (or resume) a harvest into ``out_dir``; returns the final manifest.
+
+    ``on_progress`` (optional) receives each ``HarvestProgress`` report, the first as soon
+    as every chain's first page (its ``meta.count``) is in; the manifest's ``progress``
+    holds the latest one.
 
     The Beijing institution list is ``settings.institutions_path`` when given, else built
     from the server at the start (``selection.institutions.list_from_server``); a resumed
@@ -53,7 +58,14 @@ def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, re
         institutions, manifest["institutions"] = _institution_list(client, settings, out, previous, resume, from_file)
         harvester.plan(list(institutions), resume)
         manifest["query"] = query_description(harvester)
-        harvester.run(on_tick=lambda: _close_session(out, manifest, client, clock, "running"))
+
+        def report(progress: HarvestProgress) -> None:
+            manifest["progress"] = progress.as_dict()
+            _close_session(out, manifest, client, clock, "running")
+            if on_progress is not None:
+                on_progress(progress)
+
+        harvester.run(on_progress=report)
         fetched = time.monotonic()
         counts = finalise(client, out, settings, set(institutions))
         manifest["sessions"][-1]["fetch_seconds"] = round(fetched - clock, 3)
@@ -72,6 +84,7 @@ def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, re
         "made": partitions["requests"] + counts["source_lookups"]["requests"],
         "retries": partitions["retries"],
         "this_session": client.stats.as_dict(),
+        "rate_limiter": client.limiter.describe(),
     }
     manifest["credits"] = {
         "cost_usd": round(partitions["cost_usd"] + counts["source_lookups"]["cost_usd"], 6),
@@ -114,7 +127,8 @@ def query_description(harvester: Harvester) -> dict:
         "first_partition_url": example.url,
         "select": list(WORK_SELECT),
         "per_page": PER_PAGE_MAX,
-        "paging": "cursor; partitions of year x institution batch, split by publication date above split_above",
+        "paging": "cursor; partitions of year x institution batch, split by publication date above split_above, "
+        "and cut up front into date ranges when fewer than the workers",
     }
 
 

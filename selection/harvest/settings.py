@@ -11,7 +11,8 @@ DEFAULT_WORKERS = 16
 DEFAULT_SPLIT_ABOVE = 10_000
 
 # The top-level work fields the normaliser and the ranking read (OpenAlex cannot select
-# nested fields).
+# nested fields). "funders" replaced "grants" in the 2025 API; the normaliser still reads
+# "grants" (and "awards") from older raw pages and snapshots.
 WORK_SELECT = (
     "id",
     "doi",
@@ -30,6 +31,11 @@ WORK_SELECT = (
     "is_retracted",
     "abstract_inverted_index",
     "primary_topic",
+    "topics",
+    "keywords",
+    "funders",
+    "best_oa_location",
+    "open_access",
 )
 WORK_TYPES = ("article", "review")
 

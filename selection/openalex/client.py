@@ -8,7 +8,7 @@ query building and paging and send every request through one ``OpenAlexClient``:
 
 - a base URL (a mirror, a local test server), http or https alike;
 - the API key and contact e-mail of this client, not of the process;
-- one shared ``RateLimiter`` counting every attempt;
+- one shared ``RateLimiter`` counting every attempt (a 429 widens its safety margin);
 - retries: 429 and 403 wait for ``Retry-After`` (holding back all threads), 5xx,
   timeouts, broken connections and unparsable bodies back off exponentially with jitter;
 - counters of requests, retries and the credits the server reports.
@@ -17,6 +17,7 @@ query building and paging and send every request through one ``OpenAlexClient``:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -185,6 +186,18 @@ class OpenAlexClient:
         """A pyalex ``Sources`` query bound to this client."""
         return Sources(self)
 
+    @staticmethod
+    @contextlib.contextmanager
+    def priority(value: float):
+        """Within this block the calling thread's requests wait for the rate limit with
+        ``value`` as priority (higher goes first; default 0)."""
+        previous = getattr(_turn, "priority", 0.0)
+        _turn.priority = value
+        try:
+            yield
+        finally:
+            _turn.priority = previous
+
     def rebase(self, pyalex_url: str) -> str:
         """Move a URL pyalex built for api.openalex.org onto this client's base URL."""
         built = urlsplit(pyalex_url)
@@ -201,7 +214,6 @@ class OpenAlexClient:
         attempt = 0
         while True:
             attempt += 1
-            self.limiter.acquire()
             self.stats.count_request()
             page, kind, wait = self._attempt(request_url, url, attempt)
             if page is not None:
@@ -254,6 +266,8 @@ class OpenAlexClient:
                 )
             # Without Retry-After, back off as for other failures, growing with each attempt.
             wait = wait if wait is not None else self.retry.delay(attempt)
+            if status == 429:
+                self.limiter.refused()
             self.limiter.hold(wait)
             return None, f"HTTP {status}", wait
         if status >= 500:
@@ -293,11 +307,28 @@ class OpenAlexClient:
         session = getattr(self._sessions, "session", None)
         if session is None:
             session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=1)
+            adapter = _PacedAdapter(self.limiter, max_retries=0, pool_connections=1, pool_maxsize=1)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             self._sessions.session = session
         return session
+
+
+class _PacedAdapter(requests.adapters.HTTPAdapter):
+    """Takes the request's turn from the rate limiter as late as possible: with the request
+    prepared, just before it goes on the wire, so that little lies between the limiter's
+    clock and the server's arrival stamp."""
+
+    def __init__(self, limiter: RateLimiter, **options):
+        super().__init__(**options)
+        self.limiter = limiter
+
+    def send(self, request, **options):
+        self.limiter.acquire(priority=getattr(_turn, "priority", 0.0))
+        return super().send(request, **options)
+
+
+_turn = threading.local()  # this thread's request priority (``OpenAlexClient.priority``)
 
 
 class _ClientBound:

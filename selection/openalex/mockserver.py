@@ -2,12 +2,20 @@
 
 Serves ``/works``, ``/institutions`` and ``/sources`` (lists and single records) from
 real records (the shared ``data/openalex`` folder) and/or a synthetic world, with the
-parts of the API the harvest uses: ``filter`` (``,`` for AND, ``|`` for OR, ``!`` for
-NOT, ``>``/``<`` on years), ``select``, ``per-page`` up to 200, cursor paging
-(``next_cursor`` on every non-empty page, then an empty last page, as OpenAlex does),
-``page`` paging, ``meta.count``, ``meta.cost_usd`` and the rate-limit headers, a 400
-with OpenAlex-style error JSON for unknown filters or parameters, and a 401 when an API
-key is required and missing or wrong, and 429s once the daily budget is spent.
+parts of the API the harvest and the enrichment use: ``filter`` (``,`` for AND, ``|`` for
+OR, ``!`` for NOT, ``>``/``<`` on years and citation counts), ``select``, ``per-page`` up
+to 200, cursor paging (``next_cursor`` on every non-empty page, then an empty last page,
+as OpenAlex does), ``page`` paging, ``meta.count``, ``meta.cost_usd`` and the rate-limit
+headers, a 400 with OpenAlex-style error JSON for unknown filters or parameters, and a 401
+when an API key is required and missing or wrong, and 429s once the daily budget is spent.
+
+``group_by`` (or pyalex's ``group-by``) answers as OpenAlex does: ``results`` empty,
+``group_by: [{key, key_display_name, count}]`` (entity keys are full OpenAlex ids,
+``https://openalex.org/T11636``, ``.../subfields/2604``, ``.../countries/CN``; raw values
+otherwise), ``meta.count`` the matching works and ``meta.groups_count`` the groups of the
+page (null when none). Without a cursor the 200 largest groups come back; with one, pages of
+``per-page`` groups sorted by key, with the same ``next_cursor`` rule as lists.
+``FIELD:include_unknown`` adds the ``unknown`` group.
 
 Fault switches (``Faults``, changeable while running): a share of requests answered
 429 (with ``Retry-After``) or 500, a latency range per request, a share of bodies cut
@@ -39,7 +47,13 @@ COST_PER_LIST_REQUEST_USD = 0.0001
 DAILY_BUDGET_USD = 1.0
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 25
-_KNOWN_PARAMETERS = {"filter", "select", "per-page", "per_page", "cursor", "page", "api_key", "mailto", "sort"}
+_KNOWN_PARAMETERS = {
+    "filter", "select", "per-page", "per_page", "cursor", "page", "api_key", "mailto", "sort", "group_by", "group-by",
+}
+OPENALEX_PREFIX = "https://openalex.org/"
+UNKNOWN_GROUP = "unknown"
+# Filters whose values compare as numbers with ``>`` and ``<``.
+_NUMERIC_FILTERS = {"publication_year", "cited_by_count"}
 
 
 def _short(openalex_id) -> str:
@@ -58,6 +72,33 @@ def _source(work: dict) -> dict:
 def _institutions(work: dict):
     for authorship in work.get("authorships") or []:
         yield from authorship.get("institutions") or []
+
+
+def _topic(work: dict, level: str | None = None) -> dict:
+    """The primary topic (``level`` None) or its subfield, field or domain; {} when absent."""
+    topic = work.get("primary_topic") or {}
+    return (topic.get(level) or {}) if level else topic
+
+
+def _countries(work: dict) -> list[str]:
+    """Distinct upper-case country codes of the work's authorships, sorted."""
+    return sorted({str(c).upper() for a in work.get("authorships") or [] for c in a.get("countries") or [] if c})
+
+
+def _full_id(openalex_id, kind: str = "") -> str:
+    """``T11636`` or a full id -> ``https://openalex.org/T11636`` (``kind`` e.g. ``subfields/``)."""
+    text = str(openalex_id)
+    return text if text.startswith("https://") else f"{OPENALEX_PREFIX}{kind}{text}"
+
+
+def _entity_group(entity: dict, kind: str = "") -> list[tuple[str, str]]:
+    if not entity.get("id"):
+        return []
+    return [(_full_id(entity["id"], kind), str(entity.get("display_name") or _short(entity["id"])))]
+
+
+def _raw_group(value) -> list[tuple[str, str]]:
+    return [] if value is None else [(str(value), str(value))]
 
 
 # Filter name -> the values a record has for it (lower-case strings); equality filters.
@@ -80,6 +121,27 @@ _WORK_FILTERS = {
     "authorships.institutions.country_code": lambda w: [
         str(i.get("country_code")).lower() for i in _institutions(w) if i.get("country_code")
     ],
+    "authorships.countries": lambda w: [c.lower() for c in _countries(w)],
+    "cites": lambda w: [_short(r) for r in w.get("referenced_works") or []],
+    "cited_by_count": lambda w: [str(int(w.get("cited_by_count") or 0))],
+    "primary_topic.id": lambda w: [_short(_topic(w)["id"])] if _topic(w).get("id") else [],
+    **{
+        f"primary_topic.{level}.id": (lambda w, level=level: [_short(_topic(w, level)["id"])] if _topic(w, level).get("id") else [])
+        for level in ("subfield", "field", "domain")
+    },
+}
+# group_by name -> the (key, key_display_name) groups a record belongs to.
+_WORK_GROUPS = {
+    "publication_year": lambda w: _raw_group(w.get("publication_year")),
+    "type": lambda w: _raw_group(w.get("type")),
+    "cited_by_count": lambda w: _raw_group(int(w.get("cited_by_count") or 0)),
+    "primary_location.source.id": lambda w: _entity_group(_source(w)),
+    "authorships.countries": lambda w: [(f"{OPENALEX_PREFIX}countries/{c}", c) for c in _countries(w)],
+    "primary_topic.id": lambda w: _entity_group(_topic(w)),
+    **{
+        f"primary_topic.{level}.id": (lambda w, level=level: _entity_group(_topic(w, level), f"{level}s/"))
+        for level in ("subfield", "field", "domain")
+    },
 }
 _INSTITUTION_FILTERS = {
     "openalex": lambda r: [_short(r["id"])],
@@ -121,12 +183,16 @@ class QueryRejected(Exception):
 class _Collection:
     """One entity type's records, sorted by id, with an inverted index per filter."""
 
-    def __init__(self, name: str, records: list[dict], filters: dict, range_filters: dict | None = None):
+    def __init__(
+        self, name: str, records: list[dict], filters: dict, range_filters: dict | None = None, groups: dict | None = None
+    ):
         self.name = name
         self.records = sorted(records, key=lambda r: _short(r["id"]))
         self.by_id = {_short(r["id"]): r for r in self.records}
         self.filters = filters
         self.range_filters = range_filters or {}
+        self.groups = groups or {}
+        self._group_values: dict[str, list[list[tuple[str, str]]]] = {}
         self.fields = set().union(*(r.keys() for r in self.records)) if self.records else {"id"}
         self.index: dict[str, dict[str, list[int]]] = {key: {} for key in filters}
         for position, record in enumerate(self.records):
@@ -170,7 +236,7 @@ class _Collection:
         index = self.index[key]
         alternatives = [_short(v) for v in values.split("|")]
         if any(a[:1] in "<>" and a[1:] for a in alternatives):
-            if len(alternatives) > 1 or key != "publication_year":
+            if len(alternatives) > 1 or key not in _NUMERIC_FILTERS:
                 raise QueryRejected(400, "Invalid query parameters error.", f"invalid comparison in {key}:{values}")
             limit = _int_value(key, alternatives[0][1:])
             above = alternatives[0][0] == ">"
@@ -179,13 +245,39 @@ class _Collection:
                 and (int(value) > limit if above else int(value) < limit) for p in ps
             }
         else:
-            if key == "publication_year":
+            if key in _NUMERIC_FILTERS:
                 for a in alternatives:
                     _int_value(key, a)
             matched = set()
             for alternative in alternatives:
                 matched.update(index.get(alternative, ()))
         return candidates - matched if negate else candidates & matched
+
+    def grouped(self, positions: list[int], group_text: str) -> list[dict]:
+        """The groups of the records at ``positions`` for ``group_text`` (``FIELD`` or
+        ``FIELD:include_unknown``): ``{key, key_display_name, count}``, each record once per key."""
+        name, _, option = group_text.partition(":")
+        if name not in self.groups or option not in ("", "include_unknown"):
+            valid = ", ".join(sorted(self.groups))
+            raise QueryRejected(
+                400, "Invalid query parameters error.", f"{group_text} is not a valid group_by field. Valid fields are: {valid}"
+            )
+        with self._lock:
+            values = self._group_values.get(name)
+        if values is None:
+            values = [self.groups[name](record) for record in self.records]
+            with self._lock:
+                self._group_values[name] = values
+        counts: dict[str, int] = {}
+        names: dict[str, str] = {}
+        for position in positions:
+            groups = dict(values[position])
+            if not groups and option:
+                groups = {UNKNOWN_GROUP: UNKNOWN_GROUP}
+            for key, display_name in groups.items():
+                counts[key] = counts.get(key, 0) + 1
+                names.setdefault(key, display_name)
+        return [{"key": key, "key_display_name": names[key], "count": count} for key, count in counts.items()]
 
     def encoded(self, position: int, select: tuple[str, ...] | None) -> bytes:
         """The record as compact JSON bytes, projected on ``select`` (cached)."""
@@ -236,7 +328,7 @@ class MockData:
 
     def __init__(self, works: list[dict], institutions: list[dict], sources: list[dict]):
         works = _unique(works)
-        self.works = _Collection("works", works, _WORK_FILTERS, _WORK_RANGE_FILTERS)
+        self.works = _Collection("works", works, _WORK_FILTERS, _WORK_RANGE_FILTERS, _WORK_GROUPS)
         # Full records first; the summaries embedded in works only fill the gaps.
         institutions = _unique([*institutions, *_embedded_institutions(works)])
         self.institutions = _Collection("institutions", institutions, _INSTITUTION_FILTERS)
@@ -510,6 +602,9 @@ class MockOpenAlexServer:
         started = time.perf_counter()
         per_page = _per_page(query)
         matches = collection.matching(_single(query, "filter") or "")
+        group_text = _single(query, "group_by") or _single(query, "group-by")
+        if group_text:
+            return self._group_body(collection, matches, group_text, query, per_page, started)
         cursor = _single(query, "cursor")
         if cursor is not None:
             offset = _decode_cursor(cursor)
@@ -530,6 +625,30 @@ class MockOpenAlexServer:
         }
         results = b",".join(collection.encoded(p, select) for p in chosen)
         return b'{"meta":' + json.dumps(meta).encode() + b',"results":[' + results + b'],"group_by":[]}'
+
+    def _group_body(
+        self, collection: _Collection, matches: list[int], group_text: str, query: dict, per_page: int, started: float
+    ) -> bytes:
+        """A group_by answer: the 200 largest groups, or with a cursor pages of groups sorted by key."""
+        groups = collection.grouped(matches, group_text)
+        cursor = _single(query, "cursor")
+        next_cursor = None
+        if cursor is None:
+            chosen = sorted(groups, key=lambda g: (-g["count"], g["key"]))[:MAX_PER_PAGE]
+        else:
+            offset = _decode_cursor(cursor)
+            chosen = sorted(groups, key=lambda g: g["key"])[offset : offset + per_page]
+            next_cursor = _encode_cursor(offset + per_page) if chosen else None
+        meta = {
+            "count": len(matches),
+            "db_response_time_ms": int((time.perf_counter() - started) * 1000),
+            "page": None if cursor is not None else 1,
+            "per_page": per_page,
+            "next_cursor": next_cursor,
+            "groups_count": len(chosen) or None,
+            "cost_usd": COST_PER_LIST_REQUEST_USD,
+        }
+        return json.dumps({"meta": meta, "results": [], "group_by": chosen}, ensure_ascii=False).encode()
 
 
 def _single(query: dict[str, list[str]], name: str) -> str | None:
@@ -599,6 +718,9 @@ class _QuietServer(ThreadingHTTPServer):
 def _make_handler(server: MockOpenAlexServer):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in two writes; with Nagle's algorithm the second waits for
+        # the client's delayed ACK (40 ms a request on Linux).
+        disable_nagle_algorithm = True
 
         def do_GET(self):  # noqa: N802 (http.server's naming)
             parts = urlsplit(self.path)

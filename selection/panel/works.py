@@ -54,14 +54,16 @@ EXPERT_WORKS_SCHEMA = pa.schema(
 
 def authorships_of(work: dict) -> list[dict]:
     """The ``authorships`` value of a work JSON, as the harvest's normaliser makes it: every
-    author in order, short ids, ORCID without its prefix, lineages each once in order."""
+    author in order, short ids, ORCID without its prefix, lineages each once in order, the
+    institutions' names; ``is_beijing`` is None (an expert's works are not attributed)."""
     return [_authorship(authorship) for authorship in work.get("authorships") or ()]
 
 
 def _authorship(authorship: dict) -> dict:
     author = authorship.get("author") or {}
     institutions = [
-        (short_id(institution.get("id")), [short_id(member) for member in institution.get("lineage") or () if member])
+        (short_id(institution.get("id")), [short_id(member) for member in institution.get("lineage") or () if member],
+         institution.get("display_name"))
         for institution in authorship.get("institutions") or ()
     ]
     orcid = author.get("orcid")
@@ -72,8 +74,10 @@ def _authorship(authorship: dict) -> dict:
         "orcid": orcid.strip().rsplit("orcid.org/", 1)[-1] if orcid else None,
         "position": authorship.get("author_position"),
         "is_corresponding": None if corresponding is None else bool(corresponding),
-        "institution_ids": [institution_id for institution_id, _ in institutions if institution_id],
-        "lineage_ids": list(dict.fromkeys(member for _, lineage in institutions for member in lineage)),
+        "institution_ids": [institution_id for institution_id, _, _ in institutions if institution_id],
+        "lineage_ids": list(dict.fromkeys(member for _, lineage, _ in institutions for member in lineage)),
+        "institution_names": [name for institution_id, _, name in institutions if institution_id],
+        "is_beijing": None,
     }
 
 

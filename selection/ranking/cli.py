@@ -25,7 +25,13 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, type=Path, help="folder for the outputs (created or updated)")
     parser.add_argument("--settings", type=Path, help="TOML overriding selection/data/ranking_defaults.toml")
     parser.add_argument("--per-group", type=int, help="candidates per discipline and journal group, 200 to 500")
-    parser.add_argument("--author-rule", choices=AUTHOR_RULES, help="which Beijing authors count (default: any)")
+    parser.add_argument("--author-rule", choices=AUTHOR_RULES,
+                        help="which Beijing authors count (default: first_or_corresponding)")
+    parser.add_argument("--enrichment", type=Path,
+                        help="output folder of python -m selection enrich: world topic growth, the national "
+                             "baseline of domestic journals, the citing side of the works in contention")
+    parser.add_argument("--journals", type=Path,
+                        help="journal table of python -m selection journals import (CN numbers, tiers, warnings)")
     parser.set_defaults(func=run_rank)
 
 
@@ -40,7 +46,7 @@ def run_rank(args: argparse.Namespace) -> int:
     settings = load_rank_settings(args.settings).with_overrides(per_group=args.per_group, author_rule=args.author_rule)
     disciplines = load_disciplines()
     works = load_works(args.works)
-    result = rank_works(works, settings, disciplines)
+    result = rank_works(works, settings, disciplines, _evidence(args))
     input_info = {"path": str(args.works), "sha256": file_sha256(args.works), "rows": len(works)}
     write_report(result, disciplines, input_info, args.out)
     short = len(result.shortfalls)
@@ -49,3 +55,21 @@ def run_rank(args: argparse.Namespace) -> int:
         f"{short} list(s) short of their quota of {settings.per_group} (see summary.json)"
     )
     return 0
+
+
+def _evidence(args: argparse.Namespace):
+    """The enrichment and the journal table named on the command line (none by default)."""
+    from dataclasses import replace
+
+    from selection.ranking.rank import Evidence
+
+    journals = None
+    if args.journals is not None:
+        from selection.journal_lists import load_journal_table
+
+        journals = load_journal_table(args.journals)
+    if args.enrichment is None:
+        return replace(Evidence.none(), journals=journals)
+    from selection.enrich.folder import read_enrichment
+
+    return Evidence.from_enrichment(read_enrichment(args.enrichment), journals)

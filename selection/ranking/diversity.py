@@ -48,6 +48,24 @@ def capped_selection(
     return seats > 0
 
 
+def walk_order(
+    list_code: np.ndarray, priority: np.ndarray, score: np.ndarray, is_review: np.ndarray, tie: np.ndarray,
+    review_cap: int,
+) -> np.ndarray:
+    """The order in which a list's seats are offered: reviews beyond the first
+    ``review_cap`` of their list last, then priority works, then by score, ties by ``tie``."""
+    first = np.lexsort((tie, -score, ~priority, list_code))
+    review = is_review[first]
+    list_sorted = list_code[first]
+    reviews_before = np.cumsum(review) - review
+    list_start = np.r_[0, np.flatnonzero(list_sorted[1:] != list_sorted[:-1]) + 1]
+    starts = np.repeat(list_start, np.diff(np.r_[list_start, len(first)]))
+    position_among_reviews = reviews_before - (np.cumsum(review) - review)[starts]
+    over_cap = np.zeros(len(list_code), dtype=bool)
+    over_cap[first] = review & (position_among_reviews >= review_cap)
+    return np.lexsort((tie, -score, ~priority, over_cap, list_code))
+
+
 def _run_starts(codes: np.ndarray) -> np.ndarray:
     """For rows sorted so that equal codes are contiguous: the index of each row's run start."""
     new_run = np.ones(len(codes), dtype=bool)

@@ -28,7 +28,8 @@ class IndicatorPart:
     no credit). ``percentile``: the mid-rank percentile in the stratum (subfield x year x
     journal group). ``top_share``: ``1 - percentile``, "top x of the stratum".
     ``valued_works``: the works of the stratum with a value, among which the percentile
-    was taken. ``contribution``: ``weight x percentile``.
+    was taken. ``contribution``: ``weight x percentile``. ``baseline``: what the value
+    itself compares with ("world", "national", "beijing", "harvest").
     """
 
     indicator: str
@@ -39,6 +40,7 @@ class IndicatorPart:
     top_share: float
     valued_works: int
     contribution: float
+    baseline: str | None = None  # selection.schema.BASELINES
 
 
 @dataclass(frozen=True)
@@ -55,15 +57,18 @@ class ScoreExplanation:
     stratum_works: int
     over_topic_cap: bool
     parts: tuple[IndicatorPart, ...]
+    admission: str | None = None  # selection.schema.ADMISSIONS
+    stratum_level: str | None = None  # selection.schema.STRATUM_LEVELS
 
 
 def score_parts_column(
-    values: np.ndarray, percentiles: np.ndarray, weights: np.ndarray, valued_works: np.ndarray
+    values: np.ndarray, percentiles: np.ndarray, weights: np.ndarray, valued_works: np.ndarray,
+    baselines: np.ndarray,
 ) -> pa.ListArray:
     """The ``score_parts`` column: per candidate one part per indicator, in INDICATORS order.
 
     Each argument has one row per candidate and one column per indicator (``values`` NaN
-    where there is no data).
+    where there is no data; ``baselines`` BASELINES codes).
     """
     count, width = values.shape
     has_value = ~np.isnan(values)
@@ -76,6 +81,7 @@ def score_parts_column(
         "top_share": pa.array(np.maximum(0.0, 1.0 - percentiles).ravel(), pa.float64()),
         "valued_works": pa.array(valued_works.ravel(), pa.int32()),
         "contribution": pa.array((weights * percentiles).ravel(), pa.float64()),
+        "baseline": pa.array(baselines.ravel(), pa.string()),
     }
     part_type = SCORE_PARTS_TYPE.value_type
     parts = pa.StructArray.from_arrays([children[field.name] for field in part_type], fields=list(part_type))
@@ -98,6 +104,8 @@ def explain(row: Mapping) -> ScoreExplanation:
         stratum_works=int(row["stratum_works"]),
         over_topic_cap=bool(row["over_topic_cap"]),
         parts=parts,
+        admission=_plain(row.get("admission")),
+        stratum_level=_plain(row.get("stratum_level")),
     )
 
 

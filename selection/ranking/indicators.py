@@ -79,17 +79,6 @@ def hot_values(counts_by_year: pd.Series, cited_by_count: pd.Series, as_of: dt.d
     return hot
 
 
-def international_share(countries: pd.Series) -> np.ndarray:
-    """Share of a work's distinct author countries that are not China (0 when none are listed)."""
-    lists = arrow_column(countries, pa.list_(pa.string()))
-    flat = pc.list_flatten(lists)
-    owner = pc.list_parent_indices(lists).to_numpy()
-    foreign = pc.fill_null(pc.not_equal(flat, HOME_COUNTRY), False).to_numpy(zero_copy_only=False)
-    foreign_count = np.bincount(owner, weights=foreign, minlength=len(lists))
-    listed_count = np.bincount(owner, minlength=len(lists))
-    return np.divide(foreign_count, listed_count, out=np.zeros(len(lists)), where=listed_count > 0)
-
-
 def citation_component(
     citation_normalized_percentile: pd.Series, fwci: pd.Series, fwci_cap: float
 ) -> np.ndarray:
@@ -103,62 +92,189 @@ def citation_component(
     return np.where(np.isnan(percentile), capped / (capped + 1), percentile)
 
 
-def influence_values(citation: np.ndarray, international: np.ndarray, citation_part: float) -> np.ndarray:
-    """International influence: ``citation_part * citation + (1 - citation_part) * international``.
+def national_percentiles(
+    subfield_ids: pd.Series, years: pd.Series, cited_by_count: pd.Series, baseline: pd.DataFrame
+) -> np.ndarray:
+    """Mid-rank percentile of each work's citations among the papers of China-published
+    journals of its subfield and year (``baseline``: subfield_id, publication_year,
+    cited_by_count, works: a histogram from ``python -m selection enrich``).
 
-    NaN where the citation component is missing: co-authorship alone is no evidence of influence.
+    ``p = (works below + half the works equal) / all works`` of the subfield-year; NaN
+    where the baseline has no such subfield-year or the work has no citation count. A work
+    with more citations than any counted gets ``1 - 1/(2n)`` as if it were the best one.
     """
-    return citation_part * citation + (1 - citation_part) * international
+    count = len(subfield_ids)
+    result = np.full(count, np.nan)
+    if baseline.empty or count == 0:
+        return result
+    table = baseline.sort_values(["subfield_id", "publication_year", "cited_by_count"])
+    keys = table["subfield_id"].to_numpy(dtype="int64") * 10_000 + table["publication_year"].to_numpy(dtype="int64")
+    cited = table["cited_by_count"].to_numpy(dtype="int64")
+    works = table["works"].to_numpy(dtype="float64")
+    cumulative = np.cumsum(works)
+    group_start = np.r_[0, np.flatnonzero(keys[1:] != keys[:-1]) + 1]
+    group_keys = keys[group_start]
+    group_end = np.r_[group_start[1:], len(keys)]
+    before_group = np.r_[0.0, cumulative][group_start]
+    group_total = cumulative[group_end - 1] - before_group
+
+    subfield = subfield_ids.to_numpy(dtype=float, na_value=np.nan)
+    year = years.to_numpy(dtype=float, na_value=np.nan)
+    citations = cited_by_count.to_numpy(dtype=float, na_value=np.nan)
+    known = ~(np.isnan(subfield) | np.isnan(year) | np.isnan(citations))
+    work_keys = subfield[known].astype("int64") * 10_000 + year[known].astype("int64")
+    group = np.searchsorted(group_keys, work_keys)
+    found = (group < len(group_keys)) & (group_keys[np.minimum(group, len(group_keys) - 1)] == work_keys)
+    group = np.minimum(group, len(group_keys) - 1)
+    value = citations[known]
+    # position of the work's citation count inside its group's sorted counts
+    composite = keys * 10_000_000 + cited
+    low = np.searchsorted(composite, work_keys * 10_000_000 + value, side="left")
+    high = np.searchsorted(composite, work_keys * 10_000_000 + value, side="right")
+    below = np.r_[0.0, cumulative][low] - before_group[group]
+    equal = np.r_[0.0, cumulative][high] - np.r_[0.0, cumulative][low]
+    total = group_total[group]
+    percentile = (below + 0.5 * equal) / np.maximum(total, 1)
+    best = 1 - 1 / (2 * np.maximum(total, 1))
+    percentile = np.where(equal == 0, np.minimum(percentile, best), percentile)
+    result_known = np.where(found & (total > 0), percentile, np.nan)
+    result[np.flatnonzero(known)] = result_known
+    return result
+
+
+def influence_values(citation: np.ndarray, citing_foreign_share: np.ndarray, citation_part: float) -> np.ndarray:
+    """Influence: ``citation_part * citation + (1 - citation_part) * citing_foreign_share``,
+    the citation component alone where the citing side is unknown (NaN).
+
+    NaN where the citation component is missing: the citing side alone is no evidence.
+    """
+    mixed = citation_part * citation + (1 - citation_part) * citing_foreign_share
+    return np.where(np.isnan(citing_foreign_share), citation, mixed)
+
+
+def topic_year_counts(topic_ids: pd.Series, years: pd.Series) -> pd.DataFrame:
+    """Works per topic (rows) and publication year (columns) of a works frame; works without
+    a topic or a year do not count."""
+    frame = pd.DataFrame(
+        {"topic": topic_ids.to_numpy(dtype=object, na_value=None),
+         "year": years.to_numpy(dtype=float, na_value=np.nan)}
+    ).dropna()
+    return frame.groupby(["topic", frame["year"].astype("int64")]).size().unstack(fill_value=0)
+
+
+def world_topic_year_counts(topic_growth: pd.DataFrame) -> pd.DataFrame:
+    """The same table from ``topic_growth.parquet`` (topic_id, publication_year, works)."""
+    if topic_growth.empty:
+        return pd.DataFrame()
+    return topic_growth.pivot_table(
+        index="topic_id", columns="publication_year", values="works", aggfunc="sum", fill_value=0
+    )
 
 
 def topic_year_rates(
-    topic_ids: pd.Series, years: pd.Series, last_year: int, last_year_fraction: float,
-    current_year_weight: float, earlier_years: int,
+    counts: pd.DataFrame, last_year: int, last_year_fraction: float, current_year_weight: float, earlier_years: int,
 ) -> pd.DataFrame:
-    """Per topic: works per year in the recent window and in the earlier window.
+    """Per topic (``counts``: works per topic and year): works per year in the recent window
+    and in the earlier window.
 
     Recent: the year before ``last_year`` (the window's last year) counts 1, ``last_year``
     itself ``current_year_weight`` times, its count divided by ``last_year_fraction`` (the
     elapsed share of it on the as-of date, 1 when it is complete); the rate is their
     weighted mean. Earlier: the mean over the ``earlier_years`` (1 to 3) years before the
-    recent window; the ranking passes as many as its window holds. Works without a topic or
-    a year do not count. Indexed by topic id.
+    recent window; the ranking passes as many as its window holds. Indexed by topic id.
     """
-    frame = pd.DataFrame(
-        {"topic": topic_ids.to_numpy(dtype=object, na_value=None),
-         "year": years.to_numpy(dtype=float, na_value=np.nan)}
-    ).dropna()
-    counts = frame.groupby(["topic", frame["year"].astype("int64")]).size().unstack(fill_value=0)
-
     def column(offset: int) -> pd.Series:
         return counts.get(last_year - offset, pd.Series(0, index=counts.index))
 
     current = column(0) / last_year_fraction
     recent = (column(1) + current_year_weight * current) / (1 + current_year_weight)
     earlier = sum(column(RECENT_YEARS + offset) for offset in range(earlier_years)) / earlier_years
-    total = counts.sum(axis=1)
-    recent_share = (column(0) + column(1)) / total
-    return pd.DataFrame({"recent_rate": recent, "earlier_rate": earlier, "recent_share": recent_share})
+    return pd.DataFrame({"recent_rate": recent, "earlier_rate": earlier})
 
 
-def frontier_values(topic_ids: pd.Series, rates: pd.DataFrame, smoothing: float) -> np.ndarray:
-    """Growth of each work's topic: ``(recent rate + s) / (earlier rate + s)``; NaN without a topic."""
+def topic_growth(topic_ids: pd.Series, rates: pd.DataFrame, smoothing: float) -> np.ndarray:
+    """Growth of each work's topic: ``(recent rate + s) / (earlier rate + s)``; NaN without a
+    topic or when ``rates`` does not know it."""
+    if rates.empty:
+        return np.full(len(topic_ids), np.nan)
     growth = (rates["recent_rate"] + smoothing) / (rates["earlier_rate"] + smoothing)
     return topic_ids.map(growth).to_numpy(dtype=float, na_value=np.nan)
 
 
-def originality_values(
-    lead_in_beijing: np.ndarray, is_article: np.ndarray, topic_ids: pd.Series, rates: pd.DataFrame,
-    parts: dict[str, float],
-) -> np.ndarray:
-    """The originality proxy: a weighted mean of lead authorship in Beijing (first or
-    corresponding author), article rather than review, and topic novelty (the share of the
-    topic's harvested works from the last two years; 0 without a topic)."""
-    novelty = topic_ids.map(rates["recent_share"]).to_numpy(dtype=float, na_value=np.nan)
-    novelty = np.nan_to_num(novelty)
-    total = sum(parts.values())
-    return (
-        parts["lead_author_in_beijing"] * lead_in_beijing.astype(float)
-        + parts["article_not_review"] * is_article.astype(float)
-        + parts["topic_novelty"] * novelty
-    ) / total
+def position_in_topic(hot: np.ndarray, topic_ids: pd.Series) -> np.ndarray:
+    """Mid-rank percentile (0..1) of each work's citation velocity (the hot value) among the
+    ranked works of its topic; 0 without a velocity, NaN without a topic."""
+    frame = pd.DataFrame({"hot": hot, "topic": topic_ids.to_numpy(dtype=object, na_value=None)})
+    grouped = frame.groupby("topic", sort=False)["hot"]
+    position = ((grouped.rank(method="average") - 0.5) / grouped.transform("count")).to_numpy(dtype=float)
+    position = np.where(np.isnan(hot), 0.0, position)
+    return np.where(frame["topic"].isna().to_numpy(), np.nan, position)
+
+
+def frontier_values(growth: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Frontier: the topic's growth times ``0.5 + position``, the work's velocity position in
+    its topic, so that a growing topic's fast papers lead and its slow ones do not pass
+    with it (x0.5 at the bottom, x1.5 at the top); NaN without either."""
+    return growth * (0.5 + position)
+
+
+def pairing_novelty(topic_ids: pd.Series, topic_scores: pd.Series, venues: pd.Series) -> np.ndarray:
+    """Originality: how atypical a work's combination of topics, and of topics and venue,
+    is (after Uzzi et al. 2013 and Wang, Veugelers & Stephan 2017, on the work's OpenAlex
+    topics and its journal rather than its references' journals).
+
+    A work's items are its topics (weighted by their OpenAlex scores) and its journal
+    (``venues``, weight 1). For items ``i``, ``j`` of one work: ``PMI = log2(n_ij * N /
+    (n_i * n_j))`` over the ``N`` works given (the harvest), ``n_i`` the works having item
+    ``i``, ``n_ij`` those having both (a work's topics are distinct, as OpenAlex lists
+    them). The work's value is the mean of ``-PMI`` over its item pairs weighted by
+    ``weight_i * weight_j``: high for topics rarely seen together or rarely in that journal.
+    NaN for a work with fewer than two items (no topic, or neither a second topic nor a
+    journal: no combination, no evidence).
+    """
+    ids = arrow_column(topic_ids, pa.list_(pa.string()))
+    scores = arrow_column(topic_scores, pa.list_(pa.float64()))
+    count = len(ids)
+    result = np.full(count, np.nan)
+    topic_owner = pc.list_parent_indices(ids).to_numpy()
+    topic_values = pc.list_flatten(ids).to_numpy(zero_copy_only=False).astype(object)
+    topic_weights = pc.list_flatten(scores).to_numpy(zero_copy_only=False).astype(float)
+    if len(topic_weights) != len(topic_values):  # scores missing or misaligned: equal weights
+        topic_weights = np.ones(len(topic_values))
+    venue = venues.to_numpy(dtype=object, na_value=None)
+    has_venue = np.flatnonzero(pd.notna(venue) & (np.bincount(topic_owner, minlength=count) > 0))
+    owner = np.concatenate([topic_owner, has_venue])
+    if count == 0 or len(owner) == 0:
+        return result
+    items = np.concatenate([topic_values, np.char.add("venue:", venue[has_venue].astype(str)).astype(object)])
+    weights = np.nan_to_num(np.concatenate([topic_weights, np.ones(len(has_venue))]), nan=0.0)
+    order = np.argsort(owner, kind="stable")
+    owner, items, weights = owner[order], items[order], weights[order]
+    codes, _ = pd.factorize(items)
+    items_per_work = np.bincount(owner, minlength=count)
+    start = np.r_[0, np.cumsum(items_per_work)][:-1]
+    position = np.arange(len(owner)) - start[owner]
+    works_total = float(np.count_nonzero(items_per_work))
+    item_count = np.bincount(codes, minlength=codes.max() + 1).astype(float)
+    most = int(items_per_work.max())
+    pairs = [(np.flatnonzero((position == a) & (items_per_work[owner] > b)), a, b)
+             for a in range(most) for b in range(a + 1, most)]
+    first = np.concatenate([rows for rows, _, _ in pairs]) if pairs else np.empty(0, dtype="int64")
+    if len(first) == 0:
+        return result
+    second = np.concatenate([start[owner[rows]] + b for rows, _, b in pairs])
+    low = np.minimum(codes[first], codes[second]).astype("int64")
+    high = np.maximum(codes[first], codes[second]).astype("int64")
+    pair_index, unique_pairs = pd.factorize(low * (codes.max() + 1) + high)
+    pair_count = np.bincount(pair_index, minlength=len(unique_pairs)).astype(float)  # works having the pair
+    pmi = np.log2(pair_count[pair_index] * works_total / (item_count[low] * item_count[high]))
+    pair_owner = owner[first]
+    weight = weights[first] * weights[second]
+    weighted = np.bincount(pair_owner, weights=-pmi * weight, minlength=count)
+    weight_sum = np.bincount(pair_owner, weights=weight, minlength=count)
+    plain = np.bincount(pair_owner, weights=-pmi, minlength=count)
+    pair_total = np.bincount(pair_owner, minlength=count)
+    valued = pair_total > 0
+    safe_sum = np.where(weight_sum > 0, weight_sum, 1.0)
+    result[valued] = np.where(weight_sum > 0, weighted / safe_sum, plain / np.maximum(pair_total, 1))[valued]
+    return result

@@ -21,16 +21,21 @@ from selection.files import file_sha256, replace_folder, write_json
 from selection.ranking.charts import write_charts
 from selection.ranking.explain import ScoreExplanation, explain
 from selection.ranking.labels_zh import (
+    ADMISSION_NAMES_ZH,
+    BASELINE_NAMES_ZH,
+    GATE_TEXT_ZH,
     GROUP_NAMES_ZH,
     INDICATOR_NAMES_ZH,
     STABILITY_NAMES_ZH,
+    STRATUM_LEVEL_NAMES_ZH,
     TYPE_NAMES_ZH,
     discipline_name_zh,
 )
 from selection.ranking.rank import RankResult
 from selection.schema import CANDIDATES_FILE, CANDIDATES_SCHEMA, CHART_FILES, INDICATORS, SUMMARY_FILE
 
-OUTPUT_FILES = (CANDIDATES_FILE, "candidates.xlsx", SUMMARY_FILE, *CHART_FILES)
+CONTENTION_FILE = "contention.txt"  # the work ids python -m selection enrich fetches the citing side of
+OUTPUT_FILES = (CANDIDATES_FILE, "candidates.xlsx", SUMMARY_FILE, CONTENTION_FILE, *CHART_FILES)
 # Spreadsheet programs read text starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel refuses a string literal longer than this inside a formula.
@@ -47,20 +52,47 @@ def top_share_text(top_share: float) -> str:
 
 
 def explanation_text_zh(explanation: ScoreExplanation) -> str:
-    """The workbook's 得分说明: the weighted sum, each indicator's standing in the
-    subfield-year-group stratum, and a note when the work was seated over the topic cap."""
+    """The workbook's 得分说明: why the work holds a seat, the weighted sum, each indicator's
+    standing in its stratum of Beijing papers with what its value compares with, and a note
+    when the work was seated over the topic cap."""
     terms = " + ".join(
         f"{part.weight:.2f}×{INDICATOR_NAMES_ZH[part.indicator]} {part.percentile:.3f}" for part in explanation.parts
     )
     standings = "；".join(
         f"{INDICATOR_NAMES_ZH[part.indicator]} {top_share_text(part.top_share)}"
+        + (f"（指标值对照{BASELINE_NAMES_ZH[part.baseline]}）" if part.baseline in BASELINE_NAMES_ZH else "")
         if part.has_value
         else f"{INDICATOR_NAMES_ZH[part.indicator]} 无数据（不计分）"
         for part in explanation.parts
     )
-    stratum = f"子领域-年份-{GROUP_NAMES_ZH[explanation.journal_group]}（{explanation.stratum_works} 篇）"
+    level = STRATUM_LEVEL_NAMES_ZH.get(explanation.stratum_level or "subfield", "子领域-年份")
+    stratum = f"{level}-{GROUP_NAMES_ZH[explanation.journal_group]}的北京论文（{explanation.stratum_works} 篇）"
+    admission = ADMISSION_NAMES_ZH.get(explanation.admission or "", "")
     cap_note = "该主题名额已满，因无其他合格论文而补入。" if explanation.over_topic_cap else ""
-    return f"综合得分 {explanation.score:.3f} = {terms}。在{stratum}中：{standings}。{cap_note}"
+    lead = f"入选依据：{admission}。" if admission else ""
+    return f"{lead}综合得分 {explanation.score:.3f} = {terms}。在{stratum}中：{standings}。{cap_note}"
+
+
+def gate_text_zh(settings, journal_group: str = "domestic") -> str:
+    """What 达到门槛 means under these settings (the overview sheet and the web app)."""
+    return GATE_TEXT_ZH.format(
+        level="子领域-年份，过小则向上合并", group=GROUP_NAMES_ZH[journal_group] + "分列", track="论文与综述分列",
+        share=top_share_text(settings.eligibility_top_share).removeprefix("前 "),
+    )
+
+
+def _flag_zh(value) -> str | None:
+    return None if value is None or pd.isna(value) else ("是" if value else "否")
+
+
+def _share_zh(value) -> str | None:
+    return None if value is None or pd.isna(value) else f"{float(value) * 100:.0f}%"
+
+
+def _joined(values) -> str | None:
+    if values is None or isinstance(values, float):  # null, or NaN through pandas
+        return None
+    return "；".join(str(value) for value in values) or None
 
 
 def write_candidates_parquet(candidates: pd.DataFrame, path: Path) -> None:
@@ -100,6 +132,21 @@ _XLSX_COLUMNS = (
     ],
     ("第一作者在京", lambda row: "是" if row["beijing_first"] else "否"),
     ("通讯作者在京", lambda row: "是" if row["beijing_corresponding"] else "否"),
+    ("北京作者占比", lambda row: _share_zh(row["beijing_author_share"])),
+    ("大型合作论文", lambda row: _flag_zh(row["consortium"])),
+    ("入选依据", lambda row: ADMISSION_NAMES_ZH.get(row["admission"], row["admission"])),
+    ("被引次数", lambda row: _number_or_none(row["cited_by_count"])),
+    ("全球被引百分位", lambda row: _number_or_none(row["world_percentile"])),
+    ("全球前1%", lambda row: _flag_zh(row["world_top_1pct"])),
+    ("全国（国内期刊）被引百分位", lambda row: _number_or_none(row["national_percentile"])),
+    ("施引文献数", lambda row: _number_or_none(row["citing_works"])),
+    ("境外施引占比", lambda row: _share_zh(row["citing_foreign_share"])),
+    ("施引国家数", lambda row: _number_or_none(row["citing_countries"])),
+    ("ESI高被引", lambda row: _flag_zh(row["esi_highly_cited"])),
+    ("期刊分区", lambda row: row["journal_tier"]),
+    ("预警期刊", lambda row: row["journal_warning"]),
+    ("关键词", lambda row: _joined(row["keywords"])),
+    ("开放获取", lambda row: _hyperlink(row["oa_url"], "全文") if isinstance(row["oa_url"], str) else None),
     ("得分说明", lambda row: explanation_text_zh(explain(row))),
 )
 
@@ -184,6 +231,9 @@ def write_candidates_xlsx(result: RankResult, disciplines: DisciplineMap, path: 
     _append(overview, ("作者规则", result.settings.author_rule))
     _append(overview, ("发表年份窗口", f"{result.window[0]}–{result.window[1]}"))
     _append(overview, ("截止日期", result.as_of.isoformat()))
+    _append(overview, ("达到门槛的含义", gate_text_zh(result.settings)))
+    _append(overview, ("分层", "子领域×年份×期刊组×论文/综述；不足 "
+                              f"{result.settings.min_stratum_works} 篇的分层依次并入领域、学科、全部学科（同一年份）"))
     for name in INDICATORS:
         _append(overview, (f"{INDICATOR_NAMES_ZH[name]}默认权重", result.settings.weights[name]))
     for discipline, overrides in sorted(result.settings.discipline_weights.items()):
@@ -228,6 +278,8 @@ def write_report(result: RankResult, disciplines: DisciplineMap, input_info: dic
         write_candidates_parquet(result.candidates, folder / CANDIDATES_FILE)
         write_candidates_xlsx(result, disciplines, folder / "candidates.xlsx")
         write_charts(result, disciplines, folder)
+        (folder / CONTENTION_FILE).write_text("".join(f"{work_id}\n" for work_id in result.contention),
+                                              encoding="utf-8")
         sha256 = file_sha256(folder / CANDIDATES_FILE)
         write_json(folder / SUMMARY_FILE, summary_document(result, disciplines, input_info, sha256))
 

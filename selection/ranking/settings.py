@@ -25,7 +25,6 @@ DIVERSITY_UNITS = ("topic", "cluster")
 PER_GROUP_BOUNDS = (200, 500)
 WINDOW_YEARS_BOUNDS = (3, 5)
 WINDOW_END_YEAR_BOUNDS = (1900, 2200)
-ORIGINALITY_PARTS = ("lead_author_in_beijing", "article_not_review", "topic_novelty")
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,14 @@ class RankSettings:
     rank_reviews: bool
     per_group: int
     eligibility_top_share: float
+    gate_indicators: tuple[str, ...]
+    priority_top_share: float
+    review_seat_share: float
+    min_stratum_works: int
+    split_domestic_language: bool
+    consortium_authors: int
+    consortium_countries: int
+    contention_factor: int
     topic_cap_share: float
     diversity_unit: str
     top_of_list_factor: int
@@ -47,7 +54,6 @@ class RankSettings:
     discipline_weights: dict[str, dict[str, float]]
     fwci_cap: float
     citation_part: float
-    originality_parts: dict[str, float]
     frontier_smoothing: float
     frontier_current_year_weight: float
     max_clusters: int
@@ -121,6 +127,15 @@ def _optional_year(where: str, value: Any) -> int | None:
     return value
 
 
+def _indicator_list(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(name, str) for name in value):
+        raise SelectionError(f"{where} must be a non-empty list of indicator names, e.g. [\"influence\", \"hot\"]")
+    unknown = sorted(set(value) - set(INDICATORS))
+    if unknown:
+        raise SelectionError(f"{where}: unknown indicator {', '.join(unknown)}; known: {', '.join(INDICATORS)}")
+    return tuple(dict.fromkeys(value))
+
+
 def _weight_table(where: str, value: Any, allowed: tuple[str, ...]) -> dict[str, float]:
     if not isinstance(value, dict):
         raise SelectionError(f"{where} must be a table of numbers ({', '.join(allowed)})")
@@ -141,8 +156,16 @@ _SCALARS: dict[tuple[str, str], tuple[str, Any]] = {
     ("universe", "window_end_year"): ("window_end_year", _optional_year),
     ("universe", "as_of"): ("as_of", _date),
     ("universe", "rank_reviews"): ("rank_reviews", _boolean),
+    ("universe", "consortium_authors"): ("consortium_authors", _integer),
+    ("universe", "consortium_countries"): ("consortium_countries", _integer),
+    ("strata", "min_works"): ("min_stratum_works", _integer),
+    ("strata", "split_domestic_language"): ("split_domestic_language", _boolean),
     ("selection", "per_group"): ("per_group", _integer),
     ("selection", "eligibility_top_share"): ("eligibility_top_share", _number),
+    ("selection", "gate_indicators"): ("gate_indicators", _indicator_list),
+    ("selection", "priority_top_share"): ("priority_top_share", _number),
+    ("selection", "review_seat_share"): ("review_seat_share", _number),
+    ("selection", "contention_factor"): ("contention_factor", _integer),
     ("selection", "topic_cap_share"): ("topic_cap_share", _number),
     ("selection", "diversity_unit"): ("diversity_unit", _text),
     ("selection", "top_of_list_factor"): ("top_of_list_factor", _integer),
@@ -157,7 +180,7 @@ _SCALARS: dict[tuple[str, str], tuple[str, Any]] = {
     ("stability", "interval"): ("stability_interval", _number),
     ("stability", "seed"): ("seed", _integer),
 }
-_TABLE_SECTIONS = ("weights", "discipline_weights", "originality")
+_TABLE_SECTIONS = ("weights", "discipline_weights")
 
 
 def load_rank_settings(path: str | Path | None = None) -> RankSettings:
@@ -195,9 +218,6 @@ def _apply_document(values: dict[str, Any], document: dict[str, Any], path: Path
             raise SelectionError(f"{where} must be a table")
         if section == "weights":
             changes["weights"] = {**values.get("weights", {}), **_weight_table(where, table, INDICATORS)}
-        elif section == "originality":
-            parts = _weight_table(where, table, ORIGINALITY_PARTS)
-            changes["originality_parts"] = {**values.get("originality_parts", {}), **parts}
         elif section == "discipline_weights":
             merged = {key: dict(value) for key, value in values.get("discipline_weights", {}).items()}
             for discipline, weights in table.items():
@@ -231,7 +251,8 @@ def _check(settings: RankSettings, source: str) -> None:
     low, high = WINDOW_END_YEAR_BOUNDS
     if settings.window_end_year is not None and not low <= settings.window_end_year <= high:
         fail(f"window_end_year {settings.window_end_year} is outside [{low}, {high}]; give a publication year or \"\"")
-    for name in ("eligibility_top_share", "topic_cap_share", "stability_interval"):
+    for name in ("eligibility_top_share", "topic_cap_share", "stability_interval", "priority_top_share",
+                 "review_seat_share"):
         if not 0 < getattr(settings, name) <= 1:
             fail(f"{name} must be in (0, 1], got {getattr(settings, name)}")
     if not 0 <= settings.citation_part <= 1:
@@ -241,7 +262,8 @@ def _check(settings: RankSettings, source: str) -> None:
             fail(f"{name} must be > 0, got {getattr(settings, name)}")
     if settings.weight_jitter < 0:
         fail(f"stability.weight_jitter must be >= 0, got {settings.weight_jitter}")
-    for name in ("top_of_list_factor", "max_clusters", "max_features", "bootstrap_rounds"):
+    for name in ("top_of_list_factor", "max_clusters", "max_features", "bootstrap_rounds", "min_stratum_works",
+                 "consortium_authors", "consortium_countries", "contention_factor"):
         if getattr(settings, name) < 1:
             fail(f"{name} must be >= 1, got {getattr(settings, name)}")
     if set(settings.weights) != set(INDICATORS):
@@ -254,5 +276,5 @@ def _check(settings: RankSettings, source: str) -> None:
         if sum(weights.values()) <= 0:
             where = f"discipline_weights.{discipline}" if discipline else "weights"
             fail(f"[{where}] weights sum to 0; give at least one indicator a positive weight")
-    if set(settings.originality_parts) != set(ORIGINALITY_PARTS) or sum(settings.originality_parts.values()) <= 0:
-        fail(f"[originality] needs {', '.join(ORIGINALITY_PARTS)} with a positive sum")
+    if "originality" in settings.gate_indicators:
+        fail("gate_indicators may not include originality: a topic-pairing measure alone does not make a candidate")

@@ -1,13 +1,16 @@
 """How stable a candidate's rank is: bootstrap the stratum baselines, jitter the weights,
-select again (topic cap included), and report the central interval of the seat ranks.
+select again (gate, priority seats, review share and topic cap included), and report the
+central interval of the ranks.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from selection.ranking.diversity import seat_numbers
+from selection.ranking.diversity import seat_numbers, walk_order
 
 SECURE = "secure"
 BORDERLINE = "borderline"
@@ -64,23 +67,44 @@ def jittered_weights(base: np.ndarray, jitter: float, rounds: int, rng: np.rando
     return weights / weights.sum(axis=1, keepdims=True)
 
 
-def seat_ranks_per_round(
-    list_code: np.ndarray, unit_code: np.ndarray, scores: np.ndarray, tie_order: np.ndarray, quota: int, cap: int
-) -> np.ndarray:
-    """For each round (column of ``scores``): every work's rank in the list that round would
-    select, ``quota + 1`` when it gets no seat.
+@dataclass(frozen=True)
+class Contenders:
+    """The works that can take a seat in a bootstrap round, one entry per work: its list,
+    its cap unit (topic or cluster), its tie order (work id), whether it is a priority
+    work (world or national top 1%: admitted whatever the gate says) and a review."""
 
-    The round's scores order each list (ties by ``tie_order``); the same capped walk as the
-    selection (``diversity.seat_numbers``: at most ``cap`` seats per unit while other work
-    remains, ``quota`` seats) picks the seats, and the rank is the seat's place among the
-    round's seated works in score order, exactly as ``rank`` is counted.
+    list_code: np.ndarray
+    unit_code: np.ndarray
+    tie_order: np.ndarray
+    priority: np.ndarray
+    is_review: np.ndarray
+
+
+def seat_ranks_per_round(
+    contenders: Contenders, scores: np.ndarray, eligible: np.ndarray, quota: int, cap: int, review_cap: int
+) -> np.ndarray:
+    """For each round (column of ``scores`` and ``eligible``): every work's rank in the list
+    that round would select, ``quota + 1`` when it gets no seat.
+
+    Only the round's eligible works walk; the same walk as the selection
+    (``diversity.walk_order``: reviews over their share last, priority works first, then
+    by score; ``diversity.seat_numbers``: at most ``cap`` seats per unit while other work
+    remains, ``quota`` seats) picks the seats, and the rank counts the round's seated works
+    of the list by score, exactly as ``rank`` is counted.
     """
-    out_of_list = quota + 1
-    ranks = np.empty(scores.shape, dtype="int64")
+    c = contenders
+    ranks = np.full(scores.shape, quota + 1, dtype="int64")
     for round_index in range(scores.shape[1]):
-        order = np.lexsort((tie_order, -scores[:, round_index], list_code))
-        seats = seat_numbers(list_code[order], unit_code[order], quota, cap)
-        ranks[order, round_index] = np.where(seats > 0, seats, out_of_list)
+        rows = np.flatnonzero(eligible[:, round_index])
+        score = scores[rows, round_index]
+        order = rows[walk_order(c.list_code[rows], c.priority[rows], score, c.is_review[rows], c.tie_order[rows],
+                                review_cap)]
+        seated = order[seat_numbers(c.list_code[order], c.unit_code[order], quota, cap) > 0]
+        by_score = seated[np.lexsort((c.tie_order[seated], -scores[seated, round_index], c.list_code[seated]))]
+        lists = c.list_code[by_score]
+        list_start = np.r_[0, np.flatnonzero(lists[1:] != lists[:-1]) + 1]
+        position = np.arange(len(by_score)) - np.repeat(list_start, np.diff(np.r_[list_start, len(by_score)]))
+        ranks[by_score, round_index] = position + 1
     return ranks
 
 
@@ -100,15 +124,17 @@ def stability_labels(interval_high: np.ndarray, quota: int) -> np.ndarray:
 
 
 def rank_stability(
-    list_code: np.ndarray, unit_code: np.ndarray, tie_order: np.ndarray, percentiles: dict[str, pd.DataFrame],
-    base_weights: np.ndarray, rounds: int, jitter: float, interval: float, seed: int, quota: int, cap: int,
+    contenders: Contenders, percentiles: dict[str, pd.DataFrame], base_weights: np.ndarray,
+    gate_columns: list[int], gate_thresholds: np.ndarray, rounds: int, jitter: float, interval: float, seed: int,
+    quota: int, cap: int, review_cap: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rank interval of each contending work (the top of the lists), ``quota + 1`` standing
-    for "no seat".
+    """Rank interval of each contending work, ``quota + 1`` standing for "no seat".
 
     ``percentiles`` maps each indicator (in the column order of ``base_weights``) to a
-    frame with ``below``, ``equal``, ``count`` and ``has_value`` per work; ``unit_code``
-    numbers the topic (or cluster) each work counts against for the cap of ``cap`` seats.
+    frame with ``below``, ``equal``, ``count`` and ``has_value`` per work. Every round
+    resamples the baselines and jitters the weights, then applies the whole selection
+    again: the gate (a resampled percentile of a ``gate_columns`` indicator at or above
+    its ``gate_thresholds`` entry, one row per work, or a priority work), the walk, the caps.
     """
     rng = np.random.default_rng(seed)
     resampled = np.stack(
@@ -123,5 +149,8 @@ def rank_stability(
     )
     weights = jittered_weights(base_weights, jitter, rounds, rng)
     scores = (resampled * weights).sum(axis=1)
-    ranks = seat_ranks_per_round(list_code, unit_code, scores, tie_order, quota, cap)
+    thresholds = np.asarray(gate_thresholds, dtype=float).reshape(len(resampled), len(gate_columns))
+    passed = resampled[:, gate_columns, :] >= thresholds[:, :, None]
+    eligible = contenders.priority[:, None] | passed.any(axis=1)
+    ranks = seat_ranks_per_round(contenders, scores, eligible, quota, cap, review_cap)
     return rank_intervals(ranks, interval)

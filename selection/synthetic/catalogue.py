@@ -16,6 +16,9 @@ ORCID = "https://orcid.org/"
 # Synthetic ids sit in number ranges of their own: W9000000001..., I91..., S92..., A93...
 FIRST_WORK_NUMBER = 9000000001
 DOI_PREFIX = "10.99999/synth."  # then "<seed>.<work index>"
+# Open-access copies: the publisher's PDF ("<prefix><work id>.pdf") or a repository's landing page
+OA_PDF_PREFIX = "https://oa.synthetic.example.org/pdf/"
+REPOSITORY_PREFIX = "https://repository.synthetic.example.org/records/"
 CAS_NAME = "Chinese Academy of Sciences"
 
 # --- the taxonomy: real ids ------------------------------------------------------------
@@ -206,6 +209,13 @@ def source_records() -> tuple[list[dict], dict[str, str]]:
 
 # --- topics -----------------------------------------------------------------------------
 
+STAND_IN_TOPICS_PER_SUBFIELD = 4
+# Yearly growth of a topic's publications (log scale): within a subfield the topics spread
+# evenly from the slowest (shrinking) to the fastest, in an order shuffled per subfield.
+SLOWEST_GROWTH, FASTEST_GROWTH = -0.25, 0.45
+SINGLE_TOPIC_GROWTH = 0.1  # a subfield's only topic grows a little
+VOCABULARY_SIZE = 6  # words of WORDS a topic's titles, abstracts and keywords lean on
+
 
 @dataclass(frozen=True)
 class Topics:
@@ -217,6 +227,8 @@ class Topics:
     subfield_names: list[str]
     field_ids: np.ndarray
     weights: np.ndarray  # sampling probabilities
+    growth: np.ndarray  # yearly growth of the topic's publications, log scale
+    vocabulary: np.ndarray  # (topics, VOCABULARY_SIZE) distinct indices into WORDS
 
 
 def default_topics_path() -> Path:
@@ -229,7 +241,9 @@ def default_topics_path() -> Path:
 @functools.lru_cache(maxsize=4)
 def load_topics(path: Path | None) -> Topics:
     """Real topics from ``topics.csv`` (weighted by the square root of their works count),
-    or one stand-in topic per real subfield when the file is absent."""
+    or ``STAND_IN_TOPICS_PER_SUBFIELD`` stand-in topics per real subfield when the file is
+    absent (ids ``T9<subfield id><k>``, equal weights). Either way each topic gets a growth
+    rate (``topic_growth``) and a vocabulary (``topic_vocabulary``)."""
     rows = []
     if path is not None and path.is_file():
         with path.open(encoding="utf-8", newline="") as handle:
@@ -240,17 +254,73 @@ def load_topics(path: Path | None) -> Topics:
         for field_id, (field_name, _, suffixes) in FIELDS.items():
             for suffix in suffixes:
                 subfield_id = field_id * 100 + suffix
-                rows.append((f"T9{subfield_id}", f"Stand-in topic of subfield {subfield_id}", subfield_id,
-                             f"{field_name} subfield {subfield_id}", field_id, 1.0))
+                for k in range(1, STAND_IN_TOPICS_PER_SUBFIELD + 1):
+                    rows.append((f"T9{subfield_id}{k}", f"Stand-in topic {k} of subfield {subfield_id}", subfield_id,
+                                 f"{field_name} subfield {subfield_id}", field_id, 1.0))
+    subfield_ids = np.array([row[2] for row in rows])
     field_ids = np.array([row[4] for row in rows])
     weights = np.array([row[5] for row in rows])
     weights[np.isin(field_ids, [f for f, spec in FIELDS.items() if spec[1] == 2])] *= SOCIAL_SCIENCES_WEIGHT
     return Topics(
         topic_ids=[row[0] for row in rows],
         names=[row[1] for row in rows],
-        subfield_ids=np.array([row[2] for row in rows]),
+        subfield_ids=subfield_ids,
         subfield_names=[row[3] for row in rows],
         field_ids=field_ids,
         weights=weights / weights.sum(),
+        growth=topic_growth(subfield_ids),
+        vocabulary=topic_vocabulary(len(rows)),
     )
 
+
+def topic_growth(subfield_ids: np.ndarray) -> np.ndarray:
+    """Per topic: its yearly growth, spread evenly over ``SLOWEST_GROWTH..FASTEST_GROWTH``
+    among the topics of its subfield, in an order fixed by the subfield id (a subfield of
+    one topic: ``SINGLE_TOPIC_GROWTH``)."""
+    growth = np.full(len(subfield_ids), SINGLE_TOPIC_GROWTH)
+    for subfield_id in np.unique(subfield_ids):
+        members = np.flatnonzero(subfield_ids == subfield_id)
+        if len(members) > 1:
+            order = np.random.default_rng(int(subfield_id)).permutation(len(members))
+            growth[members[order]] = np.linspace(SLOWEST_GROWTH, FASTEST_GROWTH, len(members))
+    return growth
+
+
+def topic_vocabulary(count: int) -> np.ndarray:
+    """Per topic: ``VOCABULARY_SIZE`` distinct word indices ``(start + step * j) % len(WORDS)``,
+    with a step no difference of fewer than ``VOCABULARY_SIZE`` steps brings back to the start."""
+    steps = np.array([s for s in range(1, len(WORDS)) if all((s * d) % len(WORDS) for d in range(1, VOCABULARY_SIZE))])
+    topic = np.arange(count)
+    start = (topic * 7) % len(WORDS)
+    step = steps[(topic * 11 + topic // len(WORDS)) % len(steps)]
+    return (start[:, None] + step[:, None] * np.arange(VOCABULARY_SIZE)[None, :]) % len(WORDS)
+
+
+# --- funders ----------------------------------------------------------------------------
+
+# display name, share of the works it funds
+CHINESE_FUNDERS = (
+    ("National Natural Science Foundation of China", 0.62),
+    ("National Key Research and Development Program of China", 0.24),
+    ("Beijing Natural Science Foundation", 0.14),
+    ("Fundamental Research Funds for the Central Universities", 0.18),
+    ("China Postdoctoral Science Foundation", 0.09),
+)
+CAS_FUNDER = ("Chinese Academy of Sciences", 0.25)  # of the works with an author in the CAS lineage
+# a foreign funder for a work with an author of its country: name, country, domains it funds (None: all)
+FOREIGN_FUNDERS = (
+    ("National Science Foundation", "US", (2, 3)),
+    ("National Institutes of Health", "US", (1, 4)),
+    ("Engineering and Physical Sciences Research Council", "GB", None),
+    ("Japan Society for the Promotion of Science", "JP", None),
+    ("Deutsche Forschungsgemeinschaft", "DE", None),
+    ("National Research Foundation Singapore", "SG", None),
+    ("Natural Sciences and Engineering Research Council of Canada", "CA", None),
+)
+FOREIGN_FUNDER_SHARE = 0.45  # of the works with an author in the funder's country
+FIRST_FUNDER_NUMBER = 9400000001
+
+
+def funder_names() -> list[str]:
+    """Every funder's display name, in the order of a work's ``funders``."""
+    return [name for name, _ in CHINESE_FUNDERS] + [CAS_FUNDER[0]] + [name for name, _, _ in FOREIGN_FUNDERS]

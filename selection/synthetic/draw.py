@@ -11,19 +11,26 @@ import pyarrow.compute as pc
 from scipy import stats
 
 from selection.synthetic.catalogue import (
+    CAS_FUNDER,
+    CAS_NAME,
     CHINESE_ABROAD,
+    CHINESE_FUNDERS,
     DOMAINS,
     DOMESTIC,
     FAMILY_NAMES,
     FIELDS,
+    FOREIGN_FUNDER_SHARE,
+    FOREIGN_FUNDERS,
     GIVEN_NAMES,
     INSTITUTION_KINDS,
     INTERNATIONAL,
     MULTIDISCIPLINARY,
     OTHER_TYPES,
+    VOCABULARY_SIZE,
     WORDS,
     SourceSpec,
     Topics,
+    funder_names,
     institution_kind,
     institution_records,
     source_specs,
@@ -39,6 +46,10 @@ CITATIONS_PER_YEAR = {
 }
 CITATION_AGE_EXPONENT = 1.2  # cumulative citations grow a little faster than age
 CITATION_DISPERSION = 0.7  # negative-binomial shape: small means heavy skew
+CITATION_GROWTH_COUPLING = 0.4  # a topic growing by g a year is cited exp(0.4 g) times its field's mean
+# A work's citations of its k-th year weigh (k + 1) ** a, a drawn uniformly from this range:
+# some works are cited more every year (hot), others mostly early (cooling down).
+CITATION_ACCELERATION = (-0.5, 2.5)
 AUTHORS_MEAN = {26: 2.5, 12: 1.6, 33: 2.5, 20: 2.2, 27: 8.0, 13: 7.0, 28: 6.5, 24: 7.0, 31: 6.0}
 DEFAULT_AUTHORS_MEAN = 5.0
 REFERENCES_MEAN = 45.0
@@ -55,6 +66,19 @@ SOURCE_CATEGORY_SHARES = (0.20, 0.10, 0.62, 0.08)
 CHINESE_LANGUAGE_SHARE_IN_DOMESTIC = 0.4
 NULL_SHARES = {"doi": 0.03, "abstract": 0.10, "primary_topic": 0.01, "fwci": 0.02, "percentile": 0.03}
 TRAP_SHARE = 0.02  # of each trap kind, when with_traps
+# A work's topics (OpenAlex gives up to three, mostly three): one, two or three of them;
+# a secondary topic comes from the primary's subfield, its field, or anywhere (by weight).
+TOPIC_COUNT_SHARES = (0.04, 0.08, 0.88)
+SECONDARY_TOPIC_SOURCES = (0.62, 0.26, 0.12)
+NEAR_TOPIC_ODDS = 0.5  # in the subfield (topics in file order, wrapping), the k-th next topic has odds 0.5 ** k
+TOPIC_REDRAWS = 6  # a secondary topic equal to an earlier one is drawn again, from ever wider, this often
+PRIMARY_SCORE = (0.90, 0.9999)  # OpenAlex topic scores: the primary's range ...
+SECONDARY_SCORE_RATIO = (0.55, 0.97)  # ... and each next topic's score over the one before
+TITLE_TOPIC_WORDS, ABSTRACT_TOPIC_WORDS = 3, 6  # words of the primary topic's vocabulary
+KEYWORD_COUNT_SHARES = (0.04, 0.06, 0.15, 0.35, 0.28, 0.12)  # 0..5 keywords (none without a topic)
+MAX_KEYWORDS = len(KEYWORD_COUNT_SHARES) - 1
+OA_KINDS = ("closed", "publisher", "repository")  # the publisher's PDF, or a repository's landing page
+OA_SHARES = (0.5, 0.3, 0.2)
 
 TRAP_KINDS = (
     "cas_outside_beijing",  # only authors at CAS institutes outside Beijing (CAS in their lineage)
@@ -78,8 +102,13 @@ class WorkDraws:
     from_year: int
     to_year: int
     reference_year: int  # citations are counted up to this year (the harvest year)
-    topic: np.ndarray  # index into Topics
+    topic: np.ndarray  # index into Topics: the primary topic (when has_topic)
     has_topic: np.ndarray
+    secondary_topics: np.ndarray  # (n, 2) indices into Topics, -1 for none (always none without a topic)
+    topic_scores: np.ndarray  # (n, 3) scores of the primary and secondary topics, nan for none
+    keyword_words: np.ndarray  # (n, MAX_KEYWORDS) distinct indices into WORDS, -1 for none
+    funders: np.ndarray  # (n, funders) bool, columns in the order of funder_names()
+    oa_kind: np.ndarray  # index into OA_KINDS
     year: np.ndarray
     day_of_year: np.ndarray
     type_index: np.ndarray  # 0 article, 1 review, 2.. OTHER_TYPES
@@ -115,10 +144,12 @@ def draw_works(n: int, seed: int, from_year: int, to_year: int, with_traps: bool
     is_trap = {kind: trap == TRAP_KINDS.index(kind) for kind in TRAP_KINDS}
 
     topic = rng.choice(len(topics.topic_ids), size=n, p=topics.weights)
+    has_topic = rng.random(n) >= NULL_SHARES["primary_topic"]
     field_id = topics.field_ids[topic]
     domain_id = _by_field({f: spec[1] for f, spec in FIELDS.items()})[field_id]
+    secondary_topics, topic_scores = _draw_secondary_topics(rng, topic, has_topic, topics)
 
-    year = rng.integers(from_year, to_year + 1, size=n)
+    year = _draw_years(rng, topic, topics.growth, from_year, to_year)
     outside = is_trap["outside_window"]
     year[outside] = np.where(rng.random(outside.sum()) < 0.5, from_year - 1 - rng.integers(0, 2, outside.sum()), to_year + 1)
     reference_year = to_year + 1
@@ -130,16 +161,29 @@ def draw_works(n: int, seed: int, from_year: int, to_year: int, with_traps: bool
     domestic_source = np.array([s.category == DOMESTIC for s in specs] + [False])[source]
     language_zh = domestic_source & (rng.random(n) < CHINESE_LANGUAGE_SHARE_IN_DOMESTIC)
 
-    citations, counts_by_year, fwci, percentile = _draw_citations(rng, field_id, year, reference_year)
+    citations, counts_by_year, fwci, percentile = _draw_citations(
+        rng, field_id, topics.growth[topic], year, reference_year
+    )
     author_offsets, author_name, corresponding, affiliation_offsets, affiliation_institution = _draw_authorships(
         rng, field_id, kinds, is_trap
     )
+    work_of_affiliation = np.repeat(np.repeat(np.arange(n), np.diff(author_offsets)), np.diff(affiliation_offsets))
+    title_words = rng.integers(0, len(WORDS), size=(n, 8))
+    abstract_words = rng.integers(0, len(WORDS), size=(n, 16))
+    vocabulary = topics.vocabulary[topic]
+    title_words[:, :TITLE_TOPIC_WORDS] = _vocabulary_words(rng, vocabulary, TITLE_TOPIC_WORDS)
+    abstract_words[:, :ABSTRACT_TOPIC_WORDS] = _vocabulary_words(rng, vocabulary, ABSTRACT_TOPIC_WORDS)
     return WorkDraws(
         from_year=from_year,
         to_year=to_year,
         reference_year=reference_year,
         topic=topic,
-        has_topic=rng.random(n) >= NULL_SHARES["primary_topic"],
+        has_topic=has_topic,
+        secondary_topics=secondary_topics,
+        topic_scores=topic_scores,
+        keyword_words=_draw_keywords(rng, vocabulary, has_topic),
+        funders=_draw_funders(rng, domain_id, work_of_affiliation, affiliation_institution),
+        oa_kind=rng.choice(len(OA_KINDS), size=n, p=OA_SHARES),
         year=year,
         day_of_year=rng.integers(0, 365, size=n),
         type_index=type_index,
@@ -152,8 +196,8 @@ def draw_works(n: int, seed: int, from_year: int, to_year: int, with_traps: bool
         percentile=np.where(rng.random(n) < NULL_SHARES["percentile"], np.nan, percentile),
         references=rng.poisson(REFERENCES_MEAN, size=n),
         has_doi=rng.random(n) >= NULL_SHARES["doi"],
-        title_words=rng.integers(0, len(WORDS), size=(n, 8)),
-        abstract_words=rng.integers(0, len(WORDS), size=(n, 16)),
+        title_words=title_words,
+        abstract_words=abstract_words,
         has_abstract=rng.random(n) >= NULL_SHARES["abstract"],
         updated_day=rng.integers(0, 300, size=n),
         author_offsets=author_offsets,
@@ -191,13 +235,148 @@ def _draw_sources(rng, n: int, domain_id: np.ndarray, specs: list[SourceSpec], i
     return source
 
 
-def _draw_citations(rng, field_id: np.ndarray, year: np.ndarray, reference_year: int):
-    """Citations (negative binomial around a field-and-age mean), their split by year,
-    fwci (citations over the field-year mean) and the percentile of that count."""
+def _draw_years(rng, topic: np.ndarray, growth: np.ndarray, from_year: int, to_year: int) -> np.ndarray:
+    """Per work: a publication year of the window, with odds ``exp(growth * (year - from_year))``
+    (``growth`` per topic), so fast topics publish more every year and shrinking ones less."""
+    offsets = np.arange(to_year - from_year + 1)
+    odds = np.exp(growth[:, None] * offsets[None, :])
+    cumulative = np.cumsum(odds, axis=1) / odds.sum(axis=1, keepdims=True)
+    position = (rng.random(len(topic))[:, None] > cumulative[topic]).sum(axis=1)
+    return from_year + np.minimum(position, len(offsets) - 1)
+
+
+@dataclass(frozen=True)
+class _TopicBlocks:
+    """The topics sorted by subfield and by field, and per topic where its blocks start,
+    their sizes and its position in its subfield's block."""
+
+    by_subfield: np.ndarray
+    subfield_start: np.ndarray
+    subfield_size: np.ndarray
+    subfield_position: np.ndarray
+    by_field: np.ndarray
+    field_start: np.ndarray
+    field_size: np.ndarray
+
+    @classmethod
+    def of(cls, topics: Topics) -> _TopicBlocks:
+        def blocks(keys):
+            order = np.argsort(keys, kind="stable")
+            _, first, inverse, sizes = np.unique(keys[order], return_index=True, return_inverse=True, return_counts=True)
+            start, size, position = np.empty_like(keys), np.empty_like(keys), np.empty_like(keys)
+            start[order], size[order] = first[inverse], sizes[inverse]
+            position[order] = np.arange(len(keys)) - first[inverse]
+            return order, start, size, position
+
+        by_subfield, subfield_start, subfield_size, subfield_position = blocks(topics.subfield_ids)
+        by_field, field_start, field_size, _ = blocks(topics.field_ids)
+        return cls(by_subfield, subfield_start, subfield_size, subfield_position, by_field, field_start, field_size)
+
+
+def _draw_secondary_topics(rng, primary: np.ndarray, has_topic: np.ndarray, topics: Topics):
+    """Per work: up to two secondary topics (``TOPIC_COUNT_SHARES``), each distinct from the
+    topics before it, and the scores of all three (primary first, falling)."""
+    n = len(primary)
+    blocks = _TopicBlocks.of(topics)
+    count = np.where(has_topic, 1 + rng.choice(len(TOPIC_COUNT_SHARES), size=n, p=TOPIC_COUNT_SHARES), 0)
+    chosen = [primary]
+    for slot in (1, 2):
+        origin = rng.choice(len(SECONDARY_TOPIC_SOURCES), size=n, p=SECONDARY_TOPIC_SOURCES)
+        topic = _secondary_topic(rng, primary, origin, blocks, topics.weights)
+        for _ in range(TOPIC_REDRAWS):
+            clash = np.zeros(n, dtype=bool)
+            for earlier in chosen:
+                clash |= topic == earlier
+            if not clash.any():
+                break
+            origin[clash] = np.minimum(origin[clash] + 1, len(SECONDARY_TOPIC_SOURCES) - 1)
+            topic[clash] = _secondary_topic(rng, primary[clash], origin[clash], blocks, topics.weights)
+        for earlier in chosen:
+            topic[topic == earlier] = -1
+        chosen.append(np.where(count > slot, topic, -1))
+    secondary = np.stack(chosen[1:], axis=1)
+    # a dropped second topic hands its place to the third
+    moves = (secondary[:, 0] < 0) & (secondary[:, 1] >= 0)
+    secondary[moves] = secondary[moves][:, ::-1]
+
+    ratios = rng.uniform(*SECONDARY_SCORE_RATIO, size=(n, 2))
+    scores = np.empty((n, 3))
+    scores[:, 0] = np.round(rng.uniform(*PRIMARY_SCORE, size=n), 4)
+    for column in (1, 2):
+        scores[:, column] = np.round(scores[:, column - 1] * ratios[:, column - 1], 4)
+    present = np.column_stack([has_topic, secondary >= 0])
+    return secondary, np.where(present, scores, np.nan)
+
+
+def _secondary_topic(rng, primary: np.ndarray, origin: np.ndarray, blocks: _TopicBlocks, weights: np.ndarray):
+    """Per work: a topic of the primary's subfield (``origin`` 0: mostly a near one), of its
+    field (1; also when the subfield has no other topic) or any topic by weight (2)."""
+    size = blocks.subfield_size[primary]
+    near = (origin == 0) & (size > 1)
+    anywhere = origin == 2
+    in_field = ~near & ~anywhere
+    topic = np.empty(len(primary), dtype=np.int64)
+    p, k = primary[near], size[near]
+    step = 1 + (rng.geometric(1 - NEAR_TOPIC_ODDS, size=len(p)) - 1) % (k - 1)
+    topic[near] = blocks.by_subfield[blocks.subfield_start[p] + (blocks.subfield_position[p] + step) % k]
+    p = primary[in_field]
+    topic[in_field] = blocks.by_field[blocks.field_start[p] + rng.integers(0, blocks.field_size[p])]
+    topic[anywhere] = rng.choice(len(weights), size=int(anywhere.sum()), p=weights)
+    return topic
+
+
+def _vocabulary_words(rng, vocabulary: np.ndarray, count: int) -> np.ndarray:
+    """``count`` words per work drawn from its topic's vocabulary rows (with repeats)."""
+    return np.take_along_axis(vocabulary, rng.integers(0, VOCABULARY_SIZE, size=(len(vocabulary), count)), axis=1)
+
+
+def _draw_keywords(rng, vocabulary: np.ndarray, has_topic: np.ndarray) -> np.ndarray:
+    """Per work: 0..MAX_KEYWORDS distinct words of its topic's vocabulary (consecutive from a
+    random start, wrapping), -1 padded; none without a topic."""
+    n = len(vocabulary)
+    count = np.where(has_topic, rng.choice(len(KEYWORD_COUNT_SHARES), size=n, p=KEYWORD_COUNT_SHARES), 0)
+    start = rng.integers(0, VOCABULARY_SIZE, size=n)
+    columns = (start[:, None] + np.arange(MAX_KEYWORDS)[None, :]) % VOCABULARY_SIZE
+    words = np.take_along_axis(vocabulary, columns, axis=1)
+    return np.where(np.arange(MAX_KEYWORDS)[None, :] < count[:, None], words, -1)
+
+
+def _draw_funders(rng, domain_id: np.ndarray, work_of_affiliation: np.ndarray, affiliation_institution: np.ndarray):
+    """Per work and funder (``funder_names()``): the Chinese funders by their shares, CAS for
+    works with an author in the CAS lineage, a foreign funder for works of its domains with
+    an author in its country."""
+    n = len(domain_id)
+    institutions = institution_records()
+    funded = np.zeros((n, len(funder_names())), dtype=bool)
+    for column, (_, share) in enumerate(CHINESE_FUNDERS):
+        funded[:, column] = rng.random(n) < share
+
+    # which works have an author at a CAS-lineage institution, or in each country: one count
+    in_cas = np.array([len(r["lineage"]) > 1 or r["display_name"] == CAS_NAME for r in institutions])
+    countries = sorted({r["country_code"] for r in institutions})
+    group_of_institution = np.array([countries.index(r["country_code"]) for r in institutions])
+    groups = len(countries) + 1  # the countries, then the CAS lineage
+    cells = np.concatenate([
+        work_of_affiliation * groups + group_of_institution[affiliation_institution],
+        (work_of_affiliation * groups + len(countries))[in_cas[affiliation_institution]],
+    ])
+    works_with = np.bincount(cells, minlength=n * groups).reshape(n, groups) > 0
+    funded[:, len(CHINESE_FUNDERS)] = works_with[:, -1] & (rng.random(n) < CAS_FUNDER[1])
+    for offset, (_, code, domains) in enumerate(FOREIGN_FUNDERS):
+        in_scope = works_with[:, countries.index(code)] & (True if domains is None else np.isin(domain_id, domains))
+        funded[:, len(CHINESE_FUNDERS) + 1 + offset] = in_scope & (rng.random(n) < FOREIGN_FUNDER_SHARE)
+    return funded
+
+
+def _draw_citations(rng, field_id: np.ndarray, topic_growth: np.ndarray, year: np.ndarray, reference_year: int):
+    """Citations (negative binomial around a field-and-age mean, raised in growing topics),
+    their split by year (each work's own acceleration), fwci (citations over the field-year
+    mean) and the percentile of that count among the field-year's works."""
     n = len(year)
     expected = _by_field(CITATIONS_PER_YEAR)[field_id] * (reference_year - year + 0.5) ** CITATION_AGE_EXPONENT
     shape = CITATION_DISPERSION
-    citations = rng.poisson(expected * rng.gamma(shape, 1 / shape, size=n))
+    in_topic = expected * np.exp(CITATION_GROWTH_COUPLING * topic_growth)
+    citations = rng.poisson(in_topic * rng.gamma(shape, 1 / shape, size=n))
     fwci = np.round(citations / expected, 3)
     distribution = stats.nbinom(shape, shape / (shape + expected))
     percentile = np.round(distribution.cdf(citations - 1) + 0.5 * distribution.pmf(citations), 6)
@@ -205,7 +384,8 @@ def _draw_citations(rng, field_id: np.ndarray, year: np.ndarray, reference_year:
     # column j holds the citations of year reference_year - j; later years weigh more
     width = int(reference_year - year.min() + 1)
     years_since = (reference_year - np.arange(width))[None, :] - year[:, None]
-    weights = np.where(years_since >= 0, years_since + 1.0, 0.0)
+    acceleration = rng.uniform(*CITATION_ACCELERATION, size=n)[:, None]
+    weights = np.where(years_since >= 0, (np.maximum(years_since, 0) + 1.0) ** acceleration, 0.0)
     weights[:, 0] *= 0.5  # the current year is under way
     counts = np.zeros((n, width), dtype=np.int64)
     remaining, weight_left = citations.copy(), weights.sum(axis=1)

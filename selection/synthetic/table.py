@@ -1,5 +1,8 @@
 """Output 2: the harvest-eligible part of the draw as the ``works.parquet`` table,
-built with numpy and pyarrow compute (no JSON, no per-row Python)."""
+built with numpy and pyarrow compute (no JSON, no per-row Python).
+
+Each column is what ``selection.harvest.normalize.WorkNormalizer`` makes of the world's
+JSON (``world.py``), except ``record_sources``: ``["synthetic"]`` here."""
 
 from __future__ import annotations
 
@@ -20,16 +23,20 @@ from selection.synthetic.catalogue import (
     FAMILY_NAMES,
     FIRST_WORK_NUMBER,
     GIVEN_NAMES,
+    OA_PDF_PREFIX,
     OTHER_TYPES,
+    REPOSITORY_PREFIX,
     WORDS,
     Topics,
     default_topics_path,
+    funder_names,
     institution_records,
     load_topics,
     source_records,
 )
 from selection.synthetic.draw import (
     AUTHOR_POSITIONS,
+    OA_KINDS,
     WorkDraws,
     author_identities,
     author_keys,
@@ -53,6 +60,7 @@ def works_table(
     keep = np.flatnonzero(eligible(draws))
     columns = {**_bibliographic_columns(draws, seed, keep), **_classification_columns(draws, topics, keep),
                **_authorship_columns(draws, keep), **_citation_columns(draws, keep)}
+    columns.update(_imported_columns(len(keep)))
     return pa.Table.from_arrays([columns[f.name] for f in WORKS_SCHEMA], schema=WORKS_SCHEMA)
 
 
@@ -96,8 +104,13 @@ def _bibliographic_columns(draws: WorkDraws, seed: int, keep: np.ndarray) -> dic
     source = pa.array(draws.source[keep])
     title = pc.utf8_capitalize(_joined_words(draws.title_words[keep]))
     days = np.array(draws.year[keep] - 1970, dtype="datetime64[Y]").astype("datetime64[D]") + draws.day_of_year[keep]
+    work_id = _prefixed_numbers("W", keep + FIRST_WORK_NUMBER)
+    oa_kind = draws.oa_kind[keep]
+    pdf_url = pc.binary_join_element_wise(OA_PDF_PREFIX, work_id, ".pdf", "")
+    repository_url = pc.binary_join_element_wise(REPOSITORY_PREFIX, work_id, "")
+    oa_url = pc.if_else(pa.array(oa_kind == OA_KINDS.index("publisher")), pdf_url, repository_url)
     return {
-        "work_id": _prefixed_numbers("W", keep + FIRST_WORK_NUMBER),
+        "work_id": work_id,
         "doi": _null_where(_prefixed_numbers(f"{DOI_PREFIX}{seed}.", keep), draws.has_doi[keep]),
         "title": title,
         "publication_year": pa.array(draws.year[keep], pa.int32()),
@@ -109,7 +122,22 @@ def _bibliographic_columns(draws: WorkDraws, seed: int, keep: np.ndarray) -> dic
         "issn_l": pa.array([s["issn_l"] for s in sources], pa.string()).take(source),
         "issns": pa.array([s["issn"] for s in sources], pa.list_(pa.string())).take(source),
         "abstract": _null_where(_joined_words(draws.abstract_words[keep]), draws.has_abstract[keep]),
+        "keywords": _padded_lists(draws.keyword_words[keep], pa.array([word.capitalize() for word in WORDS])),
+        "funders": _padded_lists(_present_columns(draws.funders[keep]), pa.array(funder_names())),
+        "oa_url": _null_where(oa_url, oa_kind != OA_KINDS.index("closed")),
     }
+
+
+def _padded_lists(indices: np.ndarray, labels: pa.Array) -> pa.ListArray:
+    """Rows of indices into ``labels``, padded with -1, as a list array (order kept)."""
+    present = indices >= 0
+    offsets = np.concatenate([[0], np.cumsum(present.sum(axis=1))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), labels.take(pa.array(indices[present])))
+
+
+def _present_columns(flags: np.ndarray) -> np.ndarray:
+    """A (rows, columns) bool grid as rows of the true columns' indices, -1 padded."""
+    return np.where(flags, np.arange(flags.shape[1])[None, :], -1)
 
 
 def _classification_columns(draws: WorkDraws, topics: Topics, keep: np.ndarray) -> dict[str, pa.Array]:
@@ -122,11 +150,20 @@ def _classification_columns(draws: WorkDraws, topics: Topics, keep: np.ndarray) 
         "discipline": pa.array([disciplines.for_subfield(int(s)) for s in topics.subfield_ids], pa.string()),
         "subfield_id": pa.array(topics.subfield_ids, pa.int32()),
         "topic_id": pa.array(topics.topic_ids),
+        "field_id": pa.array(topics.field_ids, pa.int32()),
     }
+    # every topic, the primary first: -1 where a work has none
+    all_topics = np.column_stack([np.where(has_topic, draws.topic[keep], -1), draws.secondary_topics[keep]])
+    present = all_topics >= 0
+    scores = draws.topic_scores[keep][present]
+    offsets = pa.array(np.concatenate([[0], np.cumsum(present.sum(axis=1))]).astype(np.int32))
     return {
         "journal_group": pa.array([group for group, _ in decisions]).take(source),
         "journal_group_rule": pa.array([rule for _, rule in decisions]).take(source),
         **{name: _null_where(values.take(topic), has_topic) for name, values in by_topic.items()},
+        "topic_ids": _padded_lists(all_topics, pa.array(topics.topic_ids)),
+        "topic_names": _padded_lists(all_topics, pa.array(topics.names)),
+        "topic_scores": pa.ListArray.from_arrays(offsets, pa.array(scores, pa.float64())),
     }
 
 
@@ -148,8 +185,8 @@ def _authorship_columns(draws: WorkDraws, keep: np.ndarray) -> dict[str, pa.Arra
     author_of_affiliation = np.repeat(np.arange(int(draws.author_offsets[-1])), np.diff(draws.affiliation_offsets))
     work_of_affiliation = work_of_author[author_of_affiliation]
     beijing_affiliation = beijing_flags()[draws.affiliation_institution]
-    author_has_beijing = np.bincount(author_of_affiliation, weights=beijing_affiliation,
-                                     minlength=len(work_of_author)) > 0
+    author_has_beijing = _author_has_beijing(draws)
+    beijing_authors = np.bincount(work_of_author, weights=author_has_beijing, minlength=n)
     first_author = draws.author_offsets[:-1]
     beijing_first = author_has_beijing[first_author]
     flagged = np.bincount(work_of_author, weights=draws.corresponding, minlength=n) > 0
@@ -172,16 +209,27 @@ def _authorship_columns(draws: WorkDraws, keep: np.ndarray) -> dict[str, pa.Arra
         "beijing_institution_ids": beijing_lists.take(take),
         "countries": country_lists.take(take),
         "authors_count": pa.array(authors[keep], pa.int32()),
-        "authorships": _authorships_column(draws, keep),
+        "authorships": _authorships_column(draws, keep, author_has_beijing),
+        "beijing_author_share": pa.array(beijing_authors[keep] / authors[keep]),
     }
 
 
-def _authorships_column(draws: WorkDraws, keep: np.ndarray) -> pa.ListArray:
+def _author_has_beijing(draws: WorkDraws) -> np.ndarray:
+    """Per author: has a Beijing institution (the normaliser's Beijing authorship: the
+    synthetic affiliation strings of a Beijing institution always place it in Beijing)."""
+    author_of_affiliation = np.repeat(np.arange(int(draws.author_offsets[-1])), np.diff(draws.affiliation_offsets))
+    hits = beijing_flags()[draws.affiliation_institution]
+    return np.bincount(author_of_affiliation, weights=hits, minlength=int(draws.author_offsets[-1])) > 0
+
+
+def _authorships_column(draws: WorkDraws, keep: np.ndarray, author_has_beijing: np.ndarray) -> pa.ListArray:
     """The ``authorships`` of the works ``keep`` (``AUTHORSHIPS_TYPE``), as the normaliser
     makes them from the world's JSON: ids, names, ORCIDs, positions, corresponding flags,
-    the affiliated institutions and their lineages (each id once, in order)."""
+    the affiliated institutions (ids and names), their lineages (each id once, in order) and
+    whether the authorship counts as Beijing."""
     institutions = institution_records()
     institution_ids = pa.array([short_id(r["id"]) for r in institutions])
+    institution_names = pa.array([r["display_name"] for r in institutions])
     authors_per_work = np.diff(draws.author_offsets)
     affiliations_per_author = np.diff(draws.affiliation_offsets)
     kept_work = np.zeros(len(authors_per_work), dtype=bool)
@@ -204,6 +252,10 @@ def _authorships_column(draws: WorkDraws, keep: np.ndarray) -> pa.ListArray:
         "is_corresponding": pa.array(draws.corresponding[author]),
         "institution_ids": pa.ListArray.from_arrays(pa.array(affiliation_offsets), institution_ids.take(pa.array(affiliation))),
         "lineage_ids": _lineages_per_author(affiliation_offsets, affiliation, institutions, institution_ids),
+        "institution_names": pa.ListArray.from_arrays(
+            pa.array(affiliation_offsets), institution_names.take(pa.array(affiliation))
+        ),
+        "is_beijing": pa.array(author_has_beijing[author]),
     }
     entry_type = AUTHORSHIPS_TYPE.value_type
     entries = pa.StructArray.from_arrays([authors[f.name] for f in entry_type], fields=list(entry_type))
@@ -247,6 +299,8 @@ def _citation_columns(draws: WorkDraws, keep: np.ndarray) -> dict[str, pa.Array]
         fields=list(COUNTS_BY_YEAR_TYPE.value_type),
     )
     offsets = np.concatenate([[0], np.cumsum(nonzero.sum(axis=1))]).astype(np.int32)
+    percentile = draws.percentile[keep]
+    unknown = np.isnan(percentile)
     return {
         "cited_by_count": pa.array(draws.citations[keep], pa.int32()),
         "counts_by_year": pa.ListArray.from_arrays(pa.array(offsets), entries, type=COUNTS_BY_YEAR_TYPE),
@@ -254,4 +308,14 @@ def _citation_columns(draws: WorkDraws, keep: np.ndarray) -> dict[str, pa.Array]
         "citation_normalized_percentile": pa.array(draws.percentile[keep], pa.float64(), from_pandas=True),
         "referenced_works_count": pa.array(draws.references[keep], pa.int32()),
         "is_retracted": pa.array(np.zeros(len(keep), dtype=bool)),
+        "world_top_1pct": pa.array(percentile >= 0.99, mask=unknown),
+        "world_top_10pct": pa.array(percentile >= 0.9, mask=unknown),
     }
+
+
+def _imported_columns(rows: int) -> dict[str, pa.Array]:
+    """The Web of Science columns (null: only ``import-wos`` fills them) and ``record_sources``."""
+    sources = pa.ListArray.from_arrays(pa.array(np.arange(rows + 1, dtype=np.int32)), pa.array(["synthetic"]).take(pa.array(np.zeros(rows, dtype=np.int32))))
+    nulls = {name: pa.nulls(rows, WORKS_SCHEMA.field(name).type)
+             for name in ("wos_times_cited", "esi_highly_cited", "esi_hot_paper")}
+    return {**nulls, "record_sources": sources}

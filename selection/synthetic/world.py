@@ -16,14 +16,18 @@ from selection.synthetic.catalogue import (
     DOMAINS,
     FAMILY_NAMES,
     FIELDS,
+    FIRST_FUNDER_NUMBER,
     FIRST_WORK_NUMBER,
     GIVEN_NAMES,
+    OA_PDF_PREFIX,
     OPENALEX,
     ORCID,
     OTHER_TYPES,
+    REPOSITORY_PREFIX,
     WORDS,
     Topics,
     default_topics_path,
+    funder_names,
     institution_kind,
     institution_records,
     load_topics,
@@ -31,6 +35,7 @@ from selection.synthetic.catalogue import (
 )
 from selection.synthetic.draw import (
     AUTHOR_POSITIONS,
+    OA_KINDS,
     TRAP_KINDS,
     WorkDraws,
     author_identities,
@@ -95,6 +100,8 @@ def generate_world(
         author_ids=[f"{OPENALEX}{author_id}" for author_id in ids],
         orcids=[None if orcid is None else f"{ORCID}{orcid}" for orcid in orcids],
         positions=[AUTHOR_POSITIONS[position] for position in author_positions(draws).tolist()],
+        funders=[{"id": f"{OPENALEX}F{FIRST_FUNDER_NUMBER + k}", "display_name": name}
+                 for k, name in enumerate(funder_names())],
     )
     works = [_work_json(i, parts) for i in range(n_works)]
     return SyntheticWorld(
@@ -121,6 +128,8 @@ class _WorldParts:
     author_ids: list[str]
     orcids: list[str | None]
     positions: list[str]
+    funders: list[dict]  # per funder of funder_names()
+    topic_records: dict[int, dict] = field(default_factory=dict)  # filled as topics are met
 
 
 def _work_ids(n: int) -> list[str]:
@@ -147,11 +156,12 @@ def _publication_date(draws: WorkDraws, i: int) -> dt.date:
 
 
 def _work_json(i: int, parts: _WorldParts) -> dict:
-    draws, seed, topics, sources = parts.draws, parts.seed, parts.topics, parts.sources
+    draws, seed, sources = parts.draws, parts.seed, parts.sources
     doi_url = f"https://doi.org/{DOI_PREFIX}{seed}.{i}" if draws.has_doi[i] else None
     title = " ".join(WORDS[w] for w in draws.title_words[i]).capitalize()
     trap = TRAP_KINDS[draws.trap[i]] if draws.trap[i] >= 0 else None
     source = sources[draws.source[i]] if draws.source[i] >= 0 else None
+    work_topics = _topics_json(i, parts)
     return {
         "id": f"{OPENALEX}W{FIRST_WORK_NUMBER + i}",
         "doi": doi_url,
@@ -162,7 +172,7 @@ def _work_json(i: int, parts: _WorldParts) -> dict:
         "type": ("article", "review", *OTHER_TYPES)[draws.type_index[i]],
         "language": "zh" if draws.language_zh[i] else "en",
         "primary_location": {
-            "is_oa": False,
+            "is_oa": OA_KINDS[draws.oa_kind[i]] == "publisher",
             "landing_page_url": doi_url,
             "source": None if source is None else {
                 key: source[key] for key in ("id", "display_name", "issn_l", "issn", "type", "host_organization_name")
@@ -176,7 +186,15 @@ def _work_json(i: int, parts: _WorldParts) -> dict:
         ],
         "fwci": None if math.isnan(draws.fwci[i]) else draws.fwci[i],
         "citation_normalized_percentile": _percentile_json(draws.percentile[i]),
-        "primary_topic": _topic_json(topics, draws.topic[i]) if draws.has_topic[i] else None,
+        "primary_topic": dict(work_topics[0]) if work_topics else None,
+        "topics": work_topics,
+        "keywords": [
+            {"id": f"{OPENALEX}keywords/{WORDS[word]}", "display_name": WORDS[word].capitalize(),
+             "score": round(0.75 * 0.85**rank, 4)}
+            for rank, word in enumerate(draws.keyword_words[i]) if word >= 0
+        ],
+        "funders": [funder for funder, funded in zip(parts.funders, draws.funders[i]) if funded],
+        **_open_access_json(OA_KINDS[draws.oa_kind[i]], f"W{FIRST_WORK_NUMBER + i}", doi_url, source),
         "referenced_works_count": draws.references[i],
         "is_retracted": trap == "retracted",
         "is_paratext": trap == "paratext",
@@ -213,13 +231,46 @@ def _percentile_json(value: float) -> dict | None:
     return {"value": value, "is_in_top_1_percent": bool(value >= 0.99), "is_in_top_10_percent": bool(value >= 0.9)}
 
 
+def _topics_json(i: int, parts: _WorldParts) -> list[dict]:
+    """The work's topics, primary first, each with its score; none without a primary topic."""
+    draws = parts.draws
+    if not draws.has_topic[i]:
+        return []
+    indices = [draws.topic[i], *(t for t in draws.secondary_topics[i] if t >= 0)]
+    records = parts.topic_records
+    for t in indices:
+        if t not in records:
+            records[t] = _topic_json(parts.topics, t)
+    return [{**records[t], "score": score} for t, score in zip(indices, draws.topic_scores[i])]
+
+
+def _open_access_json(kind: str, work_id: str, doi_url: str | None, source: dict | None) -> dict:
+    """``best_oa_location`` and ``open_access``: closed, the publisher's PDF, or a repository copy."""
+    if kind == "closed":
+        return {"best_oa_location": None,
+                "open_access": {"is_oa": False, "oa_status": "closed", "oa_url": None, "any_repository_has_fulltext": False}}
+    if kind == "publisher":
+        location = {"is_oa": True, "landing_page_url": doi_url, "pdf_url": f"{OA_PDF_PREFIX}{work_id}.pdf",
+                    "version": "publishedVersion", "license": "cc-by",
+                    "source": None if source is None else {key: source[key] for key in ("id", "display_name", "type")}}
+        status = "gold"
+    else:
+        location = {"is_oa": True, "landing_page_url": f"{REPOSITORY_PREFIX}{work_id}", "pdf_url": None,
+                    "version": "acceptedVersion", "license": None, "source": None}
+        status = "green"
+    oa_url = location["pdf_url"] or location["landing_page_url"]
+    return {"best_oa_location": location,
+            "open_access": {"is_oa": True, "oa_status": status, "oa_url": oa_url,
+                            "any_repository_has_fulltext": kind == "repository"}}
+
+
 def _topic_json(topics: Topics, t: int) -> dict:
+    """A topic as OpenAlex embeds it in a work, without its score."""
     field_id = int(topics.field_ids[t])
     field_name, domain_id, _ = FIELDS[field_id]
     return {
         "id": f"{OPENALEX}{topics.topic_ids[t]}",
         "display_name": topics.names[t],
-        "score": 0.99,
         "subfield": {"id": f"{OPENALEX}subfields/{int(topics.subfield_ids[t])}", "display_name": topics.subfield_names[t]},
         "field": {"id": f"{OPENALEX}fields/{field_id}", "display_name": field_name},
         "domain": {"id": f"{OPENALEX}domains/{domain_id}", "display_name": DOMAINS[domain_id]},

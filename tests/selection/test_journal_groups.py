@@ -7,7 +7,7 @@ import re
 import pytest
 
 from selection.errors import SelectionError
-from selection.journal_groups import JournalGroupResolver, load_overrides, normalize_issn
+from selection.journal_groups import JournalGroupResolver, load_overrides, normalize_cn_number, normalize_issn
 
 NATURE = {"id": "https://openalex.org/S137773608", "issn_l": "0028-0836", "issn": ["0028-0836", "1476-4687"]}
 CHINESE_PHYSICS_B = {"id": "https://openalex.org/S1", "issn_l": "1674-1056", "issn": ["1674-1056", "2058-3834"]}
@@ -91,3 +91,20 @@ def test_overrides_file_problems(tmp_path):
         load_overrides(path)
     path.write_text("issn,cn_number,title,note\n0256307x,11-1959/o4,CPL,\n", encoding="utf-8")
     assert load_overrides(path) == {"0256-307X": "11-1959/O4"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("11-5639/O4", "11-5639/O4"),
+        ("CN 11-5639/o4", "11-5639/O4"),
+        ("cn11-1958/O4", "11-1958/O4"),
+        ("１１－１９５８／Ｏ４", "11-1958/O4"),  # full-width, as typed with a Chinese input method
+        ("0-1514/G2", None),  # truncated in a real list: never repaired
+        ("11-5639", None),
+        ("ISSN 1674-1056", None),
+        ("", None),
+    ],
+)
+def test_normalize_cn_number(text, expected):
+    assert normalize_cn_number(text) == expected

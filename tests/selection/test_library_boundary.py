@@ -33,10 +33,16 @@ ALLOWED_IMPORTS = {
     "schema": {"errors"},
     "disciplines": {"errors"},
     "journal_groups": {"errors"},
+    "journal_lists": {"errors", "files", "journal_groups"},
+    "beijing_places": {"errors"},
     "institutions": {"errors", "files", "schema", "openalex"},
     "openalex": {"errors", "synthetic"},  # the mock server's command line serves a synthetic world
-    "harvest": {"errors", "files", "schema", "disciplines", "journal_groups", "institutions", "openalex"},
-    "ranking": {"errors", "files", "schema", "disciplines"},
+    "harvest": {"errors", "files", "schema", "disciplines", "journal_groups", "institutions", "openalex",
+                "beijing_places"},
+    # ranking/cli.py reads an enrichment folder (selection.enrich.folder) when --enrichment is given
+    "ranking": {"errors", "files", "schema", "disciplines", "journal_lists", "enrich"},
+    "enrich": {"errors", "files", "schema", "openalex", "harvest"},
+    "imports": {"errors", "files", "schema", "disciplines", "journal_groups", "beijing_places"},
     "panel": {"errors", "files", "schema", "openalex"},  # expert-works fetches through the OpenAlex client
     "synthetic": {"errors", "files", "schema", "disciplines", "journal_groups"},
     "cli": {"errors"},

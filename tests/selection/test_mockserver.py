@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 import requests
@@ -72,6 +73,9 @@ def test_select_returns_only_the_chosen_fields(mock_server):
         ({"cursor": "garbage!"}, "is not valid"),
         ({"filter": "publication_year:abc"}, "Invalid filter"),
         ({"colour": "blue"}, "colour is not a valid parameter"),
+        ({"group_by": "author_name"}, "author_name is not a valid group_by field"),
+        ({"group_by": "type:sometimes"}, "is not a valid group_by field"),
+        ({"filter": "type:>article"}, "invalid comparison"),
     ],
 )
 def test_bad_requests_get_openalex_style_400(mock_server, params, message):
@@ -165,3 +169,88 @@ def test_empty_data_still_answers(tmp_path):
     with MockOpenAlexServer(MockData([], [], [])) as server:
         body = get(server, "/works", cursor="*").json()
     assert body["meta"]["count"] == 0 and body["meta"]["next_cursor"] is None
+
+
+def all_groups(server, **params) -> tuple[list[dict], list[dict]]:
+    """Every group of a grouped query through cursor paging, and each page's meta."""
+    groups, metas, cursor = [], [], "*"
+    while cursor:
+        body = get(server, "/works", cursor=cursor, **params).json()
+        assert body["results"] == []
+        groups += body["group_by"]
+        metas.append(body["meta"])
+        cursor = body["meta"]["next_cursor"]
+    return groups, metas
+
+
+def _records(server, filter_text: str) -> list[dict]:
+    return [server.data.works.records[p] for p in server.data.works.matching(filter_text)]
+
+
+def test_group_by_counts_each_group_and_pages_by_key(mock_server):
+    filter_text = "publication_year:2022,type:article|review"
+    groups, metas = all_groups(mock_server, filter=filter_text, group_by="primary_topic.id", **{"per-page": 40})
+    records = _records(mock_server, filter_text)
+    expected = Counter(w["primary_topic"]["id"] for w in records if w.get("primary_topic"))
+    assert {g["key"]: g["count"] for g in groups} == expected and len(expected) > 80
+    assert [g["key"] for g in groups] == sorted(expected)  # paging sorts by key, each group once
+    assert all(g["key"].startswith("https://openalex.org/T") and g["key_display_name"] for g in groups)
+    assert all(m["count"] == len(records) for m in metas)
+    assert [m["groups_count"] for m in metas] == [40] * (len(metas) - 2) + [len(expected) % 40 or 40, None]
+
+
+def test_group_by_without_cursor_gives_the_largest_groups(mock_server):
+    body = get(mock_server, "/works", group_by="primary_topic.subfield.id").json()
+    counts = [g["count"] for g in body["group_by"]]
+    assert counts == sorted(counts, reverse=True) and body["meta"]["groups_count"] == len(counts) <= 200
+    assert body["group_by"][0]["key"].startswith("https://openalex.org/subfields/")
+    assert body["meta"]["next_cursor"] is None
+    by_pyalex_name = get(mock_server, "/works", **{"group-by": "primary_topic.subfield.id"}).json()
+    assert by_pyalex_name["group_by"] == body["group_by"]
+
+
+def test_group_by_a_list_field_counts_a_work_once_per_value(mock_server):
+    filter_text = "cited_by_count:>20"
+    groups, _ = all_groups(mock_server, filter=filter_text, group_by="authorships.countries")
+    records = _records(mock_server, filter_text)
+    expected = Counter(
+        f"https://openalex.org/countries/{c}" for w in records
+        for c in {c for a in w.get("authorships") or [] for c in a.get("countries") or []}
+    )
+    assert records and all(w["cited_by_count"] > 20 for w in records)
+    assert {g["key"]: g["count"] for g in groups} == expected
+    unknown, _ = all_groups(mock_server, filter=filter_text, group_by="authorships.countries:include_unknown")
+    without_country = sum(1 for w in records if not any(a.get("countries") for a in w.get("authorships") or []))
+    assert {g["key"]: g["count"] for g in unknown} == {**expected, **({"unknown": without_country} if without_country else {})}
+
+
+def test_citation_histogram_and_topic_filters(mock_server, world):
+    work = next(w for w in world.works if w.get("primary_topic"))
+    subfield = work["primary_topic"]["subfield"]["id"].rsplit("/", 1)[-1]
+    filter_text = f"primary_topic.subfield.id:{subfield},publication_year:{work['publication_year']}"
+    groups, _ = all_groups(mock_server, filter=filter_text, group_by="cited_by_count")
+    records = _records(mock_server, filter_text)
+    assert {g["key"]: g["count"] for g in groups} == Counter(str(w["cited_by_count"]) for w in records)
+    assert work in records and all(w["primary_topic"]["subfield"]["id"].endswith(f"/{subfield}") for w in records)
+    topic = work["primary_topic"]["id"]
+    by_full_id = set(all_ids(mock_server, "/works", filter=f"primary_topic.id:{topic}"))
+    assert work["id"] in by_full_id
+    assert set(all_ids(mock_server, "/works", filter=f"primary_topic.id:{topic.rsplit('/', 1)[-1].lower()}")) == by_full_id
+    assert all(mock_server.data.works.by_id[i.rsplit("/", 1)[-1].lower()]["primary_topic"]["id"] == topic for i in by_full_id)
+
+
+def test_cites_and_country_negation(mock_data):
+    cited = mock_data.works.records[0]
+    citers = [
+        {"id": "https://openalex.org/W1", "referenced_works": [cited["id"]], "authorships": [{"countries": ["CN", "US"]}]},
+        {"id": "https://openalex.org/W2", "referenced_works": [cited["id"]], "authorships": [{"countries": ["DE"]}]},
+        {"id": "https://openalex.org/W3", "referenced_works": [cited["id"]], "authorships": [{"countries": []}]},
+        {"id": "https://openalex.org/W4", "referenced_works": [], "authorships": [{"countries": ["DE"]}]},
+    ]
+    with MockOpenAlexServer(MockData([cited, *citers], [], [])) as server:
+        short = cited["id"].rsplit("/", 1)[-1]
+        body = get(server, "/works", filter=f"cites:{short}", group_by="authorships.countries").json()
+        assert body["meta"]["count"] == 3
+        assert {g["key_display_name"]: g["count"] for g in body["group_by"]} == {"CN": 1, "US": 1, "DE": 1}
+        no_china = get(server, "/works", filter=f"cites:{short},authorships.countries:!cn", select="id").json()
+        assert sorted(r["id"] for r in no_china["results"]) == ["https://openalex.org/W2", "https://openalex.org/W3"]

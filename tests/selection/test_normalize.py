@@ -10,6 +10,7 @@ import json
 import pytest
 
 from selection.disciplines import load_disciplines
+from selection.errors import SelectionError
 from selection.harvest.normalize import (
     COUNTED_COLUMNS,
     WorkNormalizer,
@@ -96,7 +97,18 @@ def test_hand_checked_values_of_a_real_record(real_works):
     assert row["authorships"][0] == {
         "author_id": "A5048491430", "name": "Heather Piwowar", "orcid": "0000-0003-1613-5981", "position": "first",
         "is_corresponding": False, "institution_ids": ["I4210166736"], "lineage_ids": ["I4210166736"],
+        "institution_names": ["Impact Technology Development (United States)"], "is_beijing": False,
     }
+    assert (row["field_id"], row["topic_ids"]) == (18, ["T10102", "T13607", "T11937"])
+    assert row["topic_names"][1:] == ["Academic Publishing and Open Access", "Research Data Management Practices"]
+    assert row["topic_scores"] == [0.9969, 0.9807, 0.9185]
+    assert row["keywords"] == ["Scholarly Communication", "Web of science", "Open Science", "Citation analysis"]
+    assert row["funders"] == []  # grants: [] in this record
+    assert row["oa_url"] == "https://peerj.com/articles/4375.pdf"
+    assert (row["world_top_1pct"], row["world_top_10pct"], row["citation_normalized_percentile"]) == (True, True, 0.999768)
+    assert row["beijing_author_share"] == 0.0
+    assert (row["wos_times_cited"], row["esi_highly_cited"], row["esi_hot_paper"]) == (None, None, None)
+    assert row["record_sources"] == ["openalex"]
     raw = real_works["entity"][0]["authorships"]
     assert [a["author_id"] for a in row["authorships"]] == [a["author"]["id"].rsplit("/", 1)[1] for a in raw]
     assert [a["position"] for a in row["authorships"]] == [a["author_position"] for a in raw]
@@ -105,7 +117,11 @@ def test_hand_checked_values_of_a_real_record(real_works):
 def test_beijing_works_of_the_rag_sample(real_works):
     rows = [_normalizer().row(work) for work in real_works["rag_sample"]]
     beijing = [row for row in rows if row["beijing_any"]]
-    assert len(beijing) == 15  # as counted in PROVENANCE.md
+    # PROVENANCE.md counts 15 by any listed id; W2265846598's four authors give only the CAS
+    # headquarters id with the string "Chinese Academy of Sciences", which places nobody
+    assert len(beijing) == 14
+    at_cas = {row["work_id"] for row in rows if any("I19820366" in a["institution_ids"] for a in row["authorships"])}
+    assert {work_id for work_id in at_cas if work_id not in {row["work_id"] for row in beijing}} == {"W2265846598"}
     # Computational Visual Media (Tsinghua University Press with Springer) is on the override list
     assert {(r["issn_l"], r["journal_group"], r["journal_group_rule"]) for r in beijing if r["issn_l"] == "2096-0433"} == {
         ("2096-0433", "domestic", "override")
@@ -164,9 +180,11 @@ def test_authorships_keep_order_ids_and_each_lineage_id_once():
     first, last = normalizer.row(work)["authorships"]
     assert first == {"author_id": "A1", "name": "Li Wei", "orcid": "0000-0001-5109-3700", "position": "first",
                      "is_corresponding": True, "institution_ids": ["I777", "I778"],
-                     "lineage_ids": ["I777", "I19820366", "I778"]}
+                     "lineage_ids": ["I777", "I19820366", "I778"], "institution_names": [None, None],
+                     "is_beijing": False}
     assert last == {"author_id": None, "name": "Zhang San", "orcid": None, "position": "last",
-                    "is_corresponding": None, "institution_ids": [], "lineage_ids": []}
+                    "is_corresponding": None, "institution_ids": [], "lineage_ids": [], "institution_names": [],
+                    "is_beijing": False}
     assert normalizer.missing["authorships.author.id: absent"] == 1
     assert rows_to_table([normalizer.row(work)])["authorships"].to_pylist()[0] == [first, last]
 
@@ -242,3 +260,79 @@ def test_table_counts_sort_values_and_put_missing_ones_last():
     assert counts["by_year"] == {"2021": 1, "2024": 2, "null": 1}
     assert counts["by_discipline"] == {"mathematics": 3, "null": 1}
     assert list(counts) == list(COUNTED_COLUMNS)
+
+
+def test_v3_columns_of_the_full_schema_records(real_works):
+    works = real_works["openalexpro"]
+    rows = [_normalizer().row(work) for work in works]
+    table = rows_to_table(rows)
+    assert table.schema == WORKS_SCHEMA
+    # PROVENANCE.md: 308 records carry a citation_normalized_percentile; its flags as given
+    assert [row["world_top_1pct"] for row in rows].count(True) == 30
+    assert [row["world_top_10pct"] for row in rows].count(True) == 110
+    assert table["world_top_1pct"].null_count == table["world_top_10pct"].null_count == 30
+    for work, row in zip(works, rows):
+        percentile = work.get("citation_normalized_percentile") or {}
+        assert row["world_top_1pct"] is percentile.get("is_in_top_1_percent")
+        primary = work.get("primary_topic")
+        if primary:
+            assert row["topic_ids"][0] == row["topic_id"] == primary["id"].rsplit("/", 1)[1]
+            assert row["topic_ids"] == [t["id"].rsplit("/", 1)[1] for t in work["topics"]]  # primary is listed first
+            assert row["topic_names"] == [t["display_name"] for t in work["topics"]]
+            assert row["field_id"] == int(primary["field"]["id"].rsplit("/", 1)[1]) == row["subfield_id"] // 100
+        else:
+            assert (row["topic_ids"], row["field_id"]) == ([], None)
+        assert row["keywords"] == [k["display_name"] for k in work["keywords"]]
+        assert row["funders"] == [f["display_name"] for f in work.get("funders") or ()]
+        best = work.get("best_oa_location") or {}
+        assert row["oa_url"] == (best.get("pdf_url") or best.get("landing_page_url") or work["open_access"]["oa_url"])
+        assert row["record_sources"] == ["openalex"]
+    assert sum(bool(row["funders"]) for row in rows) == 32
+    assert sum(row["oa_url"] is not None for row in rows) == 115
+    assert table["beijing_author_share"].null_count == 11  # the 11 records without authorships
+
+
+def test_funders_of_an_older_record_come_from_its_grants(real_works):
+    work = next(w for w in real_works["openalexpro"] if w["id"].endswith("W3046863325"))
+    older = {key: value for key, value in work.items() if key not in ("funders", "awards")}
+    assert _normalizer().row(older)["funders"] == [
+        "Japan Society for the Promotion of Science", "Japan Science and Technology Agency"
+    ]
+    normalizer = _normalizer()
+    assert normalizer.row(_work())["funders"] == [] and normalizer.missing["funders: absent"] == 1
+
+
+def test_topics_put_the_primary_first_and_fall_back_to_it_alone():
+    primary = {"id": "https://openalex.org/T2", "display_name": "Two", "score": 0.9,
+               "subfield": {"id": "https://openalex.org/subfields/2604"}}
+    others = [{"id": "https://openalex.org/T1", "display_name": "One", "score": 0.95}, primary]
+    row = _normalizer().row(_work(primary_topic=primary, topics=others))
+    assert (row["topic_ids"], row["topic_names"], row["topic_scores"]) == (["T2", "T1"], ["Two", "One"], [0.9, 0.95])
+    assert row["field_id"] == 26  # no field given: the subfield's hundreds
+    normalizer = _normalizer()
+    alone = normalizer.row(_work(primary_topic=primary))
+    assert (alone["topic_ids"], alone["topic_scores"]) == (["T2"], [0.9])
+    assert normalizer.missing["topics: absent"] == 1
+
+
+def test_oa_url_world_flags_and_share_fall_back_as_documented():
+    row = _normalizer().row(_work(
+        best_oa_location={"landing_page_url": "https://repo.example/1", "pdf_url": None},
+        open_access={"oa_url": "https://other.example/1"},
+        citation_normalized_percentile={"value": 0.95, "is_in_top_10_percent": True},
+    ))
+    assert row["oa_url"] == "https://repo.example/1"
+    assert (row["world_top_1pct"], row["world_top_10pct"]) == (None, True)
+    assert row["beijing_author_share"] == 0.5
+    assert _normalizer().row(_work(open_access={"is_oa": True, "oa_url": "https://x.example/p.pdf"}))["oa_url"] == (
+        "https://x.example/p.pdf"
+    )
+    assert _normalizer().row(_work(authorships=[]))["beijing_author_share"] is None
+
+
+def test_record_source_is_a_setting_and_checked():
+    normalizer = WorkNormalizer(RAG_SAMPLE_BEIJING_IDS, JournalGroupResolver(load_overrides(), {}), load_disciplines(),
+                                record_source="snapshot")
+    assert normalizer.row(_work())["record_sources"] == ["snapshot"]
+    with pytest.raises(SelectionError, match="record source 'harvest' is not one of openalex, snapshot"):
+        WorkNormalizer([], JournalGroupResolver({}, {}), load_disciplines(), record_source="harvest")

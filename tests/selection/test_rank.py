@@ -20,7 +20,12 @@ from tests.selection.rank_helpers import work, works_frame_of
 
 @pytest.fixture(scope="module")
 def settings():
-    return load_rank_settings().with_overrides(per_group=200, bootstrap_rounds=20)
+    """These tests are about strata, quotas and caps: every Beijing author counts, no
+    stratum is pooled and reviews are not ranked unless a test says so (test_rank_v3.py
+    covers the author rule default, pooling, priority seats and the review track)."""
+    return load_rank_settings().with_overrides(
+        per_group=200, bootstrap_rounds=20, author_rule="any", min_stratum_works=1, rank_reviews=False
+    )
 
 
 def candidate(result, work_id: str) -> pd.Series:
@@ -68,15 +73,14 @@ def test_percentiles_are_taken_within_subfield_year_and_group(settings):
 def test_top_paper_of_a_small_subfield_outranks_a_middling_paper_of_a_large_one(settings):
     small = [work(i, subfield_id=2605, citation_normalized_percentile=i / 40, topic_id="T1") for i in range(1, 11)]
     large = [work(i, citation_normalized_percentile=(i - 100) / 100, topic_id="T1") for i in range(101, 201)]
-    small[-1]["beijing_first"] = True  # W10: the best of the small subfield, raw value 0.25
-    large[49]["beijing_first"] = True  # W150: the middle of the large subfield, raw value 0.50
+    # W10: the best of the small subfield, raw value 0.25; W150: the middle of the large one, raw value 0.50
     result = rank_works(works_frame_of(small + large), settings)
-    top_small, middling_large = candidate(result, "W10"), candidate(result, "W150")
-    assert top_small["influence_value"] < middling_large["influence_value"]
+    top_small = candidate(result, "W10")
+    assert top_small["influence_value"] == pytest.approx(0.25)
     assert top_small["influence_percentile"] == pytest.approx(0.95)
-    assert middling_large["influence_percentile"] == pytest.approx(0.495)
-    assert top_small["score"] > middling_large["score"]
-    assert top_small["rank"] < middling_large["rank"]
+    pool = result.pool.set_index("work_id")
+    assert not pool.loc["W150", "eligible"]  # percentile 0.495 in its stratum: below the gate
+    assert top_small["score"] > pool.loc["W150", "score"]
 
 
 def wide_pool(count: int, **fields) -> list[dict]:
@@ -166,7 +170,7 @@ def test_universe_rules(settings):
         work(4, discipline=None),
         work(5, type="preprint"),
         work(6, beijing_any=False),
-        work(7, type="review"),  # reviews are not ranked by default
+        work(7, type="review"),  # reviews are not ranked with rank_reviews = false
         work(8, journal_group=None),
     ]
     kept = wide_pool(100)
@@ -212,7 +216,7 @@ def test_records_of_one_doi_are_merged(settings):
     assert "W1000" not in set(result.candidates["work_id"])
 
 
-def test_reviews_can_be_ranked_with_articles_by_setting(settings):
+def test_reviews_are_left_out_by_setting(settings):
     rows = wide_pool(100)
     rows[-1]["type"] = "review"
     assert "W100" not in set(rank_works(works_frame_of(rows), settings).candidates["work_id"])
@@ -268,19 +272,23 @@ def test_bad_frames_raise_selection_errors(settings):
 
 
 def topic_dominated_rows() -> list[dict]:
-    """3,000 works of one subfield-year: the 900 best-scored share topic TA, the other 2,100
-    spread over 300 topics, of which the best 300 are eligible through originality (first
-    author in Beijing). With a quota of 200 the cap holds TA to 20 seats."""
+    """3,000 works of one subfield-year: the 900 best-scored (by influence alone) share topic
+    TA, the other 2,100 spread over 300 topics, of which the best 300 are eligible through
+    the hot indicator (the most cited lately). With a quota of 200 the cap holds TA to 20 seats."""
     rows = []
     for i in range(1, 3001):
+        recent = 10_000 + i if 1800 < i <= 2100 else i
         rows.append(work(i, topic_id="TA" if i > 2100 else f"T{i % 300}", citation_normalized_percentile=i / 3000,
-                         counts_by_year=[{"year": 2024, "cited_by_count": i}], cited_by_count=i,
-                         beijing_first=1800 < i <= 2100))
+                         counts_by_year=[{"year": 2024, "cited_by_count": recent}], cited_by_count=recent))
     return rows
 
 
+INFLUENCE_ONLY = {"influence": 1.0, "hot": 0.0, "frontier": 0.0, "originality": 0.0}
+
+
 def test_rank_intervals_are_measured_on_the_capped_selection(settings):
-    result = rank_works(works_frame_of(topic_dominated_rows()), settings.with_overrides(bootstrap_rounds=50))
+    tuned = replace(settings, bootstrap_rounds=50, weights=INFLUENCE_ONLY)
+    result = rank_works(works_frame_of(topic_dominated_rows()), tuned)
     best = result.pool.sort_values("score", ascending=False).head(900)["work_id"]
     assert best.str[1:].astype(int).gt(2100).all()  # the 900 best-scored works are TA's
     candidates = result.candidates

@@ -52,8 +52,11 @@ def ranked(works_file, tmp_path_factory):
 
 def test_writes_every_output(ranked, works_file):
     names = {path.name for path in ranked.iterdir()}
-    assert names == {"candidates.parquet", "candidates.xlsx", "summary.json", "score_distributions.png",
-                     "topic_shares.png", "indicator_correlations.png"}
+    assert names == {"candidates.parquet", "candidates.xlsx", "summary.json", "contention.txt",
+                     "score_distributions.png", "topic_shares.png", "indicator_correlations.png"}
+    contention = (ranked / "contention.txt").read_text(encoding="utf-8").split()
+    # what enrich fetches the citing side of: up to 2 x the quota of each list; here each has 250 eligible
+    assert len(contention) == 2 * 250 and len(set(contention)) == 500
     for chart in ranked.glob("*.png"):
         assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads((ranked / "summary.json").read_text(encoding="utf-8"))

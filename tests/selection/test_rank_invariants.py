@@ -56,7 +56,19 @@ def check_invariants(works: pd.DataFrame, result) -> None:
         zero_copy_only=False
     )
     assert has_issn.all(), "a candidate has no ISSN"
-    assert (source["type"].to_numpy() == "article").all()
+    types = source["type"].to_numpy()
+    assert set(types) <= {"article", "review"}
+    assert (candidates["track"].to_numpy() == np.where(types == "review", "review", "article")).all()
+    review_cap = cap_seats(settings.per_group, settings.review_seat_share)
+    review_seats = candidates.loc[candidates["track"] == "review"].groupby(["discipline", "journal_group"]).size()
+    if (review_seats > review_cap).any():  # only where no eligible article was left waiting
+        over = review_seats[review_seats > review_cap].index
+        waiting = result.pool.loc[result.pool["eligible"] & ~result.pool["selected"]]
+        waiting_types = works.set_index("work_id").loc[waiting["work_id"].to_numpy(), "type"].to_numpy()
+        waiting_lists = set(zip(waiting["discipline"][waiting_types == "article"],
+                                waiting["journal_group"][waiting_types == "article"]))
+        assert not waiting_lists & set(over), "reviews went over their share while articles waited"
+    assert set(candidates["admission"]) <= {"world_top_1pct", "national_top_1pct", "gate"}
     assert not source["is_retracted"].to_numpy(dtype=bool, na_value=False).any()
     assert (source["journal_group"].to_numpy() == candidates["journal_group"].to_numpy()).all()
     assert (source["discipline"].to_numpy() == candidates["discipline"].to_numpy()).all()

@@ -22,8 +22,12 @@ def write_settings(tmp_path, text: str):
 def test_defaults_are_documented_values():
     settings = load_rank_settings()
     assert settings.per_group == 300
-    assert settings.author_rule == "any"
+    assert settings.author_rule == "first_or_corresponding"  # a Beijing first or corresponding author
     assert settings.eligibility_top_share == 0.10
+    assert settings.gate_indicators == ("influence", "hot", "frontier")  # originality cannot pass alone
+    assert settings.rank_reviews and settings.review_seat_share == 0.10
+    assert settings.priority_top_share == 0.01
+    assert settings.min_stratum_works == 30
     assert settings.topic_cap_share == 0.10
     assert settings.as_of is None
     assert settings.window_end_year is None  # the latest harvested year
@@ -36,7 +40,7 @@ def test_a_partial_file_overrides_only_what_it_names(tmp_path):
         tmp_path,
         """
         [universe]
-        author_rule = "first_or_corresponding"
+        author_rule = "any"
         as_of = "2025-06-30"
         window_end_year = 2024
         [weights]
@@ -48,7 +52,7 @@ def test_a_partial_file_overrides_only_what_it_names(tmp_path):
     )
     settings = load_rank_settings(path)
     defaults = load_rank_settings()
-    assert settings.author_rule == "first_or_corresponding"
+    assert settings.author_rule == "any"
     assert settings.as_of == dt.date(2025, 6, 30)
     assert settings.window_end_year == 2024
     assert settings.weights["hot"] == 0.5
@@ -79,6 +83,12 @@ def test_a_partial_file_overrides_only_what_it_names(tmp_path):
         ("[universe]\nwindow_end_year = \"2025\"\n", "window_end_year must be a year"),
         ("[universe]\nwindow_end_year = 25\n", "window_end_year 25 is outside"),
         ("[selection]\ntopic_cap_share = 0\n", "topic_cap_share"),
+        ("[selection]\ngate_indicators = [\"influence\", \"originality\"]\n", "may not include originality"),
+        ("[selection]\ngate_indicators = [\"citations\"]\n", "unknown indicator citations"),
+        ("[selection]\ngate_indicators = []\n", "non-empty list"),
+        ("[selection]\nreview_seat_share = 1.5\n", "review_seat_share"),
+        ("[strata]\nmin_works = 0\n", "min_stratum_works must be >= 1"),
+        ("[originality]\ntopic_novelty = 0.3\n", "not a settings section"),
         ("[ranking]\nx = 1\n", "not a settings section"),
         ("[weights\nhot = 1\n", "not valid TOML"),
     ],

@@ -15,7 +15,8 @@ import pytest
 
 from selection.cli import main
 from selection.files import file_sha256
-from selection.schema import WORKS_SCHEMA_VERSION, schema_version
+from selection.institutions import load_umbrella_institutions
+from selection.schema import WORKS_COLUMNS, WORKS_SCHEMA_VERSION, schema_version
 from tests.selection.branch_point import branch_point_tree
 from tests.selection.harvest_helpers import harvest_settings
 
@@ -25,13 +26,21 @@ def renormalise(capsys, folder) -> tuple[int, list[str]]:
     return code, capsys.readouterr().err.strip().splitlines()
 
 
+# Columns of works schema version 3 (after abstract) that a version 1 table lacked.
+V3_COLUMNS = WORKS_COLUMNS[WORKS_COLUMNS.index("abstract") + 1:]
+# The columns filled from fields the branch point's harvest did not select.
+NEWLY_SELECTED_COLUMNS = {"topic_ids", "topic_names", "topic_scores", "keywords", "funders", "oa_url"}
+
+
 @pytest.fixture
 def older_harvest(clean_run, tmp_path):
     """The clean harvest as a version without authorships would have left it: works.parquet
-    without the column and without schema metadata, a manifest without the newer parts."""
+    without that column and those of schema version 3 and without schema metadata, a manifest
+    without the newer parts."""
     folder = tmp_path / "older"
     shutil.copytree(clean_run[0], folder)
-    works = pq.read_table(folder / "works.parquet").drop_columns(["authorships"]).replace_schema_metadata(None)
+    works = pq.read_table(folder / "works.parquet").drop_columns(["authorships", *V3_COLUMNS])
+    works = works.replace_schema_metadata(None)
     pq.write_table(works, folder / "works.parquet")
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest.pop("institutions", None)
@@ -55,6 +64,8 @@ def test_an_older_harvest_gets_the_table_a_fresh_harvest_writes(older_harvest, c
     done = manifest["renormalised"][-1]
     assert done["previous_works_sha256"] == before and done["works_sha256"] == file_sha256(fresh / "works.parquet")
     assert done["raw_pages"] == fresh_manifest["partitions"]["pages"] and done["works"] == table.num_rows
+    assert done["umbrella_institutions"] == len(load_umbrella_institutions()) > 0
+    assert tuple(table.schema.names) == WORKS_COLUMNS and "is_beijing" in str(table.schema.field("authorships").type)
     assert done["at"].endswith("+00:00")
     assert sorted(p.name for p in older_harvest.iterdir()) == sorted(p.name for p in fresh.iterdir())  # no leftovers
 
@@ -74,7 +85,13 @@ def test_a_harvest_written_by_the_branch_point_code_gets_the_fresh_table(clean_r
     )
     assert "authorships" not in pq.read_schema(folder / "works.parquet").names  # the old code wrote it
     assert main(["renormalise", str(folder)]) == 0
-    assert (folder / "works.parquet").read_bytes() == (clean_run[0] / "works.parquet").read_bytes()
+    # its raw pages lack the fields it did not select; every other column is the fresh one
+    got, fresh = pq.read_table(folder / "works.parquet"), pq.read_table(clean_run[0] / "works.parquet")
+    assert got.schema.equals(fresh.schema, check_metadata=True)
+    differing = {name for name in WORKS_COLUMNS if not got[name].equals(fresh[name])}
+    assert differing <= NEWLY_SELECTED_COLUMNS
+    if not differing:  # the served records carry none of those fields
+        assert (folder / "works.parquet").read_bytes() == (clean_run[0] / "works.parquet").read_bytes()
 
 
 def _unfinished(folder):

@@ -1,4 +1,5 @@
-"""Snapshot import: a snapshot folder built from a synthetic world, duplicates, bad input."""
+"""Snapshot import: a snapshot folder built from a synthetic world, duplicates, bad input;
+the DuckDB engine and the line-by-line engine give the same table."""
 
 from __future__ import annotations
 
@@ -81,7 +82,14 @@ def built(tmp_path_factory):
         [str(root), "--out", str(out), "--from-year", "2021", "--to-year", "2025",
          "--institutions", str(institutions), "--overrides", str(overrides)]
     )
+    lines_out = root / "out_lines"
+    _run_command(
+        [str(root), "--out", str(lines_out), "--from-year", "2021", "--to-year", "2025",
+         "--institutions", str(institutions), "--overrides", str(overrides), "--engine", "lines"]
+    )
     return {
+        "lines_table": pq.read_table(lines_out / "works.parquet"),
+        "lines_manifest": json.loads((lines_out / "manifest.json").read_text(encoding="utf-8")),
         "exit_code": exit_code,
         "world": world,
         "table": pq.read_table(out / "works.parquet"),
@@ -112,9 +120,11 @@ def test_import_keeps_exactly_the_eligible_latest_versions(built):
     changed = pa.array([built["retracted_id"], built["newest_elsewhere_id"]])
 
     def without_changed(works):
-        return works.filter(pc.invert(pc.is_in(works["work_id"], value_set=changed))).sort_by("work_id")
+        kept = works.filter(pc.invert(pc.is_in(works["work_id"], value_set=changed))).sort_by("work_id")
+        return kept.drop_columns(["record_sources"])
 
     assert without_changed(table).equals(without_changed(works_table(N_WORKS, seed=SEED)))
+    assert set(map(tuple, table["record_sources"].to_pylist())) == {("snapshot",)}
     assert "An older title" not in table["title"].to_pylist()
     newest = table.filter(pc.equal(table["work_id"], built["newest_elsewhere_id"]))
     assert newest["title"].to_pylist() == ["The newest title"]
@@ -134,6 +144,88 @@ def test_manifest_counts(built):
     assert "doi: absent" in manifest["missing_fields"]
     assert manifest["duration_seconds"] >= 0
     assert sorted(p.name for p in built["out"].iterdir()) == ["manifest.json", "works.parquet"]
+
+
+def test_duckdb_and_line_by_line_engines_give_the_same_table_and_counts(built):
+    assert built["manifest"]["engine"] == "duckdb" and built["lines_manifest"]["engine"] == "lines"
+    assert built["table"].equals(built["lines_table"])
+    scan_keys = ("lines_read", "lines_naming_beijing_institutions", "duplicate_versions", "works", *COUNTED_COLUMNS)
+    assert {key: built["manifest"][key] for key in scan_keys} == {key: built["lines_manifest"][key] for key in scan_keys}
+    assert built["manifest"]["threads"] >= 1
+
+
+def _edge_cases(world) -> list[dict]:
+    """Variants of one eligible work, each probing one harvest rule at a JSON edge."""
+    eligible = sorted(world.eligible_work_ids)
+    base = next(w for w in world.works if _work_id(w) == eligible[0])
+    beijing = sorted(world.beijing_institution_ids)[0]
+
+    def variant(number: int, **changes) -> dict:
+        work = copy.deepcopy(base)
+        work["id"] = f"https://openalex.org/W99000{number:03d}"
+        for path, value in changes.items():
+            target = work
+            *parents, last = path.split("__")
+            for key in parents:
+                target = target.setdefault(key, {}) if isinstance(target, dict) else target
+            if value is _DELETE:
+                target.pop(last, None)
+            else:
+                target[last] = value
+        return work
+
+    lineage_only = copy.deepcopy(base["authorships"])
+    for authorship in lineage_only:
+        for institution in authorship.get("institutions") or []:
+            institution["lineage"] = [institution["id"], f"https://openalex.org/{beijing}"]
+            institution["id"] = "https://openalex.org/I1"
+    lowercase = copy.deepcopy(base["authorships"])
+    lowercase[0]["institutions"] = [{"id": f"https://openalex.org/{beijing.lower()}"}] + (
+        lowercase[0].get("institutions") or [])
+    return [
+        variant(1),
+        variant(2, is_retracted=1),
+        variant(3, is_retracted=False, is_paratext=None),
+        variant(4, is_paratext="yes"),
+        variant(5, publication_year=2023.0),
+        variant(6, publication_year="2023"),
+        variant(7, publication_year=2020),
+        variant(8, type="Article"),
+        variant(9, type=_DELETE),
+        variant(10, primary_location__source__issn_l="", primary_location__source__issn=[]),
+        variant(11, primary_location__source__issn_l=None, primary_location__source__issn=["1234-5678"]),
+        variant(12, primary_location__source__type="repository"),
+        variant(13, primary_location=None),
+        variant(14, authorships=lineage_only),
+        variant(15, authorships=lowercase),
+        variant(16, updated_date=""),
+        variant(17, is_paratext={}),
+    ]
+
+
+_DELETE = object()
+
+
+def test_the_sql_rules_match_the_python_rules_at_json_edges(tmp_path):
+    world = generate_world(50, seed=1)
+    cases = _edge_cases(world)
+    _write_part(tmp_path / "works" / f"updated_date={LATEST}" / "part_000.gz", [*world.works, *cases])
+    tables = {}
+    for engine in snapshot.ENGINES:
+        snapshot.import_snapshot(tmp_path, tmp_path / engine, 2021, 2025, set(world.beijing_institution_ids),
+                                 world.journal_overrides, engine=engine)
+        tables[engine] = pq.read_table(tmp_path / engine / "works.parquet")
+    assert tables["duckdb"].equals(tables["lines"])
+    kept = {work_id for work_id in tables["duckdb"]["work_id"].to_pylist() if work_id.startswith("W99000")}
+    # the plain variant, falsy flags, an ISSN list, a lower-case listed id, an empty updated_date
+    assert kept == {"W99000001", "W99000003", "W99000011", "W99000015", "W99000016", "W99000017"}
+
+
+def test_unknown_engine_and_bad_threads_are_one_line_errors(tmp_path):
+    with pytest.raises(SelectionError, match="unknown engine"):
+        snapshot.import_snapshot(tmp_path, tmp_path / "out", 2021, 2025, {"I1"}, {}, engine="spark")
+    with pytest.raises(SelectionError, match="--threads must be at least 1"):
+        snapshot.import_snapshot(tmp_path, tmp_path / "out", 2021, 2025, {"I1"}, {}, threads=0)
 
 
 def test_the_works_folder_may_sit_directly_under_the_snapshot(tmp_path):
@@ -156,7 +248,8 @@ def test_the_works_folder_may_sit_directly_under_the_snapshot(tmp_path):
         ("not_json", "part_000.gz: record 2 is not JSON"),
     ],
 )
-def test_bad_snapshot_folders(tmp_path, layout, message):
+@pytest.mark.parametrize("engine", ["duckdb", "lines"])
+def test_bad_snapshot_folders(tmp_path, layout, message, engine):
     folder = tmp_path / "snapshot"
     if layout:
         folder.mkdir()
@@ -171,7 +264,7 @@ def test_bad_snapshot_folders(tmp_path, layout, message):
         part.parent.mkdir(parents=True)
         part.write_bytes(gzip.compress(b'{"id": "W1"}\n{"id": "https://openalex.org/I1", \n'))
     with pytest.raises(SelectionError, match=message):
-        snapshot.import_snapshot(folder, tmp_path / "out", 2021, 2025, {"I1"}, {})
+        snapshot.import_snapshot(folder, tmp_path / "out", 2021, 2025, {"I1"}, {}, engine=engine)
     assert not (tmp_path / "out" / "works.parquet").exists()
 
 

@@ -38,11 +38,24 @@ def test_jittered_weights_are_positive_and_normalised():
     assert (weights[0, 2] == 0).all()
 
 
+def contenders(lists, units, priority=None, review=None) -> stability.Contenders:
+    count = len(lists)
+    none = np.zeros(count, dtype=bool)
+    return stability.Contenders(np.asarray(lists), np.asarray(units), np.arange(count),
+                                none if priority is None else np.asarray(priority),
+                                none if review is None else np.asarray(review))
+
+
+def everyone(scores: np.ndarray) -> np.ndarray:
+    return np.ones(scores.shape, dtype=bool)
+
+
 def test_seat_ranks_rank_inside_each_list_with_ties_by_order():
     lists = np.array([0, 0, 0, 1, 1])
     units = np.arange(5)  # every work its own topic: the cap never binds
     scores = np.array([[0.9, 0.1], [0.5, 0.5], [0.5, 0.9], [0.2, 0.2], [0.3, 0.2]])
-    ranks = stability.seat_ranks_per_round(lists, units, scores, np.arange(5), quota=3, cap=1)
+    ranks = stability.seat_ranks_per_round(contenders(lists, units), scores, everyone(scores), quota=3, cap=1,
+                                           review_cap=3)
     assert ranks[:, 0].tolist() == [1, 2, 3, 2, 1]
     assert ranks[:, 1].tolist() == [3, 2, 1, 1, 2]
 
@@ -51,8 +64,21 @@ def test_seat_ranks_apply_the_topic_cap_and_mark_works_without_a_seat():
     # one list, quota 3, one seat per topic: the walk takes A's best, then B, then C
     units = np.array([0, 0, 0, 1, 2, 2])
     scores = np.array([[0.9], [0.8], [0.7], [0.6], [0.5], [0.4]])
-    ranks = stability.seat_ranks_per_round(np.zeros(6, dtype=int), units, scores, np.arange(6), quota=3, cap=1)
+    ranks = stability.seat_ranks_per_round(contenders(np.zeros(6, dtype=int), units), scores, everyone(scores),
+                                           quota=3, cap=1, review_cap=3)
     assert ranks[:, 0].tolist() == [1, 4, 4, 2, 3, 4]  # 4 = quota + 1: out of the list
+
+
+def test_seat_ranks_apply_the_round_gate_priority_seats_and_the_review_share():
+    # one list, quota 2: work 0 fails the round's gate; work 3 (a priority work) takes a
+    # seat first; of the reviews 1 and 2 only one may sit while article 4 remains
+    scores = np.array([[0.9], [0.8], [0.7], [0.1], [0.2]])
+    eligible = np.array([[False], [True], [True], [True], [True]])
+    found = contenders(np.zeros(5, dtype=int), np.arange(5), priority=[False, False, False, True, False],
+                       review=[False, True, True, False, False])
+    ranks = stability.seat_ranks_per_round(found, scores, eligible, quota=2, cap=5, review_cap=1)
+    # seated: priority work 3 and review 1; ranked by score, review 1 first
+    assert ranks[:, 0].tolist() == [3, 1, 3, 2, 3]
 
 
 def test_intervals_and_labels():
@@ -71,8 +97,8 @@ def test_without_noise_the_interval_is_the_rank_itself():
     parts["a"]["count"] = 10**9
     parts["a"]["below"] = [9 * 10**8, 5 * 10**8, 0]
     low, high = stability.rank_stability(
-        np.zeros(3, dtype=int), np.arange(3), np.arange(3), parts, np.ones((3, 1)), rounds=20, jitter=0.0,
-        interval=0.9, seed=0, quota=2, cap=2,
+        contenders(np.zeros(3, dtype=int), np.arange(3)), parts, np.ones((3, 1)), [0], np.zeros(3), rounds=20, jitter=0.0,
+        interval=0.9, seed=0, quota=2, cap=2, review_cap=2,
     )
     assert low.tolist() == [1, 2, 3] and high.tolist() == [1, 2, 3]  # 3 = quota + 1: never seated
 
@@ -83,8 +109,18 @@ def test_without_noise_the_interval_is_the_seat_rank_after_the_cap():
     below = np.array([9, 8, 7, 6]) * 10**8
     parts = {"a": pd.DataFrame({"below": below, "equal": 1, "count": 10**9, "has_value": True})}
     low, high = stability.rank_stability(
-        np.zeros(4, dtype=int), np.array([0, 0, 0, 1]), np.arange(4), parts, np.ones((4, 1)), rounds=20,
-        jitter=0.0, interval=0.9, seed=0, quota=2, cap=1,
+        contenders(np.zeros(4, dtype=int), np.array([0, 0, 0, 1])), parts, np.ones((4, 1)), [0], np.zeros(4), rounds=20,
+        jitter=0.0, interval=0.9, seed=0, quota=2, cap=1, review_cap=2,
     )
     assert low.tolist() == [1, 3, 3, 2] and high.tolist() == [1, 3, 3, 2]
     assert stability.stability_labels(high, 2).tolist() == ["secure", "borderline", "borderline", "secure"]
+
+
+def test_without_noise_a_work_below_the_gate_is_never_seated():
+    below = np.array([9, 5, 1]) * 10**8
+    parts = {"a": pd.DataFrame({"below": below, "equal": 1, "count": 10**9, "has_value": True})}
+    low, high = stability.rank_stability(
+        contenders(np.zeros(3, dtype=int), np.arange(3)), parts, np.ones((3, 1)), [0], np.full(3, 0.4), rounds=20,
+        jitter=0.0, interval=0.9, seed=0, quota=5, cap=5, review_cap=5,
+    )
+    assert high.tolist() == [1, 2, 6]  # percentile 0.1 < 0.4: out in every round

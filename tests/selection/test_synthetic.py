@@ -1,7 +1,10 @@
-"""The synthetic generator: determinism, OpenAlex shape, consistency, traps."""
+"""The synthetic generator: determinism, OpenAlex shape, consistency, traps, and the
+schema-v3 columns: several topics per work growing at different rates, their scores,
+keywords, funders, open access, world flags and the Beijing share."""
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 import time
@@ -9,6 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -33,7 +37,30 @@ from selection.synthetic import (
     works_table,
     write_works_parquet,
 )
+from selection.synthetic.catalogue import (
+    FOREIGN_FUNDERS,
+    STAND_IN_TOPICS_PER_SUBFIELD,
+    WORDS,
+    funder_names,
+    institution_records,
+    load_topics,
+)
 from selection.synthetic.draw import author_orcids
+
+NO_TOPICS_FILE = "/nonexistent/topics.csv"  # the stand-in topics, with or without the shared data
+
+
+@pytest.fixture(scope="module")
+def stand_in_table() -> pa.Table:
+    """About 52,000 eligible works over the stand-in topics."""
+    return works_table(60_000, seed=5, topics_path=NO_TOPICS_FILE)
+
+
+@pytest.fixture(scope="module")
+def topic_years() -> pa.Table:
+    """Topic, year and citations of about 172,000 eligible works over the stand-in topics."""
+    columns = ["subfield_id", "topic_id", "publication_year", "cited_by_count", "counts_by_year"]
+    return works_table(200_000, seed=5, topics_path=NO_TOPICS_FILE).select(columns)
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +79,21 @@ def test_works_have_the_openalex_shape(world):
         "id", "doi", "title", "display_name", "publication_year", "publication_date", "type", "language",
         "primary_location", "authorships", "cited_by_count", "counts_by_year", "fwci",
         "citation_normalized_percentile", "primary_topic", "referenced_works_count", "is_retracted",
-        "is_paratext", "abstract_inverted_index", "updated_date",
+        "is_paratext", "abstract_inverted_index", "updated_date", "topics", "keywords", "funders",
+        "best_oa_location", "open_access",
     }
     for work in world.works:
         assert keys <= set(work)
         assert work["id"].startswith("https://openalex.org/W")
+        for topic in work["topics"]:
+            assert set(topic) == {"id", "display_name", "score", "subfield", "field", "domain"}
+        assert work["topics"][:1] == ([work["primary_topic"]] if work["primary_topic"] else [])
+        assert all(set(k) == {"id", "display_name", "score"} for k in work["keywords"])
+        assert all(set(f) == {"id", "display_name"} for f in work["funders"])
+        assert work["open_access"]["is_oa"] == (work["best_oa_location"] is not None)
+        percentile = work["citation_normalized_percentile"]
+        if percentile is not None:
+            assert percentile["is_in_top_1_percent"] == (percentile["value"] >= 0.99)
         for authorship in work["authorships"]:
             assert authorship["author_position"] in {"first", "middle", "last"}
             for institution in authorship["institutions"]:
@@ -159,6 +196,7 @@ def _normalised_eligible_works(world) -> pa.Table:
         world.beijing_institution_ids,
         JournalGroupResolver(world.journal_overrides, world.source_countries()),
         load_disciplines(),
+        record_source="synthetic",
     )
     beijing = set(world.beijing_institution_ids)
     kept = [work for work in world.works if passes_harvest_rules(work, beijing, 2021, 2025)]
@@ -180,6 +218,156 @@ def test_works_frame_equals_the_normalised_world(world):
     for column in WORKS_COLUMNS:
         assert table[column].equals(expected[column]), column
     assert table.num_rows == len(world.eligible_work_ids)
+
+
+def test_the_stand_in_world_equals_its_normalised_json(tmp_path):
+    world = generate_world(1500, seed=9, topics_path=tmp_path / "absent.csv")
+    expected = _normalised_eligible_works(world)
+    table = works_table(1500, seed=9, topics_path=tmp_path / "absent.csv")
+    for column in WORKS_COLUMNS:
+        assert table[column].equals(expected[column]), column
+
+
+def test_works_table_has_exactly_the_schema_and_its_version(stand_in_table):
+    assert stand_in_table.schema.equals(WORKS_SCHEMA, check_metadata=True)
+    assert schema_version(stand_in_table.schema, "works") == WORKS_SCHEMA_VERSION
+    assert works_table(300, seed=1).schema.equals(WORKS_SCHEMA, check_metadata=True)
+
+
+def test_same_seed_same_table_other_seed_other_table():
+    first = works_table(2000, seed=21, topics_path=NO_TOPICS_FILE)
+    assert first.equals(works_table(2000, seed=21, topics_path=NO_TOPICS_FILE))
+    other = works_table(2000, seed=22, topics_path=NO_TOPICS_FILE)
+    for column in ("topic_ids", "topic_scores", "keywords", "funders", "oa_url", "publication_year"):
+        assert not first[column].equals(other[column]), column
+
+
+def test_every_subfield_has_fast_flat_and_shrinking_topics_with_or_without_the_taxonomy_file():
+    for path in (None, default_topics_path()):
+        topics = load_topics(path if path is None or path.is_file() else None)
+        by_subfield = collections.defaultdict(list)
+        for subfield_id, growth in zip(topics.subfield_ids.tolist(), topics.growth.tolist()):
+            by_subfield[subfield_id].append(growth)
+        several = [rates for rates in by_subfield.values() if len(rates) >= 3]
+        assert len(several) >= 0.8 * len(by_subfield)
+        assert all(min(rates) < -0.2 and max(rates) > 0.4 and any(abs(r) < 0.15 for r in rates) for rates in several)
+    stand_in = load_topics(None)
+    assert set(collections.Counter(stand_in.subfield_ids.tolist()).values()) == {STAND_IN_TOPICS_PER_SUBFIELD}
+    assert len(set(stand_in.topic_ids)) == len(stand_in.topic_ids)
+
+
+def test_the_topics_of_a_subfield_grow_at_clearly_different_rates(topic_years):
+    """Recent (2024-25) over earlier (2021-22) works per topic, in the ten busiest subfields."""
+    frame = topic_years.select(["subfield_id", "topic_id", "publication_year"]).to_pandas().dropna()
+    counts = frame.groupby(["subfield_id", "topic_id", "publication_year"]).size().unstack(fill_value=0)
+    ratio = (counts[2024] + counts[2025]) / (counts[2021] + counts[2022])
+    for subfield_id in frame["subfield_id"].value_counts().index[:10]:
+        rates = ratio.loc[subfield_id]
+        assert len(rates) == STAND_IN_TOPICS_PER_SUBFIELD
+        assert rates.max() > 2.0 and rates.min() < 0.75, (subfield_id, rates.to_dict())
+        assert rates.max() / rates.min() > 4, (subfield_id, rates.to_dict())
+
+
+def test_citation_velocity_varies_within_a_topic(topic_years):
+    """The share of a work's citations made in the last two years spreads widely among the
+    cited works of one topic and year."""
+    frame = topic_years.filter(pc.equal(topic_years["publication_year"], 2022)).to_pylist()
+    shares = collections.defaultdict(list)
+    for row in frame:
+        if row["topic_id"] and row["publication_year"] == 2022 and row["cited_by_count"] >= 10:
+            recent = sum(c["cited_by_count"] for c in row["counts_by_year"] if c["year"] >= 2025)
+            shares[row["topic_id"]].append(recent / row["cited_by_count"])
+    busiest = sorted(shares.values(), key=len)[-5:]
+    assert all(len(values) >= 20 for values in busiest)
+    for values in busiest:
+        low, high = np.percentile(values, [10, 90])
+        assert high - low > 0.25, (low, high)
+
+
+def test_topics_scores_and_names_are_aligned_and_make_distinct_pairings(stand_in_table):
+    topics = load_topics(None)
+    name_of = dict(zip(topics.topic_ids, topics.names))
+    subfield_of = dict(zip(topics.topic_ids, topics.subfield_ids.tolist()))
+    field_of = dict(zip(topics.topic_ids, topics.field_ids.tolist()))
+    rows = stand_in_table.select(["topic_id", "field_id", "topic_ids", "topic_names", "topic_scores"]).to_pylist()
+    lengths = collections.Counter(len(row["topic_ids"]) for row in rows)
+    assert lengths[3] > 0.8 * len(rows) and lengths[1] > 0 and lengths[2] > 0 and set(lengths) == {0, 1, 2, 3}
+    same_subfield = other_field = pairs = 0
+    for row in rows:
+        ids, scores = row["topic_ids"], row["topic_scores"]
+        assert len(row["topic_names"]) == len(scores) == len(ids) == len(set(ids))
+        assert row["topic_names"] == [name_of[t] for t in ids]
+        if not ids:
+            assert row["topic_id"] is None and row["field_id"] is None
+            continue
+        assert ids[0] == row["topic_id"] and row["field_id"] == field_of[ids[0]]
+        assert 0.9 <= scores[0] < 1 and scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores)
+        for other in ids[1:]:
+            pairs += 1
+            same_subfield += subfield_of[other] == subfield_of[ids[0]]
+            other_field += field_of[other] != field_of[ids[0]]
+    assert 0.5 < same_subfield / pairs < 0.8
+    assert 0.05 < other_field / pairs < 0.25  # rare pairs exist
+    paired = [row for row in rows if len(row["topic_ids"]) >= 2][:300]
+    assert len({(tuple(r["topic_ids"]), tuple(r["topic_scores"])) for r in paired}) == 300
+
+
+def test_world_flags_follow_the_percentile(stand_in_table):
+    percentile = stand_in_table["citation_normalized_percentile"]
+    for column, threshold in (("world_top_1pct", 0.99), ("world_top_10pct", 0.9)):
+        flags = stand_in_table[column]
+        assert flags.null_count == percentile.null_count > 0
+        assert pc.all(pc.equal(pc.is_null(flags), pc.is_null(percentile))).as_py()
+        assert flags.to_pylist() == [None if p is None else p >= threshold for p in percentile.to_pylist()]
+    assert 0.005 < pc.mean(stand_in_table["world_top_1pct"]).as_py() < 0.03
+    assert 0.06 < pc.mean(stand_in_table["world_top_10pct"]).as_py() < 0.16
+
+
+def test_beijing_columns_agree_with_the_authorships(stand_in_table):
+    names = {r["id"].rsplit("/", 1)[1]: r["display_name"] for r in institution_records()}
+    beijing = {r["id"].rsplit("/", 1)[1] for r in institution_records() if r["geo"]["city"] == "Beijing"}
+    columns = ["beijing_any", "beijing_first", "beijing_institution_ids", "beijing_author_share", "authorships"]
+    for row in stand_in_table.slice(0, 3000).select(columns).to_pylist():
+        authors = row["authorships"]
+        for author in authors:
+            assert author["institution_names"] == [names[i] for i in author["institution_ids"]]
+            assert author["is_beijing"] == bool(beijing & set(author["institution_ids"]))
+        assert row["beijing_author_share"] == sum(a["is_beijing"] for a in authors) / len(authors)
+        assert row["beijing_first"] == authors[0]["is_beijing"]
+        assert row["beijing_any"] and 0 < row["beijing_author_share"] <= 1
+        assert set(row["beijing_institution_ids"]) == {i for a in authors for i in a["institution_ids"]} & beijing
+
+
+def test_keywords_funders_and_open_access(stand_in_table):
+    rows = stand_in_table.select(["work_id", "keywords", "funders", "oa_url", "countries", "topic_id"]).to_pylist()
+    topics = load_topics(None)
+    vocabulary = {
+        topic_id: {WORDS[w].capitalize() for w in words} for topic_id, words in zip(topics.topic_ids, topics.vocabulary)
+    }
+    country_of_funder = {name: country for name, country, _ in FOREIGN_FUNDERS}
+    funders = collections.Counter()
+    for row in rows:
+        assert len(set(row["keywords"])) == len(row["keywords"]) <= 5
+        # keywords are words of the primary topic's vocabulary; a work without a topic has none
+        assert set(row["keywords"]) <= (vocabulary[row["topic_id"]] if row["topic_id"] else set())
+        assert len(set(row["funders"])) == len(row["funders"])
+        assert [name for name in funder_names() if name in row["funders"]] == row["funders"]  # catalogue order
+        for name in row["funders"]:
+            funders[name] += 1
+            assert country_of_funder.get(name, "CN") in row["countries"], (name, row["countries"])
+        assert row["oa_url"] is None or row["oa_url"].startswith("https://") and row["work_id"] in row["oa_url"]
+    assert funders.most_common(1)[0][0] == "National Natural Science Foundation of China"
+    assert set(funders) == set(funder_names())
+    assert 0.4 < sum(row["oa_url"] is not None for row in rows) / len(rows) < 0.6
+    assert 2.5 < np.mean([len(row["keywords"]) for row in rows]) < 4
+    assert sum(not row["funders"] for row in rows) / len(rows) < 0.3
+
+
+def test_web_of_science_columns_are_null_and_the_record_source_synthetic(stand_in_table):
+    for column in ("wos_times_cited", "esi_highly_cited", "esi_hot_paper"):
+        assert stand_in_table[column].null_count == stand_in_table.num_rows
+    assert pc.unique(pc.list_flatten(stand_in_table["record_sources"])).to_pylist() == ["synthetic"]
+    assert pc.all(pc.equal(pc.list_value_length(stand_in_table["record_sources"]), 1)).as_py()
 
 
 def test_works_frame_columns_dtypes_and_values():

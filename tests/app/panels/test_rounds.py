@@ -165,7 +165,8 @@ def test_the_candidate_page_explains_its_score_in_chinese(app, client, analyst, 
         assert name in page
         assert f"{part['weight'] * 100:.1f}%" in page and f"{part['percentile'] * 100:.1f}%" in page
         assert f"{part['contribution']:.3f}" in page
-    assert f"同一子领域、发表年份和期刊组（{candidate.journal_group.title}）的 {candidate.stratum_works} 篇参评论文" in page
+    assert f"期刊组（{candidate.journal_group.title}）和类型（" in page  # the stratum may be pooled upward (v3)
+    assert f"的 {candidate.stratum_works} 篇参评北京论文中计算" in page
     assert "北京第一作者" in page and 'data-beijing="1"' in page
     assert f"https://doi.org/{candidate.doi}" in page and f"https://openalex.org/{candidate.work_id}" in page
 
