@@ -79,6 +79,17 @@ def test_from_a_ranking_to_twenty_locked_results(live_server, browser, page, peo
         db.session.scalar(select(SelectionRound.id)),
         busiest_discipline(db.session.scalar(select(SelectionRound)))))
 
+    # A world top-1% candidate's page: the dossier and why it holds its seat.
+    world_class = in_app(live_server, lambda: db.session.scalar(
+        select(Candidate.id).where(Candidate.dossier["admission"].as_string() == "world_top_1pct")
+        .order_by(Candidate.rank, Candidate.id).limit(1)))
+    page.goto(f"{base}/panels/candidates/{world_class}")
+    expect(page.get_by_test_id("world-top-1pct")).to_be_visible()
+    expect(page.get_by_test_id("admission")).to_contain_text("前1%")
+    expect(page.get_by_test_id("citing-not-fetched")).to_be_visible()
+    expect(page.get_by_test_id("first-author").first).to_be_visible()
+    screenshot(page, "panel-01b-candidate-dossier")
+
     # Staff form the panel of five, name the chair, open it and compute the conflicts.
     sign_in(page, base, STAFF)
     page.goto(f"{base}/panels/rounds/{round_id}/panels")
