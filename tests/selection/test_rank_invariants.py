@@ -59,15 +59,20 @@ def check_invariants(works: pd.DataFrame, result) -> None:
     types = source["type"].to_numpy()
     assert set(types) <= {"article", "review"}
     assert (candidates["track"].to_numpy() == np.where(types == "review", "review", "article")).all()
+    # Reviews go over their share only where every article left waiting is of a topic at its
+    # cap: the topic cap lets other eligible work in first, reviews included.
     review_cap = cap_seats(settings.per_group, settings.review_seat_share)
+    cap = cap_seats(settings.per_group, settings.topic_cap_share)
     review_seats = candidates.loc[candidates["track"] == "review"].groupby(["discipline", "journal_group"]).size()
-    if (review_seats > review_cap).any():  # only where no eligible article was left waiting
-        over = review_seats[review_seats > review_cap].index
-        waiting = result.pool.loc[result.pool["eligible"] & ~result.pool["selected"]]
-        waiting_types = works.set_index("work_id").loc[waiting["work_id"].to_numpy(), "type"].to_numpy()
-        waiting_lists = set(zip(waiting["discipline"][waiting_types == "article"],
-                                waiting["journal_group"][waiting_types == "article"]))
-        assert not waiting_lists & set(over), "reviews went over their share while articles waited"
+    topic_seats = candidates.groupby(["discipline", "journal_group", "topic_id"]).size()
+    indexed = works.set_index("work_id")
+    for discipline, group in review_seats[review_seats > review_cap].index:
+        waiting = result.pool.loc[(result.pool["discipline"] == discipline) & (result.pool["journal_group"] == group)
+                                  & result.pool["eligible"] & ~result.pool["selected"]]
+        articles = indexed.loc[waiting["work_id"].to_numpy()]
+        articles = articles.loc[articles["type"].to_numpy() == "article"]
+        full = {topic for (d, g, topic), seats in topic_seats.items() if (d, g) == (discipline, group) and seats >= cap}
+        assert articles["topic_id"].isin(full).all(), "reviews went over their share while articles waited"
     assert set(candidates["admission"]) <= {"world_top_1pct", "national_top_1pct", "gate"}
     assert not source["is_retracted"].to_numpy(dtype=bool, na_value=False).any()
     assert (source["journal_group"].to_numpy() == candidates["journal_group"].to_numpy()).all()
