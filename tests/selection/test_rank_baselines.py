@@ -5,6 +5,7 @@ as their own track, and stability intervals that apply the gate again."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -179,3 +180,18 @@ def test_the_contention_list_holds_twice_the_quota_of_each_list(settings):
     result = rank_works(works_frame_of(rows), settings)
     assert len(result.contention) == 400  # 2 x 200, of 600 eligible
     assert result.contention[0] == result.candidates.iloc[0]["work_id"]
+
+
+def test_originality_takes_a_distinct_value_for_every_candidate_of_a_full_list_of_the_synthetic_world():
+    from selection.synthetic import works_frame
+
+    settings = load_rank_settings().with_overrides(bootstrap_rounds=5)
+    result = rank_works(works_frame(60_000, seed=3, topics_path=Path("no-topics.csv")), settings)
+    seated = result.candidates
+    full = [entry for entry in result.lists if entry["selected"] == settings.per_group]
+    assert full, "the synthetic world fills no list of 300"
+    for entry in full:
+        values = seated.loc[(seated["discipline"] == entry["discipline"])
+                            & (seated["journal_group"] == entry["journal_group"]), "originality_value"]
+        assert values.notna().all() and values.nunique() == settings.per_group == 300
+    assert result.originality["distinct_values"] >= 0.95 * result.originality["valued_works"]
