@@ -599,23 +599,26 @@ def rank_works(
                       _originality_summary(scored))
 
 
+def _by_list_and_score(pool: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """``pool`` ordered list by list, best score first (ties: work id), and each row's
+    position in its list."""
+    ordered = pool.sort_values(["discipline", "journal_group", "score", "work_id"],
+                               ascending=[True, True, False, True], kind="stable")
+    return ordered, ordered.groupby(["discipline", "journal_group"], sort=False).cumcount().to_numpy()
+
+
 def _top_by_score(pool: pd.DataFrame, reach: int) -> np.ndarray:
     """Whether each pool row is among the first ``reach`` of its list by score."""
-    order = pool.sort_values(["discipline", "journal_group", "score", "work_id"],
-                             ascending=[True, True, False, True], kind="stable")
-    position = order.groupby(["discipline", "journal_group"], sort=False).cumcount().to_numpy()
+    ordered, position = _by_list_and_score(pool)
     top = np.zeros(len(pool), dtype=bool)
-    top[order.index.to_numpy()] = position < reach
+    top[ordered.index.to_numpy()] = position < reach
     return top
 
 
 def _contention(pool: pd.DataFrame, reach: int) -> list[str]:
     """The works whose citing side is worth fetching: the first ``reach`` eligible works of
     each list by score and every priority work, in list and score order."""
-    eligible = pool.loc[pool["eligible"]]
-    ordered = eligible.sort_values(["discipline", "journal_group", "score", "work_id"],
-                                   ascending=[True, True, False, True], kind="stable")
-    position = ordered.groupby(["discipline", "journal_group"], sort=False).cumcount().to_numpy()
+    ordered, position = _by_list_and_score(pool.loc[pool["eligible"]])
     chosen = (position < reach) | (ordered["admission"].to_numpy() != "gate")
     return ordered.loc[chosen, "work_id"].tolist()
 
