@@ -237,16 +237,18 @@ def pairing_novelty(topic_ids: pd.Series, topic_scores: pd.Series, venues: pd.Se
     count = len(ids)
     result = np.full(count, np.nan)
     topic_owner = pc.list_parent_indices(ids).to_numpy()
-    topic_values = pc.list_flatten(ids).to_numpy(zero_copy_only=False).astype(object)
+    topic_codes = pc.dictionary_encode(pc.list_flatten(ids))
+    topic_values = topic_codes.indices.to_numpy(zero_copy_only=False).astype("int64")
     topic_weights = pc.list_flatten(scores).to_numpy(zero_copy_only=False).astype(float)
     if len(topic_weights) != len(topic_values):  # scores missing or misaligned: equal weights
         topic_weights = np.ones(len(topic_values))
-    venue = venues.to_numpy(dtype=object, na_value=None)
-    has_venue = np.flatnonzero(pd.notna(venue) & (np.bincount(topic_owner, minlength=count) > 0))
+    venue_codes = pd.factorize(venues.to_numpy(dtype=object, na_value=None))[0]  # -1: no venue
+    has_venue = np.flatnonzero((venue_codes >= 0) & (np.bincount(topic_owner, minlength=count) > 0))
     owner = np.concatenate([topic_owner, has_venue])
     if count == 0 or len(owner) == 0:
         return result
-    items = np.concatenate([topic_values, np.char.add("venue:", venue[has_venue].astype(str)).astype(object)])
+    # Topic and journal codes in one space: journals after the topics.
+    items = np.concatenate([topic_values, len(topic_codes.dictionary) + venue_codes[has_venue]])
     weights = np.nan_to_num(np.concatenate([topic_weights, np.ones(len(has_venue))]), nan=0.0)
     order = np.argsort(owner, kind="stable")
     owner, items, weights = owner[order], items[order], weights[order]
