@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import selection.enrich as enrich_package
-from selection.enrich.run import DEFAULT_WORKERS, PHASES, EnrichSettings, enrich
+from selection.enrich.run import DEFAULT_WORKERS, NATIONAL_JOURNALS, PHASES, EnrichSettings, enrich
 from selection.errors import SelectionError
 from selection.openalex.client import add_connection_arguments, client_from_args
 
@@ -29,6 +29,9 @@ def register(subparsers) -> None:
                         help=f"comma-separated phases to run, in this order: {', '.join(PHASES)} (default: all)")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                         help=f"threads, each with one request at a time (default {DEFAULT_WORKERS})")
+    parser.add_argument("--national-journals", choices=NATIONAL_JOURNALS, default="harvest",
+                        help="the national line's journals: the harvest's domestic journals (default) or every "
+                             "journal OpenAlex places in China (a few more requests to list them, more histograms)")
     add_connection_arguments(parser)
     parser.set_defaults(func=run_enrich)
 
@@ -49,6 +52,7 @@ def settings_from_args(args: argparse.Namespace) -> EnrichSettings:
         budget=args.budget,
         workers=args.workers,
         phases=phases,
+        national_journals=args.national_journals,
     )
 
 

@@ -13,12 +13,17 @@ chunks hold works of which subfields, so that empty chunk x subfield cells cost 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
-from selection.enrich.queries import GroupedTask, TaskLog
+from selection.enrich.queries import Budget, GroupedTask, TaskLog
 from selection.enrich.topics import world_works
+from selection.files import write_atomic
+from selection.openalex.client import PER_PAGE_MAX
+from selection.schema import short_id
 
 CHUNK_SIZE = 100  # ids in one OR filter
 
@@ -40,11 +45,12 @@ class NationalPlan:
         return {"journals": sum(len(ids) for _, ids in self.chunks), "chunks": len(self.chunks), "pairs": len(self.pairs)}
 
 
-def national_plan(works: pd.DataFrame) -> NationalPlan:
+def national_plan(works: pd.DataFrame, more_journals: Iterable[str] = ()) -> NationalPlan:
     """The plan for the domestic articles and reviews of a works table (``journal_group``,
-    ``source_id``, ``subfield_id``, ``publication_year``, ``type``)."""
+    ``source_id``, ``subfield_id``, ``publication_year``, ``type``): their journals and
+    ``more_journals`` (source ids, such as every journal OpenAlex places in China)."""
     domestic = works[(works["journal_group"] == "domestic") & works["type"].isin(["article", "review"])]
-    journals = sorted(set(domestic["source_id"].dropna()), key=_id_order)
+    journals = sorted(set(domestic["source_id"].dropna()) | set(more_journals), key=_id_order)
     chunks = tuple(
         (_chunk_name(journals[i : i + CHUNK_SIZE]), tuple(journals[i : i + CHUNK_SIZE]))
         for i in range(0, len(journals), CHUNK_SIZE)
@@ -52,6 +58,27 @@ def national_plan(works: pd.DataFrame) -> NationalPlan:
     located = domestic.dropna(subset=["subfield_id", "publication_year", "source_id"])
     pairs = sorted({(int(s), int(y)) for s, y in zip(located["subfield_id"], located["publication_year"], strict=True)})
     return NationalPlan(chunks, tuple(pairs))
+
+
+def china_journals(client, path: Path, budget: Budget) -> list[str] | None:
+    """The source ids of every journal OpenAlex places in China (``sources`` with
+    ``country_code:CN, type:journal``, a few pages of 200 ids), kept in ``path`` once
+    complete so that a resumed run asks again for none; None when the budget ran out first
+    (``BudgetSpent`` from ``budget.take``, caught by the caller)."""
+    if path.is_file():
+        return [line for line in path.read_text(encoding="utf-8").splitlines() if line]
+    query = client.sources().filter(country_code="CN", type="journal").select(["id"])
+    ids: list[str] = []
+    pages = query.paginate(per_page=PER_PAGE_MAX, n_max=None)
+    while True:
+        budget.take()
+        page = next(pages, None)
+        if not page:
+            break
+        ids.extend(short_id(record["id"]) for record in page)
+    ids = sorted(set(ids), key=_id_order)
+    write_atomic(path, ("\n".join(ids) + "\n").encode("utf-8"))
+    return ids
 
 
 def _id_order(source_id: str) -> tuple[int, str]:

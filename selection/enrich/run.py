@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 
 from selection.enrich.citing import citing_frame, citing_job, read_contention
 from selection.enrich.folder import EnrichDir, write_table
-from selection.enrich.national import histogram_tasks, national_frame, national_plan, screen_tasks
-from selection.enrich.queries import Budget, GroupedTask, TaskLog, run_grouped, run_jobs
+from selection.enrich.national import china_journals, histogram_tasks, national_frame, national_plan, screen_tasks
+from selection.enrich.queries import Budget, BudgetSpent, GroupedTask, TaskLog, run_grouped, run_jobs
 from selection.enrich.topics import topic_growth_frame, topic_tasks
 from selection.errors import SelectionError
 from selection.files import file_sha256, write_json
@@ -30,6 +30,7 @@ from selection.openalex.client import OpenAlexClient
 MANIFEST_VERSION = 1
 PHASES = ("topics", "national", "citing")
 DEFAULT_WORKERS = 4
+NATIONAL_JOURNALS = ("harvest", "china")
 WORK_COLUMNS = ("work_id", "publication_year", "type", "journal_group", "source_id", "subfield_id")
 
 
@@ -42,6 +43,7 @@ class EnrichSettings:
     budget: int | None = None  # requests this session may make; None: no limit
     workers: int = DEFAULT_WORKERS
     phases: tuple[str, ...] = PHASES
+    national_journals: str = "harvest"  # NATIONAL_JOURNALS: the harvest's domestic journals, or all of China's
 
 
 def read_works(path: str | Path) -> pd.DataFrame:
@@ -87,7 +89,7 @@ def enrich(client: OpenAlexClient, settings: EnrichSettings, out_dir: str | Path
     write_json(out.manifest, manifest)
     runners = {
         "topics": lambda: _topics(client, works, out, budget, settings.workers),
-        "national": lambda: _national(client, works, out, budget, settings.workers),
+        "national": lambda: _national(client, works, out, budget, settings),
         "citing": lambda: _citing(client, contention, out, budget, settings.workers),
     }
     ran: list[str] = []
@@ -163,8 +165,15 @@ def _topics(client: OpenAlexClient, works: pd.DataFrame, out: EnrichDir, budget:
             "file": path.name if rows is not None else None, "query": _example(client, tasks)}
 
 
-def _national(client: OpenAlexClient, works: pd.DataFrame, out: EnrichDir, budget: Budget, workers: int) -> dict:
-    plan = national_plan(works)
+def _national(client: OpenAlexClient, works: pd.DataFrame, out: EnrichDir, budget: Budget,
+              settings: EnrichSettings) -> dict:
+    workers, more = settings.workers, []
+    if settings.national_journals == "china":
+        try:
+            more = china_journals(client, out.state / "china_journals.txt", budget)
+        except BudgetSpent:
+            return {"done": False, "journals_scope": "china", "note": "the budget ran out while listing China's journals"}
+    plan = national_plan(works, more)
     log = TaskLog(out.log("national"))
     screens = screen_tasks(plan)
     _run_tasks(client, screens, log, budget, workers)
@@ -173,7 +182,8 @@ def _national(client: OpenAlexClient, works: pd.DataFrame, out: EnrichDir, budge
     frame, skipped = national_frame(plan, log)
     path = out.table("national_baseline")
     rows = write_table(frame, "national_baseline", path)
-    return {"done": not skipped, **plan.describe(), "pairs_done": len(plan.pairs) - len(skipped),
+    return {"done": not skipped, **plan.describe(), "journals_scope": settings.national_journals,
+            "china_journals": len(more) if settings.national_journals == "china" else None, "pairs_done": len(plan.pairs) - len(skipped),
             "skipped_pairs": [list(pair) for pair in skipped], "screening_tasks": len(screens),
             "histogram_tasks": len(histograms), "rows": rows, "file": path.name,
             "query": _example(client, histograms or screens)}

@@ -84,6 +84,7 @@ class Harvester:
         self.batches: list[list[str]] = []
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._outstanding = 0
+        self._turns = 0  # first pages go in the order they were queued
         self._done = threading.Condition()
         self._stop = threading.Event()
         self._error: BaseException | None = None
@@ -119,7 +120,7 @@ class Harvester:
                 if not self.out.checkpoint(root.key).exists():
                     self._write_split(PartitionState(key=root.key, partition=asdict(root)), root.split(pieces))
         self._states = self.out.load_states(self.settings.years(), len(self.batches))
-        for state in leaf_states(self._states):
+        for state in _interleaved(leaf_states(self._states), self._states):
             if state.status != "done":
                 self._forget_pages_from(state)
                 self._enqueue(Partition(**state.partition), state)
@@ -135,8 +136,8 @@ class Harvester:
         """Queue the partition's next page.
 
         The queue holds one page per unfinished partition. Partitions of unknown size come
-        first (their first page tells the count, and whether to split), then those with
-        the most pages left: the shared rate limit goes to the longest chains, so chains
+        first (their first page tells the count, and whether to split), in the order
+        queued, then those with the most pages left: the shared rate limit goes to the longest chains, so chains
         end together and the run does not trail off with a few chains at one page per
         round trip.
         """
@@ -146,7 +147,8 @@ class Harvester:
             remaining = math.ceil((state.count - state.works) / PER_PAGE_MAX)
         with self._done:
             self._outstanding += 1
-        self._queue.put((-remaining, state.key, partition))
+            turn = self._turns = self._turns + 1
+        self._queue.put((-remaining, turn if state.count is None else 0, state.key, partition))
 
     # -- running --------------------------------------------------------------------
 
@@ -248,7 +250,7 @@ class Harvester:
     def _work(self) -> None:
         while not self._stop.is_set():
             try:
-                _, key, partition = self._queue.get(timeout=0.2)
+                _, _, key, partition = self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
             try:
@@ -360,6 +362,14 @@ class Harvester:
             "retries": sum(s.retries for s in states),
             "cost_usd": round(sum(s.cost_usd for s in states), 6),
         }
+
+
+def _interleaved(leaves: list[PartitionState], states: dict[str, PartitionState]) -> list[PartitionState]:
+    """``leaves`` with the first date range of every year first, then every second one ...:
+    the years' sizes differ, and a big year's ranges, whose second pages wait for their
+    first, should not all come last."""
+    position = {key: index for state in states.values() for index, key in enumerate(state.children or [])}
+    return sorted(leaves, key=lambda state: (position.get(state.key, 0), state.key))
 
 
 def _source_ids(works: list[dict]) -> set[str]:

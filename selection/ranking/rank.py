@@ -66,6 +66,7 @@ class RankResult:
     ``as_of``: the date used for "now" (the hot indicator and the frontier's pro rata year).
     ``contention``: the work ids whose citing side is worth fetching (contention.txt).
     ``originality``: the originality measure's distribution and correlations.
+    ``evidence``: which tables beyond the works the ranking had (``Evidence.used``).
     """
 
     candidates: pd.DataFrame
@@ -77,6 +78,7 @@ class RankResult:
     settings: RankSettings
     contention: list[str]
     originality: dict
+    evidence: dict
 
     @property
     def shortfalls(self) -> list[dict]:
@@ -95,6 +97,7 @@ class RankResult:
             "candidates": len(self.candidates),
             "admissions": {code: int((self.candidates["admission"] == code).sum()) for code in ADMISSIONS},
             "originality": self.originality,
+            "evidence": self.evidence,
             "settings": self.settings.as_dict(),
         }
 
@@ -364,6 +367,16 @@ class Evidence:
         """No enrichment and no journal table: every baseline is the harvest's."""
         return cls(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
 
+    def used(self) -> dict[str, bool]:
+        """Which tables the ranking had, for summary.json (the panel's dossier says "none
+        imported" rather than "not listed" without a journal table)."""
+        return {
+            "world_topic_growth": not self.topic_growth.empty,
+            "national_baseline": not self.national_baseline.empty,
+            "citing_side": not self.citing.empty,
+            "journal_table": self.journals is not None,
+        }
+
     @classmethod
     def from_enrichment(cls, enrichment, journals=None) -> Evidence:
         """From ``selection.enrich.read_enrichment(folder)``."""
@@ -607,7 +620,7 @@ def rank_works(
     contention = _contention(pool, settings.contention_factor * settings.per_group)
     pool = pool[["work_id", "discipline", "journal_group", "score", "eligible", "admission", "selected"]]
     return RankResult(candidates, pool, counts, funnel, window, as_of, settings, contention,
-                      _originality_summary(scored))
+                      _originality_summary(scored), evidence.used())
 
 
 def _by_list_and_score(pool: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

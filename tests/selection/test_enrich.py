@@ -119,9 +119,9 @@ def expected_topics(records, years) -> Counter:
     )
 
 
-def expected_national(records, works) -> Counter:
+def expected_national(records, works, journals: set | None = None) -> Counter:
     domestic = works[works["journal_group"] == "domestic"].dropna(subset=["subfield_id"])
-    journals = set(domestic["source_id"])
+    journals = set(domestic["source_id"]) if journals is None else journals
     pairs = set(zip(domestic["subfield_id"].astype(int), domestic["publication_year"].astype(int), strict=True))
     return Counter(
         (_subfield(w), w["publication_year"], w["cited_by_count"])
@@ -249,6 +249,48 @@ def test_several_chunks_of_journals_give_the_same_baseline(full_run, server, inp
     assert national["histogram_tasks"] < national["pairs"] * national["chunks"]  # empty cells are not asked
     assert (out / "national_baseline.parquet").read_bytes() == (full / "national_baseline.parquet").read_bytes()
     assert manifest["phases"]["topics"]["note"].startswith("not run")
+
+
+def test_the_national_line_can_take_every_journal_openalex_places_in_china(
+    server, citing_world, inputs, tmp_path
+):
+    """A China-published journal where Beijing published nothing still counts in the national
+    line with --national-journals china; listing the journals is paid once, in the budget."""
+    works_path, _, works, _ = inputs
+    china = {short_id(source["id"]) for source in citing_world.sources.records
+             if str(source.get("country_code")).upper() == "CN" and source.get("type") == "journal"}
+    in_harvest = set(works.loc[works["journal_group"] == "domestic", "source_id"])
+    left_out = sorted(in_harvest)[0]  # Beijing "published nothing" there: drop its works from the harvest
+    partial = works[works["source_id"] != left_out]
+    pq.write_table(pa.Table.from_pandas(partial, preserve_index=False), tmp_path / "works.parquet")
+    records = citing_world.works.records
+
+    by_scope = {}
+    for scope in ("harvest", "china"):
+        out = tmp_path / scope
+        settings = EnrichSettings(works_path=str(tmp_path / "works.parquet"), phases=("national",),
+                                  national_journals=scope)
+        manifest = enrich(client_for(server), settings, out)
+        assert manifest["status"] == "complete" and manifest["phases"]["national"]["journals_scope"] == scope
+        national = read_enrichment(out).national_baseline
+        by_scope[scope] = Counter({(s, y, c): n for s, y, c, n in national.itertuples(index=False)})
+    assert by_scope["harvest"] == expected_national(records, partial)
+    assert by_scope["china"] == expected_national(records, partial, china | in_harvest - {left_out})
+    assert left_out in china and by_scope["china"] != by_scope["harvest"]
+    assert manifest["phases"]["national"]["china_journals"] == len(china)
+    assert (tmp_path / "china" / "state" / "china_journals.txt").read_text().split() == sorted(
+        china, key=lambda i: int(i[1:]))
+
+    # A resumed run lists nothing again; a budget of one request stops in the listing and says so.
+    before = server.total_requests()
+    enrich(client_for(server), EnrichSettings(works_path=str(tmp_path / "works.parquet"), phases=("national",),
+                                              national_journals="china"), tmp_path / "china", resume=True)
+    assert server.total_requests() - before == 0
+    stopped = enrich(client_for(server), EnrichSettings(works_path=str(tmp_path / "works.parquet"),
+                                                        phases=("national",), national_journals="china", budget=1),
+                     tmp_path / "stopped")
+    assert stopped["status"] == "budget_spent" and stopped["phases"]["national"]["done"] is False
+    assert not (tmp_path / "stopped" / "state" / "china_journals.txt").exists()
 
 
 def test_read_enrichment_of_an_empty_folder_and_of_wrong_columns(tmp_path):

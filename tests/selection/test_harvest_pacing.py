@@ -96,3 +96,46 @@ def test_a_small_harvest_at_the_servers_rate_draws_no_429(enforcing_server, harv
     assert reports[0].eta_seconds is not None
     assert reports[-1].works_done == reports[-1].works_total and reports[-1].pages_left == 0
     assert manifest["progress"]["works_total"] == reports[0].works_total
+
+
+class RecordingLimiter(RateLimiter):
+    """A limiter that notes, at every turn, whether the thread's connection was already open."""
+
+    def __init__(self, client_box: list):
+        super().__init__(1000)
+        self.client_box = client_box
+        self.open_at_turn = []
+
+    def acquire(self, priority: float = 0.0) -> float:
+        adapter = self.client_box[0]._session().get_adapter("http://")
+        pools = [adapter.poolmanager.pools[key] for key in adapter.poolmanager.pools.keys()]
+        idle = [connection for pool in pools for connection in list(pool.pool.queue) if connection is not None]
+        self.open_at_turn.append(any(connection.sock is not None for connection in idle))
+        return super().acquire(priority)
+
+
+def test_a_new_connection_is_opened_before_the_requests_turn(enforcing_server):
+    """The TCP handshake and the server's accept lie before the limiter's clock, not between
+    it and the server's arrival stamp (they delayed arrivals by up to 125 ms)."""
+    box: list = []
+    limiter = RecordingLimiter(box)
+    client = OpenAlexClient(enforcing_server.url, limiter=limiter, retry=FAST_RETRY, mailto="connect@harvest.test")
+    box.append(client)
+    for _ in range(3):
+        client.fetch(enforcing_server.url + "/works?per_page=1")
+    assert limiter.open_at_turn == [True, True, True]
+
+
+def test_first_pages_take_one_date_range_of_every_year_before_the_second_of_any():
+    from selection.harvest.partitions import PartitionState
+    from selection.harvest.scheduler import _interleaved
+
+    states = {}
+    for year in (2024, 2025):
+        children = [f"y{year}-b000-r{piece}" for piece in range(3)]
+        states[f"y{year}-b000"] = PartitionState(key=f"y{year}-b000", partition={}, status="split", children=children)
+        states |= {key: PartitionState(key=key, partition={}) for key in children}
+    leaves = sorted((state for state in states.values() if state.status != "split"), key=lambda state: state.key)
+    assert [state.key for state in _interleaved(leaves, states)] == [
+        "y2024-b000-r0", "y2025-b000-r0", "y2024-b000-r1", "y2025-b000-r1", "y2024-b000-r2", "y2025-b000-r2",
+    ]

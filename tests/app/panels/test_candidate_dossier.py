@@ -175,6 +175,24 @@ def test_the_world_flags_and_what_was_imported_are_shown(app, client, analyst, i
     assert "原创性不能单独达到门槛" in listed
 
 
+def test_the_warning_line_tells_an_unlisted_journal_from_no_journal_table(app, client, analyst, imported):
+    """Without a journal table the page must not claim a journal is on no warning list."""
+    log_in_session(client, analyst)
+    candidate = with_full_dossier(imported)
+    set_dossier(candidate, journal_warning=None)
+    assert imported.summary["evidence"]["journal_table"] is False  # the synthetic ranking had none
+    page = client.get(f"/panels/candidates/{candidate.id}").get_data(as_text=True)
+    assert 'data-testid="no-journal-table"' in page and "本次排名未导入期刊表" in page
+    assert "未列入已导入的预警名单" not in page
+
+    selection_round = db.session.get(SelectionRound, imported.id)
+    selection_round.summary = {**selection_round.summary, "evidence": {**selection_round.summary["evidence"],
+                                                                       "journal_table": True}}
+    db.session.commit()
+    page = client.get(f"/panels/candidates/{candidate.id}").get_data(as_text=True)
+    assert 'data-testid="no-journal-table"' not in page and "未列入已导入的预警名单" in page
+
+
 def test_an_english_reader_reads_the_explanations_in_english(app, client, make_user, imported):
     candidate = with_full_dossier(imported)
     log_in_session(client, make_user(Role.ANALYST, locale="en"))
