@@ -8,7 +8,7 @@ PORT ?= 5000
 # The demo's mail links and printed addresses point at the server it starts.
 demo: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: demo test install install-dev chromium fonts clean
+.PHONY: demo serve test install install-dev chromium fonts clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ demo: install fonts
 	$(FLASK) demo load
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## make serve: the production server, gunicorn with several workers on http://$(HOST):$(PORT)
+## (docs/deployment.md: DATABASE_URL, SECRET_KEY, REDIS_URL, PUBLIC_BASE_URL, WORKERS ...)
+serve: export HOST := $(HOST)
+serve: export PORT := $(PORT)
+serve: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
+serve: install fonts
+	$(FLASK) db upgrade
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py
 
 ## make test: everything the tests need, then the whole suite
 test: install-dev chromium fonts

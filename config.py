@@ -27,6 +27,19 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_rate_limit(name: str, default: str) -> str:
+    """A rate limit such as "10 per minute" (several joined by ";"); a malformed one stops the start."""
+    from limits import parse_many
+
+    value = os.environ.get(name) or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(f'{name}={value!r} is not a rate limit: write it like "10 per minute" '
+                         'or "10/minute;100/hour"') from None
+    return value
+
+
 def _secret_key(instance_dir: Path) -> str:
     """The key from SECRET_KEY, else one generated once and kept in the instance folder."""
     if os.environ.get("SECRET_KEY"):
@@ -82,6 +95,8 @@ class Config:
         self.LOGIN_IP_MAX_FAILURES = _env_int("LOGIN_IP_MAX_FAILURES", 30)
         # Werkzeug's hashing method; tests use a fast one, production keeps the strong default.
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+        # A new password needs at least this zxcvbn score (0 to 4; 3: safely unguessable online).
+        self.PASSWORD_MIN_SCORE = _env_int("PASSWORD_MIN_SCORE", 3)
         self.PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
         # Within PASSWORD_RESET_WINDOW_MINUTES an account gets at most PASSWORD_RESET_MAX_MAILS
         # links and one client address may ask PASSWORD_RESET_IP_MAX times (any addresses).
@@ -107,6 +122,28 @@ class Config:
         # Parts of public pages that every visitor sees alike (the calendar's list, a series'
         # public page) are kept this long in each worker (0: never); see core/cache.py.
         self.PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 5)
+
+        # Background jobs and shared rate-limit counters; empty: jobs run in a thread of the
+        # web process (the embedded default) and counters stay in each process.
+        self.REDIS_URL = os.environ.get("REDIS_URL", "")
+        # The request log (conference_app.core.requestlog): "text" (key=value) or "json".
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+
+        # Rate limits (Flask-Limiter, conference_app.extensions), per client address: each is
+        # "N per second|minute|hour|day", several joined by ";". Counted in Redis when REDIS_URL
+        # is set (shared by the workers), else in each process; RATELIMIT_ENABLED=false turns
+        # them off (load tests). A Redis outage falls back to counting in each process.
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.LOGIN_RATE_LIMIT = _env_rate_limit("LOGIN_RATE_LIMIT", "10 per minute")
+        self.REGISTRATION_RATE_LIMIT = _env_rate_limit("REGISTRATION_RATE_LIMIT", "5 per minute")
+        self.PASSWORD_CHANGE_RATE_LIMIT = _env_rate_limit("PASSWORD_CHANGE_RATE_LIMIT", "5 per minute")
+        self.PASSWORD_RESET_RATE_LIMIT = _env_rate_limit("PASSWORD_RESET_RATE_LIMIT", "5 per minute")
+        # Registering for a public event: people at one venue may share one address.
+        self.EVENT_REGISTRATION_RATE_LIMIT = _env_rate_limit("EVENT_REGISTRATION_RATE_LIMIT", "30 per minute")
+        # Every request to the JSON API together (scanners at one entrance share an address).
+        self.API_RATE_LIMIT = _env_rate_limit("API_RATE_LIMIT", "300 per minute")
 
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
         self.MAIL_PORT = _env_int("MAIL_PORT", 25)

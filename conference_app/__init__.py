@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from conference_app.extensions import csrf, db, login_manager, migrate
+from conference_app.extensions import csrf, db, limiter, login_manager, migrate
 from config import Config
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     core_db.init_app(app)  # the <id:...> converter before any route, the commit of each request
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_DIR / "migrations"))
+    limiter.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
 
@@ -58,10 +59,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config.get("AUDIT_GUARD"):
         from conference_app.audit import guard  # noqa: F401  (its session hooks)
 
-    from conference_app.core import errors, layout
+    from conference_app.core import errors, layout, requestlog, security
     from conference_app.core.permissions import enforce_route_permission
 
+    requestlog.init_app(app)  # first: its stamp is taken before the permission check
     app.before_request(enforce_route_permission)
+    security.init_app(app)
     errors.init_app(app)
     layout.init_app(app)
     return app

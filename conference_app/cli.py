@@ -1,4 +1,5 @@
-"""Commands of the application as a whole: ``demo load`` and ``translate update``.
+"""Commands of the application as a whole: ``demo load``, ``translate update`` and
+``check-config`` (``core.production``).
 
 Each domain adds its own groups in ``<domain>/cli.py`` (a ``commands`` list), found by the
 factory. Commands run their work in ``core.db.unit_of_work()``; a refused input prints one
@@ -11,10 +12,11 @@ import click
 from flask.cli import AppGroup
 
 from conference_app.core.cli import fail
+from conference_app.core.production import check_config
 
 demo = AppGroup("demo", help="Demonstration data.")
 translate = AppGroup("translate", help="Maintain the translation catalogs.")
-commands = [demo, translate]
+commands = [demo, translate, check_config]
 
 
 @demo.command("load")

@@ -18,7 +18,9 @@ EMAIL_INVALID = _l("Enter a valid e-mail address.")
 
 def acceptable_password(form, field) -> None:
     if field.data:
-        problem = password_problem(field.data)
+        # The account's name and address where the form has them (the service checks again with the account's).
+        user_inputs = [form[name].data for name in ("name", "email") if name in form]
+        problem = password_problem(field.data, user_inputs=user_inputs)
         if problem is not None:
             raise ValidationError(problem)
 

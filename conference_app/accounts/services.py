@@ -7,7 +7,9 @@ leave the commit to the caller.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
 
@@ -18,6 +20,7 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from conference_app.accounts.models import LoginFailure, User, UserSession
 from conference_app.audit.models import AuditEntry
@@ -40,6 +43,10 @@ from conference_app.core.tokens import TokenPurpose
 from conference_app.extensions import db
 
 PASSWORD_MIN_LENGTH = 10
+# zxcvbn refuses longer input; a longer password is at least as hard to guess as its start.
+ZXCVBN_MAX_LENGTH = 72
+# Words of this platform, as guessable in its passwords as the user's own name.
+SITE_WORDS = ("bast", "kexie", "beijing", "capital", "academic", "platform", "shoudu", "xueshu")
 # Reset links: bound to the password, so setting one spends the link (the salt is the one
 # links were always signed with, so links mailed before stay valid).
 PASSWORD_RESET = TokenPurpose("password-reset", max_age_setting="PASSWORD_RESET_MAX_AGE_SECONDS")
@@ -61,6 +68,8 @@ register_action_titles({
     "user.login_throttled": _l("Login throttled"),
     "user.locked": _l("Account locked"),
     "user.password_changed": _l("Password changed"),
+    "user.password_change_failed": _l("Password change failed: wrong current password"),
+    "user.password_change_refused": _l("Password change refused"),
     "user.password_reset_requested": _l("Password reset requested"),
     "user.password_reset_throttled": _l("Password reset refused: too many requests"),
     "user.password_reset": _l("Password reset"),
@@ -147,12 +156,17 @@ def _throttle_refusal(email: str, ip_address: str | None, now) -> str | None:
     if ip_address and _failures_from(ip_address, window_start) >= config["LOGIN_IP_MAX_FAILURES"]:
         return _("Too many failed logins from your network. Please try again in %(minutes)d minutes.",
                  minutes=config["LOGIN_LOCK_MINUTES"])
+    return _lock_refusal(email, now)
+
+
+def _lock_refusal(email: str, now) -> str | None:
+    """Why an attempt on this typed address is refused (it is locked), or None."""
     locked_until = _address_locked_until(email, now)
-    if locked_until is not None:
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        return _("This account is locked after repeated failed logins. Please try again in %(minutes)d minutes.",
-                 minutes=minutes)
-    return None
+    if locked_until is None:
+        return None
+    minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+    return _("This account is locked after repeated failed logins. Please try again in %(minutes)d minutes.",
+             minutes=minutes)
 
 
 def _address_locked_until(email: str, now):
@@ -206,8 +220,10 @@ def _failures_from(ip_address: str, since) -> int:
     )
 
 
-def _record_failure(user: User | None, email: str, ip_address: str | None, now) -> None:
-    """Keep a failed attempt: one row per attempt (no counter a parallel request could overwrite)."""
+def _record_failure(user: User | None, email: str, ip_address: str | None, now,
+                    action: str = "user.login_failed") -> None:
+    """Keep a failed attempt (logged as ``action``): one row per attempt (no counter a parallel
+    request could overwrite)."""
     config = current_app.config
     # Old failures no longer count; dropping them here keeps the table small.
     db.session.execute(
@@ -218,7 +234,7 @@ def _record_failure(user: User | None, email: str, ip_address: str | None, now) 
     # Counted after this failure is in: the attempt that reaches the limit locks the address.
     locked_until = _address_locked_until(email, now)
     if user is None:
-        _record_attempt("user.login_failed", None, email)
+        _record_attempt(action, None, email)
         return
     # The account's own count, incremented in the database, not from a value read earlier.
     failed_logins = db.session.execute(
@@ -229,7 +245,7 @@ def _record_failure(user: User | None, email: str, ip_address: str | None, now) 
         .execution_options(synchronize_session=False)
     ).scalar_one()
     db.session.expire(user, ["failed_logins"])
-    _record_attempt("user.login_failed", user, email, details={"failed_logins": failed_logins})
+    _record_attempt(action, user, email, details={"failed_logins": failed_logins})
     if locked_until is not None:
         user.failed_logins = 0
         user.locked_until = locked_until
@@ -246,14 +262,44 @@ def _clear_failures(user: User) -> None:
 # --- passwords ----------------------------------------------------------------------------
 
 
-def password_problem(password: str | None) -> str | None:
-    """What is wrong with a new password, or None when it is acceptable."""
+def password_problem(password: str | None, user_inputs: Iterable[str | None] = ()) -> str | None:
+    """What is wrong with a new password, or None when it is acceptable.
+
+    Besides its length and kinds of characters, zxcvbn must rate it PASSWORD_MIN_SCORE or
+    better: common and leaked passwords and their variants, keyboard rows, repeats, sequences
+    and dates are refused, and so are passwords made of ``user_inputs`` (the account's name and
+    e-mail address) or of this platform's name.
+    """
     password = password or ""
     if len(password) < PASSWORD_MIN_LENGTH:
         return _("The password must have at least %(count)d characters.", count=PASSWORD_MIN_LENGTH)
     if not any(ch.isalpha() for ch in password) or not any(ch.isdigit() for ch in password):
         return _("The password must contain both letters and digits.")
-    return None
+    strength = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=_guessable_words(user_inputs))
+    if strength["score"] >= current_app.config["PASSWORD_MIN_SCORE"]:
+        return None
+    return _weakness(strength["sequence"])
+
+
+def _guessable_words(user_inputs: Iterable[str | None]) -> list[str]:
+    """The words of a name and an e-mail address (whole, in parts, the name run together), and the platform's."""
+    words = list(SITE_WORDS)
+    for value in user_inputs:
+        value = (value or "").lower()
+        name = value.partition("@")[0]  # a name, or an address's local part
+        words += [value, re.sub(r"[\W_]+", "", name), *re.split(r"[\W_]+", value)]
+    return [word for word in dict.fromkeys(words) if len(word) >= 3]
+
+
+def _weakness(matches: list[dict]) -> str:
+    """Why zxcvbn finds a password guessable, from the patterns it found in it (its own feedback is English)."""
+    if any(match.get("dictionary_name") == "user_inputs" for match in matches):
+        return _("The password must not contain the account's name or e-mail address, nor the platform's name.")
+    if any(match["pattern"] in {"repeat", "sequence", "spatial"} for match in matches):
+        return _("The password is easy to guess: it repeats characters or follows a sequence or a keyboard row "
+                 "(aaa, abc, 123, qwerty). Please choose a longer, less regular password.")
+    return _("The password is too common or easy to guess. Please choose a longer, less regular password, "
+             "for example a few unrelated words with digits or symbols.")
 
 
 # --- login sessions -----------------------------------------------------------------------
@@ -321,7 +367,7 @@ def end_all_sessions(user: User) -> int:
 
 def _set_password(user: User, password: str) -> None:
     """A new password ends every session of the user (the caller may open a new one)."""
-    problem = password_problem(password)
+    problem = password_problem(password, user_inputs=(user.name, user.email))
     if problem is not None:
         raise ServiceError(problem)
     user.set_password(password)
@@ -330,9 +376,35 @@ def _set_password(user: User, password: str) -> None:
     _clear_failures(user)
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Replace the password after checking the current one."""
+class AccountLocked(ServiceError):
+    """This wrong password locked the account (429): the caller ends the session that sent it."""
+
+    def __init__(self, message) -> None:
+        super().__init__(message, 429)
+
+
+def change_password(user: User, current_password: str, new_password: str, ip_address: str | None = None) -> None:
+    """Replace the password after checking the current one.
+
+    The check counts like a login, so that a stolen session cannot guess the password: a
+    wrong current password is a failed login towards the locks (the caller keeps the
+    changes), the one that reaches LOGIN_MAX_FAILURES locks the account (AccountLocked), and
+    while the account or the client address is locked the password cannot be changed (429).
+    """
+    email = normalise_email(user.email)
+    if ip_address:
+        lock(f"login-ip:{ip_address}")
+    lock(f"login:{email}")  # waits for the logins on the account: each counts the failures before it
+    now = utcnow()
+    refusal = _throttle_refusal(email, ip_address, now)
+    if refusal is not None:
+        record("user.password_change_refused", user, comment=refusal)
+        raise ServiceError(refusal, 429)
     if not user.check_password(current_password or ""):
+        _record_failure(user, email, ip_address, now, action="user.password_change_failed")
+        refusal = _lock_refusal(email, now)
+        if refusal is not None:
+            raise AccountLocked(refusal)
         raise ServiceError(_("The current password is wrong."))
     _set_password(user, new_password)
     record("user.password_changed", user)
@@ -513,8 +585,9 @@ def update_user(
 def set_enabled(user: User, enabled: bool, acting_user: User | None = None, comment: str | None = None) -> None:
     """Disable or re-enable an account; nobody disables their own.
 
-    Either way the account no longer waits for its organisation's approval to be enabled
-    (staff decided on the account itself), and the decision is logged.
+    Disabling ends every session of the account, so that re-enabling it later brings none of
+    them back. Either way the account no longer waits for its organisation's approval to be
+    enabled (staff decided on the account itself), and the decision is logged.
     """
     if acting_user is not None and acting_user.id == user.id and not enabled:
         raise ServiceError(_("You cannot disable your own account."))
@@ -523,6 +596,8 @@ def set_enabled(user: User, enabled: bool, acting_user: User | None = None, comm
     from_state = "enabled" if user.is_enabled else "disabled"
     user.awaiting_approval = False
     user.is_enabled = enabled
+    if not enabled:
+        end_all_sessions(user)
     record(
         "user.enabled" if enabled else "user.disabled",
         user,

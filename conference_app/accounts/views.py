@@ -32,7 +32,7 @@ from conference_app.core.forms import form_status, submit
 from conference_app.core.permissions import public, requires
 from conference_app.core.services import ServiceError
 from conference_app.core.views import safe_next
-from conference_app.extensions import db, login_manager
+from conference_app.extensions import db, login_manager, rate_limit
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -111,6 +111,7 @@ def _start_session(user: User) -> None:
 
 
 @blueprint.route("/auth/login", methods=["GET", "POST"])
+@rate_limit("LOGIN_RATE_LIMIT")
 @public
 def login():
     if current_user.is_authenticated:
@@ -160,18 +161,33 @@ def logout_everywhere():
 
 
 @blueprint.route("/auth/password", methods=["GET", "POST"])
+@rate_limit("PASSWORD_CHANGE_RATE_LIMIT")
 @requires("accounts.own_account")
 def change_password():
     form = ChangePasswordForm()
-    user = current_user._get_current_object()
-    if not submit(form, lambda: services.change_password(user, form.current_password.data, form.new_password.data)):
+    if not form.validate_on_submit():
         return render_template("accounts/change_password.html", form=form), form_status(form)
+    user = current_user._get_current_object()
+    try:
+        services.change_password(user, form.current_password.data, form.new_password.data, client_ip())
+    except services.AccountLocked as locked:
+        keep_changes()  # the failure and the lock are logged
+        services.end_session(session.get("_user_id"))  # the session that guessed ends
+        logout_user()
+        _clear_session()
+        flash(locked.message, "danger")
+        return redirect(url_for("accounts.login"))
+    except ServiceError as error:
+        keep_changes()  # a wrong current password counts towards the lock (other refusals write nothing)
+        form.form_errors.append(error.message)
+        return render_template("accounts/change_password.html", form=form), error.status
     _start_session(user)  # the new password ended every session, this one included
     flash(_("Your password was changed. Your other devices are logged out."), "success")
     return redirect(url_for("core.home"))
 
 
 @blueprint.route("/auth/reset", methods=["GET", "POST"])
+@rate_limit("PASSWORD_RESET_RATE_LIMIT")
 @public
 def request_reset():
     form = ResetRequestForm()
@@ -183,6 +199,7 @@ def request_reset():
 
 
 @blueprint.route("/auth/reset/<token>", methods=["GET", "POST"])
+@rate_limit("PASSWORD_RESET_RATE_LIMIT")
 @public
 def reset_password(token: str):
     try:

@@ -24,3 +24,5 @@ class OneLineCommand(click.Command):
             one_line = click.ClickException(" ".join(error.format_message().split()))
             one_line.exit_code = error.exit_code
             raise one_line from None
+
+from conference_app.core.backup_cli import commands  # noqa: E402, F401  (the backup group; it uses the two above)

@@ -8,15 +8,19 @@ also says ``WWW-Authenticate: Bearer``), never an HTML page.
 from __future__ import annotations
 
 import json
+import math
+import time
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from conference_app.core.services import ServiceError
-from conference_app.extensions import db
+from conference_app.extensions import db, limiter
 
 ERROR_TEXTS = {
     400: (_l("Bad request"), _l("The request could not be understood. Please check what you entered and try again.")),
@@ -117,6 +121,18 @@ def _service_error(error: ServiceError):
     return render_error(error.status, error.message)
 
 
+def _rate_limited(error: RateLimitExceeded):
+    """A rate limit (``extensions.rate_limit``, the API's) was reached: 429, saying when to come back
+    (in the text and in ``Retry-After``)."""
+    seconds = max(1, math.ceil(limiter.current_limit.window.reset_time - time.time()))  # the breached window's end
+    minutes = math.ceil(seconds / 60)
+    message = ngettext("Too many requests. Please try again in %(num)d minute.",
+                       "Too many requests. Please try again in %(num)d minutes.", minutes)
+    response = make_response(api_error(429, message) if is_api_request() else render_error(429, message))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def _server_error(error: Exception):
     db.session.rollback()
     try:
@@ -132,6 +148,7 @@ def _server_error(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
     for status in (400, 403, 404, 405, 409, 413, 429):
         app.register_error_handler(status, _http_error)
     app.register_error_handler(HTTPException, _other_http_error)

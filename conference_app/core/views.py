@@ -12,9 +12,11 @@ from flask_login import current_user
 from conference_app.core import i18n
 from conference_app.core.layout import page_sections, register_nav_item
 from conference_app.core.permissions import Role, public, requires
+from conference_app.core.production import blueprint as health_blueprint
 from conference_app.core.services import ServiceError
 
 blueprint = Blueprint("core", __name__)
+blueprints = [blueprint, health_blueprint]
 
 register_nav_item(_l("Home"), "core.home", "core.home", order=0)
 
@@ -28,20 +30,6 @@ HOME_TITLES = {
     ]),
     Role.SOCIETY: (_l("My organisation"), [_l("Nothing needs your attention.")]),
 }
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",  # reset links carry a token: never send it to another site
-}
-
-
-@blueprint.after_app_request
-def add_security_headers(response):
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
 
 @blueprint.get("/")
 @public

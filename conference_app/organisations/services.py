@@ -171,7 +171,7 @@ def _clean_user_fields(name: str, email: str, password: str) -> tuple[str, str]:
     if "@" not in email:
         raise ServiceError(_("Please enter a valid e-mail address."))
     clean_text(email, _("E-mail"), max_length=column_length(User, "email"))
-    problem = accounts.password_problem(password)
+    problem = accounts.password_problem(password, user_inputs=(name, email))
     if problem:
         raise ServiceError(problem)
     return name, email

@@ -15,7 +15,7 @@ from conference_app.core.db import paginate
 from conference_app.core.excel import workbook_bytes, xlsx_response
 from conference_app.core.forms import form_status, submit
 from conference_app.core.permissions import public, requires, user_can
-from conference_app.extensions import db
+from conference_app.extensions import db, rate_limit
 from conference_app.organisations import services
 from conference_app.organisations.forms import (
     ConfirmForm,
@@ -172,6 +172,7 @@ def delete_event(past_event: PastEvent):
 
 @blueprint.route("/register", methods=["GET", "POST"])
 @public
+@rate_limit("REGISTRATION_RATE_LIMIT")
 def register_society():
     """A society registers itself and its first user; staff approve it later."""
     form = RegistrationForm()

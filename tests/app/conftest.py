@@ -55,6 +55,7 @@ def app_settings(database_url: str, instance_dir: Path) -> dict:
         "SERVER_NAME": None,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",  # whatever the environment says
         "AUDIT_GUARD": True,
+        "RATELIMIT_ENABLED": False,  # the suite logs in far more often than a person; test_hardening.py turns them on
         "PUBLIC_PAGE_CACHE_SECONDS": 0,  # every request sees the data as it is (the cache has its own test)  # a request that changes audited rows without an audit entry fails
     }
 
@@ -344,13 +345,18 @@ def browser():
 
 @pytest.fixture()
 def page(browser, request):
-    """A fresh browser page in Chinese; a screenshot is saved when the test ends."""
+    """A fresh browser page in Chinese; a screenshot is saved when the test ends, and the test
+    fails when the page broke the Content-Security-Policy (core/security.py)."""
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     yield page
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS_DIR / f"{request.node.name}-final.png"), full_page=True)
     context.close()
+    assert blocked == [], "the Content-Security-Policy blocked: " + "; ".join(blocked[:3])
 
 
 def open_dropdown(page, toggle) -> None:

@@ -28,6 +28,7 @@ from conference_app.events.models import Event, RegistrationStatus
 from conference_app.events.services import calendar, ical, registrations
 from conference_app.events.services.events import current_edition, discipline_choices
 from conference_app.events.views import blueprint
+from conference_app.extensions import rate_limit
 
 PER_PAGE = 20
 # How many events a day of the week and month grids shows before "n more" (links to the day's list).
@@ -140,6 +141,7 @@ def event_page(event_id: int):
 
 
 @blueprint.post("/events/<id:event_id>/register", endpoint="register")
+@rate_limit("EVENT_REGISTRATION_RATE_LIMIT")
 @public
 def register(event_id: int):
     """Register for an event; the registrant lands on their own page with the QR code."""
