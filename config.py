@@ -126,6 +126,12 @@ class Config:
         # Background jobs and shared rate-limit counters; empty: jobs run in a thread of the
         # web process (the embedded default) and counters stay in each process.
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
+        # A job on an RQ worker is stopped after JOB_TIMEOUT_SECONDS. A running job writes a
+        # heartbeat every JOB_HEARTBEAT_SECONDS; one whose heartbeat is older than
+        # JOB_STALE_SECONDS lost its worker and shows as interrupted, to be resumed.
+        self.JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 6 * 3600)
+        self.JOB_HEARTBEAT_SECONDS = _env_int("JOB_HEARTBEAT_SECONDS", 5)
+        self.JOB_STALE_SECONDS = _env_int("JOB_STALE_SECONDS", 60)
         # The request log (conference_app.core.requestlog): "text" (key=value) or "json".
         self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from conference_app.accounts.models import TokenScope
 from conference_app.accounts.services import password_problem
+from conference_app.core.forms import VersionedForm
 from conference_app.core.permissions import Role
 
 REQUIRED = _l("This field is required.")
@@ -52,8 +53,8 @@ class ChangePasswordForm(ResetPasswordForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
 
 
-class UserEditForm(FlaskForm):
-    """What staff may change on an account."""
+class _UserFields(FlaskForm):
+    """What staff may set on an account."""
 
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=100)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
@@ -67,7 +68,11 @@ class UserEditForm(FlaskForm):
         ]
 
 
-class UserCreateForm(UserEditForm):
+class UserEditForm(VersionedForm, _UserFields):
+    """What staff may change on an account, with the version of the account it was opened at."""
+
+
+class UserCreateForm(_UserFields):
     email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Email(EMAIL_INVALID), Length(max=254)])
     password = PasswordField(
         _l("Initial password"),

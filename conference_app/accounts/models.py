@@ -12,13 +12,13 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime, utcnow
+from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime, VersionedMixin, utcnow
 from conference_app.core.enums import TitledStrEnum
 from conference_app.core.permissions import Role
 from conference_app.extensions import db
 
 
-class User(UserMixin, AuditedMixin, TimestampMixin, db.Model):
+class User(UserMixin, AuditedMixin, VersionedMixin, TimestampMixin, db.Model):
     """A person who logs in. Society users belong to exactly one organisation."""
 
     __tablename__ = "users"
@@ -121,6 +121,7 @@ class TokenScope(TitledStrEnum):
 
     CHECKIN = "checkin", _l("Check people in at events")
     REVIEW = "review", _l("Read and save one's own expert reviews")
+    SELECTION = "selection", _l("Read selection rounds and their candidates")
 
 
 class ApiToken(TimestampMixin, AuditedMixin, db.Model):

@@ -296,7 +296,7 @@ def edit_user(user: User):
             acting_user=current_user,
         )
 
-    if not submit(form, operation):
+    if not submit(form, operation, edits=user):
         return render_template("accounts/user_form.html", form=form, user=user), form_status(form)
     flash(_("User %(email)s was saved.", email=user.email), "success")
     return redirect(url_for("accounts.users"))

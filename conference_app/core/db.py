@@ -17,8 +17,10 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from flask import Flask, g, has_request_context
-from sqlalchemy import DateTime, String, text, types
-from sqlalchemy.orm import Mapped, mapped_column
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.session import Session
+from sqlalchemy import DateTime, Integer, String, event, inspect, text, types
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from werkzeug.routing import IntegerConverter
 
 from conference_app.extensions import db
@@ -118,6 +120,45 @@ class AuditedMixin:
     """
 
     __audit_exempt__: ClassVar[frozenset[str]] = frozenset({"updated_at"})
+
+
+# --- optimistic locking ------------------------------------------------------------------
+
+STALE_EDIT_MESSAGE = _l("Someone else changed this record since you opened it: reload the page and edit again.")
+
+
+class VersionedMixin:
+    """Rows people edit through forms: a stale edit is refused instead of overwriting.
+
+    ``version`` moves on by one at every flush that changes a column other than the
+    ``__audit_exempt__`` ones (a login time, the language: those change nothing anyone
+    edits, so they leave open forms valid). Every UPDATE of the row says ``WHERE version =
+    <the version read>`` (SQLAlchemy's ``version_id_col``), so a write based on a read that
+    another transaction has overtaken fails with ``StaleDataError`` instead of overwriting;
+    a form carries the version it was opened at (``core.forms.VersionedForm``) for the
+    check before the write.
+    """
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        # The counter is moved by _move_versions below, not by SQLAlchemy at every UPDATE.
+        return {"version_id_col": cls.__table__.c.version, "version_id_generator": False}
+
+
+def _edited_columns(obj) -> set[str]:
+    state = inspect(obj)
+    return {attr.key for attr in state.mapper.column_attrs if state.attrs[attr.key].history.has_changes()}
+
+
+@event.listens_for(Session, "before_flush")
+def _move_versions(session, flush_context, instances) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, VersionedMixin):
+            edited = _edited_columns(obj) - getattr(obj, "__audit_exempt__", frozenset())
+            if edited and "version" not in edited:
+                obj.version += 1
 
 
 def column_length(model: type, name: str) -> int | None:

@@ -11,14 +11,16 @@ import json
 import math
 import time
 
-from flask import Flask, current_app, make_response, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from conference_app.core.db import STALE_EDIT_MESSAGE
 from conference_app.core.services import ServiceError
 from conference_app.extensions import db, limiter
 
@@ -121,6 +123,29 @@ def _service_error(error: ServiceError):
     return render_error(error.status, error.message)
 
 
+def _stale_edit(error: StaleDataError):
+    """A write found its row changed since it was read (``core.db.VersionedMixin``): refused, 409."""
+    db.session.rollback()
+    if is_api_request():
+        return api_error(409, STALE_EDIT_MESSAGE)
+    return render_error(409, STALE_EDIT_MESSAGE)
+
+
+def _flush_before_commit(response):
+    """Flush what a request will commit before the response is finished.
+
+    ``core.db.end_request`` commits after the other hooks have finished the response (its
+    headers): a stale write failing there could only be a 500. Flushed here first, it is
+    the 409 page, with every header a page gets.
+    """
+    if response.status_code < 400 or g.get("keep_changes"):
+        try:
+            db.session.flush()
+        except StaleDataError as error:
+            return make_response(_stale_edit(error))
+    return response
+
+
 def _rate_limited(error: RateLimitExceeded):
     """A rate limit (``extensions.rate_limit``, the API's) was reached: 429, saying when to come back
     (in the text and in ``Retry-After``)."""
@@ -148,8 +173,10 @@ def _server_error(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(StaleDataError, _stale_edit)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     for status in (400, 403, 404, 405, 409, 413, 429):
         app.register_error_handler(status, _http_error)
     app.register_error_handler(HTTPException, _other_http_error)
     app.register_error_handler(500, _server_error)
+    app.after_request(_flush_before_commit)  # runs before the hooks registered earlier (security headers)

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime, utcnow
+from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime, VersionedMixin, utcnow
 from conference_app.core.enums import TitledStrEnum
 from conference_app.extensions import db
 from conference_app.organisations.models import PastEventRole
@@ -104,7 +104,7 @@ class ExpertRank(TitledStrEnum):
     RENOWNED_EXPERT = "renowned_expert", _l("Renowned expert")
 
 
-class AcademicMonthEdition(TimestampMixin, AuditedMixin, db.Model):
+class AcademicMonthEdition(TimestampMixin, AuditedMixin, VersionedMixin, db.Model):
     """One Beijing S&T Exchange Academic Month (the 29th: 2026-10-01 to 2026-11-30).
 
     An event whose Beijing dates fall inside an edition belongs to it (``Event.edition_id``
@@ -124,7 +124,7 @@ class AcademicMonthEdition(TimestampMixin, AuditedMixin, db.Model):
         return f"第{self.number}届 ({self.starts_on}..{self.ends_on})"
 
 
-class SalonSeries(TimestampMixin, AuditedMixin, db.Model):
+class SalonSeries(TimestampMixin, AuditedMixin, VersionedMixin, db.Model):
     """A brand salon series (高频次、小规模、深层次学术沙龙) of one organisation for one year.
 
     Its documented topic-selection mechanism (规范化选题机制) is the text here plus the record
@@ -200,7 +200,7 @@ class TopicProposal(TimestampMixin, AuditedMixin, db.Model):
         return self.title
 
 
-class Event(TimestampMixin, AuditedMixin, db.Model):
+class Event(TimestampMixin, AuditedMixin, VersionedMixin, db.Model):
     """A conference, annual meeting, salon session, report session or other exchange."""
 
     __tablename__ = "events"
@@ -280,7 +280,7 @@ class EventOrganisation(db.Model):
     organisation = relationship("Organisation")
 
 
-class EventPerson(db.Model):
+class EventPerson(VersionedMixin, db.Model):
     """A person on an event's programme: a speaker with the talk, an initiator, a discussant ..."""
 
     __tablename__ = "event_people"

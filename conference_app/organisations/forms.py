@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 from conference_app.accounts.models import User
 from conference_app.core.db import column_length
 from conference_app.core.enums import TitledStrEnum
+from conference_app.core.forms import VersionedForm
 from conference_app.organisations.credit_code import credit_code_problem
 from conference_app.organisations.models import ORGANISATION_FIELD_LABELS as LABELS
 from conference_app.organisations.models import (
@@ -97,7 +98,7 @@ class _ContactFields(_OrganisationForm):
     address = StringField(LABELS["address"], validators=[Optional(), _length(Organisation, "address")])
 
 
-class SocietyOrganisationForm(_ContactFields):
+class SocietyOrganisationForm(VersionedForm, _ContactFields):
     """A society's administrator keeps its English name and contacts up to date."""
 
 
@@ -107,6 +108,10 @@ class StaffOrganisationForm(_IdentityFields, _ContactFields):
     is_bast_member = BooleanField(LABELS["is_bast_member"])
     bast_member_since = DateField(LABELS["bast_member_since"], validators=[Optional()])
     in_journal_excellence_plan = BooleanField(LABELS["in_journal_excellence_plan"])
+
+
+class StaffOrganisationEditForm(VersionedForm, StaffOrganisationForm):
+    """Staff edit every field of an organisation, as it was when they opened the form."""
 
 
 class RegistrationForm(_IdentityFields, _ContactFields):
@@ -135,7 +140,7 @@ class RegistrationForm(_IdentityFields, _ContactFields):
     )
 
 
-class ResubmissionForm(_IdentityFields, _ContactFields):
+class ResubmissionForm(VersionedForm, _IdentityFields, _ContactFields):
     """A rejected applicant corrects what it declared and says what it changed."""
 
     comment = TextAreaField(

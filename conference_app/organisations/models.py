@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime
+from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime, VersionedMixin
 from conference_app.core.enums import TitledStrEnum
 from conference_app.extensions import db
 
@@ -46,7 +46,7 @@ ORGANISATION_FIELD_LABELS = {
 }
 
 
-class Organisation(AuditedMixin, TimestampMixin, db.Model):
+class Organisation(AuditedMixin, VersionedMixin, TimestampMixin, db.Model):
     """A unit that may apply for program categories."""
 
     __tablename__ = "organisations"

@@ -25,6 +25,7 @@ from conference_app.organisations.forms import (
     ResubmissionForm,
     ReviewForm,
     SocietyOrganisationForm,
+    StaffOrganisationEditForm,
     StaffOrganisationForm,
 )
 from conference_app.organisations.models import Organisation, OrganisationStatus, PastEvent
@@ -106,10 +107,11 @@ def detail(organisation: Organisation):
 def edit(organisation: Organisation):
     """Staff edit every field; a society's administrator only its contacts."""
     if user_can(current_user, "organisations.edit_all", organisation):
-        form, allowed = StaffOrganisationForm(obj=organisation), services.ORGANISATION_FIELDS
+        form, allowed = StaffOrganisationEditForm(obj=organisation), services.ORGANISATION_FIELDS
     else:
         form, allowed = SocietyOrganisationForm(obj=organisation), services.SOCIETY_EDITABLE_FIELDS
-    if submit(form, lambda: services.update_organisation(organisation, form.organisation_fields(), allowed)):
+    if submit(form, lambda: services.update_organisation(organisation, form.organisation_fields(), allowed),
+              edits=organisation):
         flash(_("Changes saved."), "success")
         return redirect(url_for(".detail", org_id=organisation.id))
     return render_template("organisations/form.html", form=form, organisation=organisation), form_status(form)
@@ -218,6 +220,7 @@ def resubmit(token: str):
     applicant = services.applicant_for_resubmission(token)  # a ServiceError is a 400 page
     organisation = applicant.organisation
     form = ResubmissionForm(obj=organisation)
-    if submit(form, lambda: services.resubmit_registration(applicant, form.organisation_fields(), form.comment.data)):
+    if submit(form, lambda: services.resubmit_registration(applicant, form.organisation_fields(), form.comment.data),
+              edits=organisation):
         return redirect(url_for(".register_done", resubmitted=1))
     return render_template("organisations/resubmit.html", form=form, organisation=organisation), form_status(form)

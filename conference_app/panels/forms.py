@@ -10,6 +10,7 @@ from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from conference_app.core.forms import VersionedForm
 from conference_app.panels.models import ReviewStage, SelectionRound, Stability
 
 TOO_LONG = _l("At most %(max)d characters.")
@@ -47,7 +48,9 @@ class CandidateFilterForm(FlaskForm):
                 "over_cap": {"yes": True, "no": False}.get(clean["over_cap"])}
 
 
-class ExpertProfileForm(FlaskForm):
+class ExpertProfileForm(VersionedForm, FlaskForm):
+    """An expert's ids and disciplines; the version of the profile it was opened at, once there is one."""
+
     openalex_author_id = StringField(_l("OpenAlex author id"), validators=[Length(max=60, message=TOO_LONG)],
                                      description=_l("For example A5023888391 or https://openalex.org/A5023888391."))
     orcid = StringField("ORCID", validators=[Length(max=60, message=TOO_LONG)],

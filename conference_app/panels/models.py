@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference_app.core.db import AuditedMixin, TitledEnum, UTCDateTime, utcnow
+from conference_app.core.db import AuditedMixin, TitledEnum, UTCDateTime, VersionedMixin, utcnow
 from conference_app.core.enums import TitledStrEnum
 from conference_app.extensions import db
 from selection.schema import CANDIDATE_COLUMNS
@@ -171,7 +171,7 @@ class Candidate(db.Model):
 # --- expert panels ---------------------------------------------------------------------------
 
 
-class ExpertProfile(AuditedMixin, db.Model):
+class ExpertProfile(AuditedMixin, VersionedMixin, db.Model):
     """What the conflict checks know of an expert: OpenAlex author id, ORCID, the OpenAlex
     institutions of their organisations and the disciplines they review."""
 

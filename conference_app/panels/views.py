@@ -52,15 +52,19 @@ def import_round():
     form = RoundUploadForm()
     result = []
     if submit(form, lambda: result.append(services.import_upload(form.file.data, form.name.data, current_user))):
-        imported = result[0]
-        if imported.created:
-            flash(_("Round %(name)s imported: %(count)d candidates.", name=imported.round.name,
-                    count=imported.round.candidate_count), "success")
-        else:
-            flash(_("This candidates file was already imported as round %(name)s; nothing was changed.",
-                    name=imported.round.name), "info")
-        return redirect(url_for(".round_overview", round_id=imported.round.id))
+        return imported_round_redirect(result[0])
     return render_template("panels/import.html", form=form), form_status(form)
+
+
+def imported_round_redirect(imported):
+    """Say what an import did (a new round, or the same file already imported) and open the round."""
+    if imported.created:
+        flash(_("Round %(name)s imported: %(count)d candidates.", name=imported.round.name,
+                count=imported.round.candidate_count), "success")
+    else:
+        flash(_("This candidates file was already imported as round %(name)s; nothing was changed.",
+                name=imported.round.name), "info")
+    return redirect(url_for("panels.round_overview", round_id=imported.round.id))
 
 
 @blueprint.get("/panels/rounds/<id:round_id>")
@@ -261,7 +265,8 @@ def profile(user: User):
         form.institution_ids.data = " ".join(existing.institution_ids or [])
     if submit(form, lambda: services.save_profile(user, {
             "openalex_author_id": form.openalex_author_id.data, "orcid": form.orcid.data,
-            "institution_ids": form.institution_ids.data, "disciplines": form.disciplines.data}, current_user)):
+            "institution_ids": form.institution_ids.data, "disciplines": form.disciplines.data}, current_user),
+            edits=existing):
         flash(_("Saved."), "success")
         return redirect(url_for(".profile", user_id=user.id))
     return render_template("panels/profile.html", expert=user, form=form), form_status(form)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime, utcnow
+from conference_app.core.db import AuditedMixin, TimestampMixin, TitledEnum, UTCDateTime, VersionedMixin, utcnow
 from conference_app.core.enums import TitledStrEnum
 from conference_app.events.models import District, EventKind, FilingStatus
 from conference_app.extensions import db
@@ -109,7 +109,7 @@ FUNDED_STATES = frozenset({ApplicationStatus.APPROVED, ApplicationStatus.IN_NOTI
                            ApplicationStatus.CLOSED})
 
 
-class Application(TimestampMixin, AuditedMixin, db.Model):
+class Application(TimestampMixin, AuditedMixin, VersionedMixin, db.Model):
     """A society's application for a category; once approved, its project."""
 
     __tablename__ = "program_applications"

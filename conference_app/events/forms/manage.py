@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from conference_app.core.forms import VersionedForm
 from conference_app.core.timeutil import BEIJING
 from conference_app.events.forms.common import (
     TOO_LONG,
@@ -163,6 +164,14 @@ class EventForm(FlaskForm):
                 if row.organisation_id.data]
 
 
+class EventEditForm(VersionedForm, EventForm):
+    """An existing event's fields and organisations, with the version it was opened at."""
+
+    @classmethod
+    def data_of(cls, event) -> dict:
+        return {**super().data_of(event), "version": event.version}
+
+
 class PersonForm(FlaskForm):
     """A person on an event's programme: a speaker with the talk, an initiator, a discussant ..."""
 
@@ -182,7 +191,11 @@ class PersonForm(FlaskForm):
     position = IntegerField(_l("Order on the programme"), validators=[Optional()])
 
     def person_fields(self) -> dict:
-        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        return {name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "version")}
+
+
+class PersonEditForm(VersionedForm, PersonForm):
+    """A person on the programme, with the version of the record it was opened at."""
 
 
 class FilingDocumentForm(FlaskForm):
@@ -198,6 +211,10 @@ class EditionForm(FlaskForm):
     year = IntegerField(_l("Year"), validators=[InputRequired(_l("Please enter the year."))])
     starts_on = DateField(_l("First day"), validators=[InputRequired(_l("Please enter the first day."))])
     ends_on = DateField(_l("Last day"), validators=[InputRequired(_l("Please enter the last day."))])
+
+
+class EditionEditForm(VersionedForm, EditionForm):
+    """An existing edition, with the version it was opened at."""
 
 
 class RegistrationFilterForm(FlaskForm):

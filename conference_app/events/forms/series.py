@@ -27,6 +27,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from conference_app.core.db import column_length
+from conference_app.core.forms import VersionedForm
 from conference_app.core.timeutil import BEIJING, beijing_today
 from conference_app.events.forms.common import (
     LONG_TEXT,
@@ -79,6 +80,10 @@ class SeriesForm(FlaskForm):
         return {name: self[name].data for name in ("title_zh", "title_en", "year", "description", "topic_mechanism",
                                                    "committee", "venue", "district", "sessions_target",
                                                    "person_times_target")}
+
+
+class SeriesEditForm(VersionedForm, SeriesForm):
+    """An existing series, with the version it was opened at."""
 
 
 class StaffSeriesForm(SeriesForm):

@@ -331,6 +331,7 @@ def set_organisations(event: Event, organisations: Iterable[tuple[int, str]], *,
     flush()
     after = sorted([o.id, role.value] for o, role in links)
     if before != after:
+        event.version += 1  # the links are rows of their own: an open form of the event is stale now
         record("event.organisations_changed", event, details={"changes": {"organisations": [before, after]}})
 
 

@@ -19,10 +19,13 @@ from conference_app.core.uploads import send_upload
 from conference_app.events.forms.common import CommentForm, ConfirmForm
 from conference_app.events.forms.manage import (
     CheckInSearchForm,
+    EditionEditForm,
     EditionForm,
+    EventEditForm,
     EventFilterForm,
     EventForm,
     FilingDocumentForm,
+    PersonEditForm,
     PersonForm,
     RegistrationFilterForm,
 )
@@ -136,13 +139,13 @@ def event_create():
 @blueprint.route("/manage/events/<id:event_id>/edit", methods=["GET", "POST"])
 @requires("events.edit", load=Event, arg="event_id")
 def event_edit(event: Event):
-    form = EventForm(data=EventForm.data_of(event), organisations=services.approved_organisations())
+    form = EventEditForm(data=EventEditForm.data_of(event), organisations=services.approved_organisations())
 
     def operation():
         services.update_event(event, form.event_fields())
         services.set_organisations(event, form.organisation_rows(), actor=current_user)
 
-    if submit(form, operation):
+    if submit(form, operation, edits=event):
         flash(_("Changes saved."), "success")
         return redirect(url_for(".event_manage", event_id=event.id))
     return render_template("events/manage/form.html", form=form, event=event), form_status(form)
@@ -203,8 +206,8 @@ def person_add(event: Event):
 @requires("events.edit", load=Event, arg="event_id")
 def person_edit(event: Event, person_id: int):
     person = services.person_of(event, person_id)  # a person of another event is a 404
-    form = PersonForm(obj=person)
-    if submit(form, lambda: services.update_person(person, form.person_fields())):
+    form = PersonEditForm(obj=person)
+    if submit(form, lambda: services.update_person(person, form.person_fields()), edits=person):
         flash(_("Changes saved."), "success")
         return redirect(url_for(".event_manage", event_id=event.id, _anchor="programme"))
     return render_template("events/manage/person.html", form=form, event=event, person=person), form_status(form)
@@ -275,8 +278,8 @@ def editions():
 @requires("events.manage", load=AcademicMonthEdition, arg="edition_id")
 def edition_edit(academic_month_edition: AcademicMonthEdition):
     edition = academic_month_edition
-    form = EditionForm(obj=edition)
-    if submit(form, lambda: services.save_edition(_edition_fields(form), edition)):
+    form = EditionEditForm(obj=edition)
+    if submit(form, lambda: services.save_edition(_edition_fields(form), edition), edits=edition):
         flash(_("Edition saved; events were reassigned to the editions holding their dates."), "success")
         return redirect(url_for(".editions"))
     return render_template("events/manage/edition_form.html", form=form, edition=edition), form_status(form)

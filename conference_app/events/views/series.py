@@ -24,6 +24,7 @@ from conference_app.events.forms.series import (
     AttendanceFilterForm,
     AttendanceImportForm,
     ReconsiderForm,
+    SeriesEditForm,
     SeriesFilterForm,
     SeriesForm,
     SessionForm,
@@ -109,8 +110,8 @@ def series_create():
 @blueprint.route("/series/<id:series_id>/edit", methods=["GET", "POST"])
 @requires("events.series_edit", load=SalonSeries, arg="series_id")
 def series_edit(salon_series: SalonSeries):
-    form = SeriesForm(obj=salon_series)
-    if submit(form, lambda: series_services.update_series(salon_series, form.series_fields())):
+    form = SeriesEditForm(obj=salon_series)
+    if submit(form, lambda: series_services.update_series(salon_series, form.series_fields()), edits=salon_series):
         flash(_("Changes saved."), "success")
         return redirect(url_for(".series_page", series_id=salon_series.id))
     return render_template("events/series/form.html", form=form, series=salon_series), form_status(form)

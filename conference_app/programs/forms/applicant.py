@@ -13,6 +13,7 @@ from wtforms import DateField, FieldList, Form, FormField, IntegerField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from conference_app.core.forms import VersionedForm
 from conference_app.core.layout import money
 from conference_app.events.forms.common import TOO_LONG, optional_id, titled_choices
 from conference_app.events.models import District, EventKind, FilingStatus
@@ -83,6 +84,14 @@ class ApplicationForm(FlaskForm):
         if not self.category.amount_is_fixed:
             fields["requested_fen"] = (self.requested.data or "").strip()  # yuan, read by parse_fen
         return fields
+
+
+class ApplicationEditForm(VersionedForm, ApplicationForm):
+    """An existing application's fields, with the version it was opened at."""
+
+    @staticmethod
+    def data_of(application) -> dict:
+        return {**ApplicationForm.data_of(application), "version": application.version}
 
 
 class BudgetLineForm(Form):

@@ -24,6 +24,7 @@ from conference_app.events.services.events import approved_organisations
 from conference_app.extensions import db
 from conference_app.programs.forms.applicant import (
     SUBKINDS,
+    ApplicationEditForm,
     ApplicationForm,
     AttachmentForm,
     BudgetForm,
@@ -232,8 +233,8 @@ def _render_edit(application: Application, status: int = 200, **forms):
     return render_template(
         "programs/applicant/edit.html", application=application, category=category,
         editable=application.status in services.EDITABLE_STATES,
-        form=forms.get("form") or ApplicationForm(formdata=None, data=ApplicationForm.data_of(application),
-                                                  category=category),
+        form=forms.get("form") or ApplicationEditForm(formdata=None, data=ApplicationEditForm.data_of(application),
+                                                      category=category),
         budget_form=forms.get("budget_form") or BudgetForm(formdata=None, application=application),
         event_form=forms.get("event_form") or PlannedEventForm(formdata=None),
         co_organiser_form=forms.get("co_organiser_form") or CoOrganiserForm(
@@ -261,11 +262,11 @@ def edit_application(application: Application):
     if request.method == "GET" and application.status not in services.EDITABLE_STATES:
         flash(_("Only a draft or an application returned for correction can be changed."), "info")
         return redirect(url_for(".application", application_id=application.id))
-    form = ApplicationForm(category=application.category)
+    form = ApplicationEditForm(category=application.category)
     if not form.is_submitted():
         return _render_edit(application)
     if submit(form, lambda: services.update_application(application, form.application_fields(),
-                                                        actor=current_user)):
+                                                        actor=current_user), edits=application):
         return _edited(application, _("Changes saved."), "details")
     return _render_edit(application, form_status(form), form=form)
 

@@ -25,7 +25,8 @@ def world(client, auth, make_organisation, make_user):
 
 def snapshot(organisation) -> dict:
     db.session.expire_all()
-    columns = [column.key for column in type(organisation).__table__.columns if column.key != "updated_at"]
+    skipped = ("updated_at", "version")  # both move on any saved edit
+    columns = [column.key for column in type(organisation).__table__.columns if column.key not in skipped]
     values = {key: getattr(organisation, key) for key in columns}
     values["events"] = [(event.year, event.title) for event in organisation.past_events]
     return values
