@@ -50,25 +50,23 @@ def output(job: Job, path: str):
 @blueprint.post("/<id:job_id>/cancel")
 @requires("jobs.control", load=Job, arg="job_id")
 def cancel(job: Job):
-    try:
-        services.cancel_job(job, current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        flash(_("Job cancelled.") if job.state == JobState.CANCELLED else
-              _("Cancellation requested: the job stops at its next step."), "success")
-    return redirect(url_for("jobs.detail", job_id=job.id))
+    return _control(job, services.cancel_job, lambda: _("Job cancelled.") if job.state == JobState.CANCELLED else
+                    _("Cancellation requested: the job stops at its next step."))
 
 
 @blueprint.post("/<id:job_id>/resume")
 @requires("jobs.control", load=Job, arg="job_id")
 def resume(job: Job):
+    return _control(job, services.resume_job, lambda: _("Job resumed: it is queued again."))
+
+
+def _control(job: Job, action, done_message):
+    """Run ``action(job, user)``; flash its refusal or ``done_message()`` and go back to the job."""
     try:
-        services.resume_job(job, current_user)
+        action(job, current_user)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "danger")
     else:
-        flash(_("Job resumed: it is queued again."), "success")
+        flash(done_message(), "success")
     return redirect(url_for("jobs.detail", job_id=job.id))
