@@ -13,10 +13,19 @@ import sys
 
 from gunicorn.glogging import CONFIG_DEFAULTS
 
+
+def _whole_number(name: str, default: int) -> int:
+    """A positive whole number from the environment; one clear line and exit 2 otherwise."""
+    value = os.environ.get(name) or str(default)
+    if not value.isdigit() or int(value) < 1:
+        sys.exit(f"{name}={value!r}: give a whole number of at least 1")
+    return int(value)
+
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WORKERS") or min(2 * multiprocessing.cpu_count() + 1, 8))
-threads = int(os.environ.get("THREADS") or 1)
-timeout = int(os.environ.get("TIMEOUT") or 60)
+workers = _whole_number("WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8))
+threads = _whole_number("THREADS", 1)
+timeout = _whole_number("TIMEOUT", 60)
 wsgi_app = "conference_app:create_app()"
 accesslog = None  # the app logs each request itself, with its request and user id (core/requestlog.py)
 errorlog = "-"
