@@ -122,6 +122,7 @@ class TokenScope(TitledStrEnum):
     CHECKIN = "checkin", _l("Check people in at events")
     REVIEW = "review", _l("Read and save one's own expert reviews")
     SELECTION = "selection", _l("Read selection rounds and their candidates")
+    JOBS = "jobs", _l("Start background jobs and follow them")
 
 
 class ApiToken(TimestampMixin, AuditedMixin, db.Model):

@@ -9,26 +9,35 @@ integer ``{event_id}``), each method an operation with its JSON schemas (pydanti
 the error answers that follow from it (400 with a body or query, 401 and 403 with a token,
 404 with an id, 413 with a body, 429 always). Views build their answers from the same response
 models (``model_response``), so the document and the answers cannot drift apart.
+
+Every domain's API views sit on a blueprint of ``api_blueprint(name, __name__)`` and read
+the client's body and query with the readers at the end (``text_body``, ``page_argument``
+...), each refusing bad input with a 400 ServiceError naming it.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from flask import Flask
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from flask import Blueprint, Flask, request
+from flask_babel import gettext as _
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema
 from pydantic.json_schema import models_json_schema
 from werkzeug.routing import IntegerConverter
 
-from conference_app.core.db import MAX_ID, IdConverter
+from conference_app.core.db import MAX_ID, MAX_PAGE, IdConverter
 from conference_app.core.errors import json_response
 from conference_app.core.permissions import PERMISSIONS, view_requirement
+from conference_app.core.services import ServiceError
+from conference_app.core.text import strip_nul
 from conference_app.core.timeutil import BEIJING
+from conference_app.extensions import csrf, login_manager
 
 API_PREFIX = "/api/v1"
 OPENAPI_VERSION = "3.1.0"
@@ -300,3 +309,89 @@ def openapi_document(app: Flask, *, scope_of: Callable[[Callable], str | None] =
             }},
         },
     }
+
+
+# --- the API's blueprints and what they read from the client -----------------------------------
+
+# A request body is one small JSON object: anything bigger is refused before it is read.
+MAX_BODY_BYTES = 16 * 1024
+FLAG_VALUES = {"1": True, "true": True, "0": False, "false": False, "": False}
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint of the API under ``/api/v1``: no CSRF and no login page (it reads bearer
+    tokens, never cookies: a request without a valid token is a JSON 401), and bodies larger
+    than MAX_BODY_BYTES refused before they are read."""
+    blueprint = Blueprint(name, import_name, url_prefix=API_PREFIX)
+    csrf.exempt(blueprint)
+    login_manager.blueprint_login_views[name] = None
+
+    @blueprint.before_request
+    def limit_body_size():
+        request.max_content_length = MAX_BODY_BYTES
+
+    return blueprint
+
+
+class TextMembers(BaseModel):
+    """A body of text members: each a JSON string or null; members not listed are ignored."""
+
+    model_config = ConfigDict(strict=True)
+
+
+
+
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object; a 400 ServiceError for anything else."""
+    try:
+        body = json.loads(request.get_data(cache=False) or b"null")
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond reason
+        body = None
+    if not isinstance(body, dict):
+        raise ServiceError(_("The request body must be a JSON object, for example {\"code\": \"...\"}."))
+    return body
+
+
+def text_body(model: type[Body]) -> Body:
+    """The body's members of ``model`` (a ``TextMembers``), each text or null; the first that is
+    not is a 400 naming it."""
+    try:
+        return model.model_validate(json_object())
+    except ValidationError as error:
+        raise ServiceError(_("The field %(field)s must be text.", field=error.errors()[0]["loc"][0])) from None
+
+
+def flag_argument(name: str) -> bool:
+    value = request.args.get(name, "").strip().lower()
+    if value not in FLAG_VALUES:
+        raise ServiceError(_("The parameter %(name)s must be 1 or 0.", name=name))
+    return FLAG_VALUES[value]
+
+
+def page_argument() -> int:
+    value = request.args.get("page", "1").strip()
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        raise ServiceError(_("The parameter page must be a whole number from 1 to %(max)d.", max=MAX_PAGE))
+    return int(value)
+
+
+def text_argument(name: str, max_length: int) -> str | None:
+    """A text parameter (None when absent or empty); longer than ``max_length`` is a 400."""
+    value = strip_nul(request.args.get(name, "")).strip()
+    if len(value) > max_length:
+        raise ServiceError(_("The parameter %(name)s must be at most %(max)d characters.", name=name, max=max_length))
+    return value or None
+
+
+def choice_argument(name: str, choices: Iterable[str]) -> str | None:
+    """One of ``choices`` (None when absent or empty); anything else is a 400 listing them."""
+    value = request.args.get(name, "").strip()
+    choices = list(choices)
+    if value and value not in choices:
+        raise ServiceError(_("The parameter %(name)s must be one of: %(choices)s.", name=name,
+                             choices=", ".join(choices)))
+    return value or None

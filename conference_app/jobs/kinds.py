@@ -78,7 +78,7 @@ def check_harvest(params: dict) -> dict:
     }
 
 
-@job_kind("harvest", _l("OpenAlex harvest"), resumable=True, check=check_harvest)
+@job_kind("harvest", _l("OpenAlex harvest"), resumable=True, check=check_harvest, start_permission="workbench.view")
 def harvest_job(context: JobContext) -> list[dict]:
     """Harvest into ``work_dir/harvest`` (resuming what an earlier attempt left there)."""
     params = context.params

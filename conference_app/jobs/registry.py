@@ -36,25 +36,29 @@ class JobCancelled(Exception):
 class JobKind:
     """A registered kind: ``function(context)`` returns its outputs ``[{"label", "path"}]`` (paths
     below ``context.work_dir``) or None; ``check(params)`` returns the parameters to store or raises
-    a ServiceError naming the problem (``start_job`` calls it)."""
+    a ServiceError naming the problem (``start_job`` calls it). ``start_permission`` names the
+    permission a user needs to start it by name (the JSON API); a kind without one is started
+    only by its own pages and services (an import, a mail delivery)."""
 
     name: str
     title: Any
     function: Callable[[JobContext], list[dict] | None]
     resumable: bool = False
     check: Callable[[dict], dict] | None = None
+    start_permission: str | None = None
 
 
 JOB_KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, title, resumable: bool = False, check: Callable[[dict], dict] | None = None):
+def job_kind(name: str, title, resumable: bool = False, check: Callable[[dict], dict] | None = None,
+             start_permission: str | None = None):
     """Register the decorated function as the job kind ``name`` (once, at import time)."""
 
     def decorate(function: Callable[[JobContext], list[dict] | None]):
         if name in JOB_KINDS:
             raise ValueError(f"job kind {name!r} registered twice")
-        JOB_KINDS[name] = JobKind(name, title, function, resumable, check)
+        JOB_KINDS[name] = JobKind(name, title, function, resumable, check, start_permission)
         return function
 
     return decorate

@@ -84,6 +84,17 @@ def start_job(kind: str, params: dict, user, secrets: dict | None = None) -> Job
     return job
 
 
+def start_job_by_name(kind: str, params: dict, user, secrets: dict | None = None) -> Job:
+    """Start a job of ``kind`` named by a client (the JSON API): only a kind with a start
+    permission that ``user`` holds; any other is a 403 ServiceError, an unknown one a 400."""
+    job_kind = JOB_KINDS.get(kind)
+    if job_kind is None:
+        raise ServiceError(_("There is no kind of background job called %(kind)s.", kind=kind))
+    if job_kind.start_permission is None or not user_can(user, job_kind.start_permission):
+        raise ServiceError(_("You may not start background jobs of the kind %(kind)s.", kind=kind), 403)
+    return start_job(kind, params, user, secrets=secrets)
+
+
 def cancel_job(job: Job, user) -> None:
     """A queued job is cancelled at once; a running one is asked to stop, which it does at its
     next progress report or cancellation check."""

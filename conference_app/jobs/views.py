@@ -70,3 +70,8 @@ def _control(job: Job, action, done_message):
     else:
         flash(done_message(), "success")
     return redirect(url_for("jobs.detail", job_id=job.id))
+
+
+from conference_app.jobs import api  # noqa: E402  (its routes, after the pages')
+
+blueprints = [blueprint, api.api_blueprint]

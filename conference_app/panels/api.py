@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flask import Blueprint, request
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import BaseModel, Field, ValidationError
@@ -22,12 +22,21 @@ from sqlalchemy import select
 
 from conference_app.accounts.models import TokenScope
 from conference_app.accounts.tokens import token_scope
-from conference_app.core.api import BeijingDateTime, ErrorBody, Text, api_operation, model_response
+from conference_app.core.api import (
+    BeijingDateTime,
+    ErrorBody,
+    Text,
+    api_operation,
+    choice_argument,
+    model_response,
+    page_argument,
+    text_argument,
+)
+from conference_app.core.api import api_blueprint as new_api_blueprint
 from conference_app.core.db import MAX_PAGE, column_length
 from conference_app.core.permissions import requires
 from conference_app.core.services import ServiceError
-from conference_app.events.views.api import MAX_BODY_BYTES, choice_argument, page_argument, text_argument
-from conference_app.extensions import csrf, db, login_manager
+from conference_app.extensions import db
 from conference_app.panels import review, services
 from conference_app.panels.models import (
     Candidate,
@@ -40,18 +49,11 @@ from conference_app.panels.models import (
     Stability,
 )
 
-api_blueprint = Blueprint("panels_api", __name__, url_prefix="/api/v1")
-csrf.exempt(api_blueprint)
-login_manager.blueprint_login_views[api_blueprint.name] = None
+api_blueprint = new_api_blueprint("panels_api", __name__)
 
 ROUNDS_PER_PAGE = 50
 CANDIDATES_PER_PAGE = 100
 Score = Annotated[int, Field(ge=review.SCORE_MIN, le=review.SCORE_MAX)]
-
-
-@api_blueprint.before_request
-def limit_body_size():
-    request.max_content_length = MAX_BODY_BYTES
 
 
 # --- reviews -------------------------------------------------------------------------------------

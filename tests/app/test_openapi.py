@@ -2,7 +2,7 @@
 declarations) and a property-based run over it with schemathesis: every operation, a bounded
 number of examples each, as anonymous callers and with tokens of each scope for staff, an
 analyst and an expert, over an event with a registration, a selection round with candidates and
-an open round of review. No answer is a 5xx, every status is documented and every body matches
+an open round of review, a queued job. No answer is a 5xx, every status is documented and every body matches
 its schema."""
 
 from __future__ import annotations
@@ -22,9 +22,12 @@ from conference_app.core.api import API_PREFIX, openapi_path, view_operation
 from conference_app.core.permissions import Role
 from conference_app.events.services import registrations
 from conference_app.extensions import db
+from conference_app.jobs import runner
+from conference_app.jobs.models import Job, JobState
 from conference_app.panels import review
 from conference_app.panels.models import Review
 from tests.app.events.api_helpers import bearer, token_for
+from tests.app.jobs import kinds_for_tests  # noqa: F401  (registers test.count, which the API may start)
 from tests.app.panels.conftest import (  # noqa: F401  (fixtures)
     five_experts,
     open_panel,
@@ -53,7 +56,11 @@ def world(app, make_user, make_event, open_panel, five_experts, review_staff):
     db.session.commit()
     expert, analyst = five_experts[1], make_user(Role.ANALYST)
     users = {TokenScope.CHECKIN: [review_staff, analyst, expert], TokenScope.REVIEW: [expert, review_staff, analyst],
-             TokenScope.SELECTION: [analyst, review_staff, expert]}
+             TokenScope.SELECTION: [analyst, review_staff, expert], TokenScope.JOBS: [analyst, review_staff, expert]}
+    # The analyst's job, queued but never handed to a worker: there to be read and cancelled.
+    job = Job(kind="test.wait", params={}, user_id=analyst.id, state=JobState.QUEUED, progress={}, outputs=[])
+    db.session.add(job)
+    db.session.commit()
     tokens = {scope: [token_for(user, scope.value, "openapi") for user in users[scope]] for scope in TokenScope}
     headers = {}
     for scope in TokenScope:
@@ -65,6 +72,7 @@ def world(app, make_user, make_event, open_panel, five_experts, review_staff):
         "review_id": list(db.session.scalars(select(Review.id).filter_by(review_round_id=triage.id)
                                              .order_by(Review.user_id != expert.id, Review.position).limit(3))),
         "round_id": [open_panel.round_id],
+        "job_id": [job.id],
     }
     return ids, headers, registration.code
 
@@ -74,6 +82,8 @@ def known_good_body(operation, code: str, data):
     code, a valid mobile number); None for the others (the generated body may succeed)."""
     if operation.path.endswith("/checkins"):
         return {"code": code}
+    if operation.path == f"{API_PREFIX}/jobs" and operation.method.upper() == "POST":
+        return {"kind": "test.count", "params": {"steps": data.draw(st.integers(1, 3), label="steps")}}
     if operation.path.endswith("/registrations"):
         return {"name": "李四", "phone": f"139{data.draw(st.integers(0, 9), label='phone'):08d}"}
     return None
@@ -153,6 +163,7 @@ def test_every_operation_answers_as_documented_for_generated_requests(app, world
             answered.setdefault(operation.label, set()).add(response.status_code)
 
         answers_as_documented()
+    assert runner.wait_until_idle(app, timeout=60)  # the jobs it started have run
     assert len(answered) == len(list(schema.get_all_operations()))
     if mode == GenerationMode.POSITIVE:  # the data let every operation succeed, not only refuse
         assert {label for label, statuses in answered.items() if not statuses & {200, 201}} == set(), answered

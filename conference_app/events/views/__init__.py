@@ -3,11 +3,10 @@ the versioned JSON API (``/api/v1``, bearer tokens, no CSRF: it takes no cookies
 
 from flask import Blueprint
 
-from conference_app.extensions import csrf
+from conference_app.core.api import api_blueprint as new_api_blueprint
 
 blueprint = Blueprint("events", __name__)
-api_blueprint = Blueprint("events_api", __name__, url_prefix="/api/v1")
-csrf.exempt(api_blueprint)
+api_blueprint = new_api_blueprint("events_api", __name__)
 
 from conference_app.events.views import api, influence, manage, public, series  # noqa: E402,F401  (their routes)
 

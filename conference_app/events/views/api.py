@@ -3,24 +3,22 @@ documents it, and ``GET /api/v1/openapi.json`` is its OpenAPI document, generate
 operations the views declare (``core.api``).
 
 Public: the listed events (published, held and cancelled, never drafts) with their counts,
-and registering for one. With a bearer token of scope ``checkin``: checking a registration
+each one's programme (agenda and people), and registering for one. With a bearer token of scope ``checkin``: checking a registration
 code in, as the token's user (staff for any event, a society's users for the events their
 organisation holds). Cookies are never read here (the blueprint is CSRF-exempt). Every
 error is JSON, ``{"error": {"status": ..., "message": ...}}``, with a 4xx status
-(``core.errors``); a refused request writes nothing. The argument readers below are shared
-by the other domains' API views.
+(``core.errors``); a refused request writes nothing. The blueprint, the body limit and the
+argument readers are ``core.api``'s, shared by every domain's API views.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
-from flask import current_app, request
+from flask import current_app
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from conference_app.accounts.models import TokenScope
@@ -30,20 +28,24 @@ from conference_app.core.api import (
     ErrorBody,
     OpenApiDocument,
     Text,
+    TextMembers,
     api_operation,
+    flag_argument,
     model_response,
     openapi_document,
+    page_argument,
+    text_body,
 )
 from conference_app.core.db import MAX_PAGE, column_length, utcnow
 from conference_app.core.i18n import select_locale
 from conference_app.core.permissions import public, requires
 from conference_app.core.services import ServiceError
-from conference_app.core.text import strip_nul
 from conference_app.events.models import (
     CheckInMethod,
     Event,
     EventKind,
     EventStatus,
+    PersonRole,
     Registration,
     RegistrationSource,
     RegistrationStatus,
@@ -56,25 +58,14 @@ from conference_app.extensions import db, login_manager
 login_manager.blueprint_login_views[api_blueprint.name] = None
 
 EVENTS_PER_PAGE = 50
-# A request body is one small JSON object: anything bigger is refused before it is read.
-MAX_BODY_BYTES = 16 * 1024
 # The public sees every event that was announced, cancelled ones included; drafts never.
 LISTED_STATUSES = (EventStatus.PUBLISHED, EventStatus.HELD, EventStatus.CANCELLED)
-FLAG_VALUES = {"1": True, "true": True, "0": False, "false": False, "": False}
 DOCUMENT_DESCRIPTION = (
     "The JSON API v1 of the Capital Academic Platform, generated from the code's own schemas; "
     "docs/api.md explains it with examples. Errors are always JSON, `{\"error\": {\"status\", \"message\"}}`; "
     "every address answers 405 with `Allow` for a method it does not take. Times are Beijing time "
     "with the offset. A request that is refused writes nothing."
 )
-
-Body = TypeVar("Body", bound=BaseModel)
-
-
-@api_blueprint.before_request
-def limit_body_size():
-    request.max_content_length = MAX_BODY_BYTES
-
 
 # --- the models of what the API takes and answers -------------------------------------------------
 
@@ -107,15 +98,35 @@ class EventPage(BaseModel):
     total: int
 
 
-class TextMembers(BaseModel):
-    """A body of text members: each a JSON string or null; members not listed are ignored."""
-
-    model_config = ConfigDict(strict=True)
-
-
 def _at_most(model: type, name: str) -> dict[str, int]:
     """The column's length, for the document only: the registration's rules check it with their own message."""
     return {"maxLength": column_length(model, name)}
+
+
+class ProgrammePerson(BaseModel):
+    """A person on the programme, as the event's public page shows them (never a contact)."""
+
+    role: PersonRole
+    name: str
+    organisation: str | None
+    title: str | None = Field(description="职称 / position.")
+    is_leading_figure: bool = Field(description="A leading figure (领军人物) of the field.")
+    is_keynote: bool = Field(description="Gives a keynote (主旨报告).")
+    talk_title: str | None
+    talk_minutes: int | None
+    on_site: bool = Field(description="false: joins online.")
+
+
+class Programme(BaseModel):
+    """A listed event's published programme: its agenda and the people on it, in their order."""
+
+    event_id: int
+    title_zh: str
+    starts_at: BeijingDateTime
+    ends_at: BeijingDateTime
+    venue: str | None
+    agenda: str | None = Field(description="The agenda as the organiser wrote it (plain text).")
+    people: list[ProgrammePerson]
 
 
 class RegistrationRequest(TextMembers):
@@ -139,61 +150,6 @@ class CheckInResult(BaseModel):
     status: Literal["checked_in", "already_checked_in"]
     event_id: int
     checked_in: int = Field(description="The event's check-in count after this request.")
-
-
-# --- reading what the client sent -------------------------------------------------------------
-
-
-def json_object() -> dict[str, Any]:
-    """The request body as a JSON object; a 400 ServiceError for anything else."""
-    try:
-        body = json.loads(request.get_data(cache=False) or b"null")
-    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond reason
-        body = None
-    if not isinstance(body, dict):
-        raise ServiceError(_("The request body must be a JSON object, for example {\"code\": \"...\"}."))
-    return body
-
-
-def text_body(model: type[Body]) -> Body:
-    """The body's members of ``model`` (a ``TextMembers``), each text or null; the first that is
-    not is a 400 naming it."""
-    try:
-        return model.model_validate(json_object())
-    except ValidationError as error:
-        raise ServiceError(_("The field %(field)s must be text.", field=error.errors()[0]["loc"][0])) from None
-
-
-def flag_argument(name: str) -> bool:
-    value = request.args.get(name, "").strip().lower()
-    if value not in FLAG_VALUES:
-        raise ServiceError(_("The parameter %(name)s must be 1 or 0.", name=name))
-    return FLAG_VALUES[value]
-
-
-def page_argument() -> int:
-    value = request.args.get("page", "1").strip()
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
-        raise ServiceError(_("The parameter page must be a whole number from 1 to %(max)d.", max=MAX_PAGE))
-    return int(value)
-
-
-def text_argument(name: str, max_length: int) -> str | None:
-    """A text parameter (None when absent or empty); longer than ``max_length`` is a 400."""
-    value = strip_nul(request.args.get(name, "")).strip()
-    if len(value) > max_length:
-        raise ServiceError(_("The parameter %(name)s must be at most %(max)d characters.", name=name, max=max_length))
-    return value or None
-
-
-def choice_argument(name: str, choices: Iterable[str]) -> str | None:
-    """One of ``choices`` (None when absent or empty); anything else is a 400 listing them."""
-    value = request.args.get(name, "").strip()
-    choices = list(choices)
-    if value and value not in choices:
-        raise ServiceError(_("The parameter %(name)s must be one of: %(choices)s.", name=name,
-                             choices=", ".join(choices)))
-    return value or None
 
 
 # --- what the API answers -------------------------------------------------------------------
@@ -249,6 +205,19 @@ def events():
 def event(event_id: int):
     found = _listed_event(event_id)
     return model_response(_event_object(found, registrations.counts([found.id])[found.id]))
+
+
+@api_blueprint.get("/events/<id:event_id>/programme")
+@api_operation(summary="A listed event's programme", responses={200: Programme}, tags=["events"],
+               description="The agenda and the speakers, chairs, guests and discussants in their order; a draft "
+                           "or a missing event is a 404.")
+@public
+def programme(event_id: int):
+    found = _listed_event(event_id)
+    people = [ProgrammePerson.model_validate({name: getattr(person, name) for name in ProgrammePerson.model_fields})
+              for person in found.people]
+    return model_response(Programme(event_id=found.id, title_zh=found.title_zh, starts_at=found.starts_at,
+                                    ends_at=found.ends_at, venue=found.venue, agenda=found.agenda, people=people))
 
 
 @api_blueprint.post("/events/<id:event_id>/registrations")

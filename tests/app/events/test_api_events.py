@@ -170,3 +170,30 @@ def test_registration_for_a_past_cancelled_or_closed_event_is_a_409(client, make
     assert_api_error(post_json(client, f"/api/v1/events/{event.id}/registrations", PERSON), 409, message)
     assert written()["registrations"] == 0
 
+
+
+def test_a_listed_events_programme_lists_its_agenda_and_people_in_order_without_contacts(client, make_event):
+    from conference_app.events.models import EventPerson, PersonRole
+
+    event = make_event(agenda="14:00 开幕\n14:10 报告")
+    event.people = [
+        EventPerson(role=PersonRole.CHAIR, position=0, name="主持人", organisation="北京市科协"),
+        EventPerson(role=PersonRole.SPEAKER, position=1, name="报告人", organisation="清华大学", title="教授",
+                    is_keynote=True, talk_title="量子材料", talk_minutes=30, is_leading_figure=True,
+                    leading_reason="院士"),
+        EventPerson(role=PersonRole.GUEST, position=2, name="嘉宾", on_site=False),
+    ]
+    draft = make_event(status="draft")
+    db.session.commit()
+    response = client.get(f"/api/v1/events/{event.id}/programme")
+    assert response.status_code == 200
+    programme = response.get_json()
+    assert programme["event_id"] == event.id and programme["agenda"] == "14:00 开幕\n14:10 报告"
+    assert [(person["role"], person["name"]) for person in programme["people"]] == [
+        ("chair", "主持人"), ("speaker", "报告人"), ("guest", "嘉宾")]
+    speaker = programme["people"][1]
+    assert speaker["talk_title"] == "量子材料" and speaker["talk_minutes"] == 30 and speaker["is_keynote"] is True
+    assert programme["people"][2]["on_site"] is False
+    assert set(speaker) == {"role", "name", "organisation", "title", "is_leading_figure", "is_keynote", "talk_title",
+                            "talk_minutes", "on_site"}
+    assert_api_error(client.get(f"/api/v1/events/{draft.id}/programme"), 404)

@@ -10,7 +10,7 @@ RELEASE = threading.Event()  # lets a waiting job finish
 STARTED = threading.Event()  # set once a waiting job runs
 
 
-@job_kind("test.count", "Count", resumable=False)
+@job_kind("test.count", "Count", resumable=False, start_permission="jobs.view")
 def count(context: JobContext) -> list[dict]:
     """Count to params["steps"], one progress report and log line each; write the count and
     whether the secret arrived."""
