@@ -20,7 +20,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 # ``models`` (its tables), ``permissions`` (its permissions, navbar links and home
 # sections), ``views`` (a ``blueprint``, or a ``blueprints`` list) and ``cli`` (a
 # ``commands`` list); adding a domain is one line here.
-DOMAINS = ("core", "audit", "workflow", "accounts", "organisations", "notifications", "jobs", "events", "programs", "panels", "workbench")
+DOMAINS = ("core", "audit", "workflow", "accounts", "organisations", "notifications", "jobs", "events", "programs", "panels", "workbench", "report_sessions")
 
 
 def domain_module(domain: str, part: str):
