@@ -29,6 +29,7 @@ from selection.disciplines import load_disciplines
 from selection.errors import SelectionError
 from selection.harvest.normalize import MAX_WINDOW_YEARS, MIN_WINDOW_YEARS
 from selection.harvest.run import harvest
+from selection.harvest.scheduler import HarvestStopped
 from selection.harvest.settings import BATCH_SIZE_MAX, DEFAULT_SPLIT_ABOVE, DEFAULT_WORKERS, HarvestSettings
 from selection.openalex.client import DEFAULT_BASE_URL, PER_PAGE_MAX, OpenAlexClient, rate_from_environment
 
@@ -110,8 +111,9 @@ def harvest_job(context: JobContext) -> list[dict]:
             raise _HarvestCancelled() from None
 
     try:
-        manifest = harvest(client, settings, out, resume=resume, quiet=True, on_progress=on_progress)
-    except _HarvestCancelled:
+        manifest = harvest(client, settings, out, resume=resume, quiet=True, on_progress=on_progress,
+                           should_stop=context.cancelled)
+    except (_HarvestCancelled, HarvestStopped):
         raise JobCancelled() from None
     counts = manifest["counts"]
     context.log(f"{counts['works']} works ({counts['duplicates_removed']} duplicates removed), "

@@ -28,12 +28,13 @@ MANIFEST_VERSION = 2  # 2: the institution list's record, settings.institutions_
 
 
 def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, resume: bool = False, quiet: bool = False,
-            on_progress=None) -> dict:
+            on_progress=None, should_stop=None) -> dict:
     """Run (or resume) a harvest into ``out_dir``; returns the final manifest.
 
     ``on_progress`` (optional) receives each ``HarvestProgress`` report, the first as soon
     as every chain's first page (its ``meta.count``) is in; the manifest's ``progress``
-    holds the latest one.
+    holds the latest one. ``should_stop()`` (optional, asked twice a second while pages are
+    fetched) stops the run as Ctrl-C does: recorded interrupted, ``HarvestStopped`` raised.
 
     The Beijing institution list is ``settings.institutions_path`` when given, else built
     from the server at the start (``selection.institutions.list_from_server``); a resumed
@@ -65,7 +66,7 @@ def harvest(client: OpenAlexClient, settings: HarvestSettings, out_dir: Path, re
             if on_progress is not None:
                 on_progress(progress)
 
-        harvester.run(on_progress=report)
+        harvester.run(on_progress=report, should_stop=should_stop)
         fetched = time.monotonic()
         counts = finalise(client, out, settings, set(institutions))
         manifest["sessions"][-1]["fetch_seconds"] = round(fetched - clock, 3)

@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 2.0  # how long stopped workers may take to finish their page
 
 
+class HarvestStopped(KeyboardInterrupt):
+    """Raised by ``Harvester.run`` once its ``should_stop()`` says so: the harvest ends as after
+    Ctrl-C (its workers stopped, the run recorded interrupted, the folder resumable)."""
+
+
 @dataclass(frozen=True)
 class HarvestProgress:
     """Where a running harvest stands; ``works_total`` is None until every chain's first page is in."""
@@ -152,11 +157,13 @@ class Harvester:
 
     # -- running --------------------------------------------------------------------
 
-    def run(self, on_progress=None, tick_seconds: float = 5.0) -> None:
+    def run(self, on_progress=None, tick_seconds: float = 5.0, should_stop=None) -> None:
         """Fetch every pending partition; raises the first worker error.
 
         ``on_progress`` gets a ``HarvestProgress`` from this thread as soon as the total is
         known, then every ``tick_seconds`` while workers run, and once at the end.
+        ``should_stop()`` (optional) is asked twice a second; once it says True the harvest
+        stops as on Ctrl-C, raising ``HarvestStopped``.
         On Ctrl-C the workers are told to stop and given a moment (together, not each:
         workers waiting on slow responses must not delay the exit once per worker);
         whatever they were writing is atomic, so the folder stays resumable either way.
@@ -177,7 +184,7 @@ class Harvester:
         for worker in workers:
             worker.start()
         try:
-            self._wait(on_progress, tick_seconds)
+            self._wait(on_progress, tick_seconds, should_stop)
         finally:
             self._stop.set()
             deadline = time.monotonic() + STOP_GRACE_SECONDS
@@ -187,11 +194,13 @@ class Harvester:
         if self._error is not None:
             raise self._error
 
-    def _wait(self, on_progress, tick_seconds: float) -> None:
+    def _wait(self, on_progress, tick_seconds: float, should_stop) -> None:
         last_report = None
         with self._done:
             while self._outstanding and not self._stop.is_set():
                 self._done.wait(timeout=0.5)
+                if should_stop is not None and should_stop():
+                    raise HarvestStopped()
                 if last_report is None or time.monotonic() - last_report >= tick_seconds:
                     if self._report(on_progress):
                         last_report = time.monotonic()

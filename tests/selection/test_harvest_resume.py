@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from selection.harvest.run import harvest
+from selection.harvest.scheduler import HarvestStopped
 from selection.openalex.client import OpenAlexClient
 from tests.conftest import REPO_ROOT
 from tests.selection.harvest_helpers import harvest_settings
@@ -146,4 +147,30 @@ def test_kill_and_resume_at_random_points_gives_the_uninterrupted_result(
     assert final.wait(timeout=300) == 0, final.stderr.read()
     assert read_manifest(out)["status"] == "complete"
     assert pq.read_table(out / "works.parquet").equals(pq.read_table(reference / "works.parquet"))
+    assert (out / "works.parquet").read_bytes() == (reference / "works.parquet").read_bytes()
+
+
+def test_should_stop_stops_a_harvest_between_pages_and_the_resumed_run_gives_the_same_file(
+    slow_pages, harvest_inputs, tmp_path
+):
+    """What a cancelled job does: ``should_stop`` turns True while pages are held at the gate;
+    the run stops without waiting for a progress report, interrupted and resumable."""
+    server = slow_pages
+    settings = harvest_settings(harvest_inputs, **HARVEST_OPTIONS)
+    reference = tmp_path / "reference"
+    harvest(OpenAlexClient(server.url, rate=RATE), settings, reference, quiet=True)
+    out = tmp_path / "stopped"
+    gate = server.gate_pages(3)
+    asked = []
+
+    def should_stop() -> bool:
+        asked.append(gate.served)
+        return gate.served >= 3  # the gate holds every page after the third: the run cannot finish
+
+    with pytest.raises(HarvestStopped):
+        harvest(OpenAlexClient(server.url, rate=RATE), settings, out, quiet=True, should_stop=should_stop)
+    server.remove_gate()
+    assert read_manifest(out)["status"] == "interrupted" and not (out / "works.parquet").exists()
+    assert asked[-1] >= 3
+    harvest(OpenAlexClient(server.url, rate=RATE), settings, out, resume=True, quiet=True)
     assert (out / "works.parquet").read_bytes() == (reference / "works.parquet").read_bytes()
