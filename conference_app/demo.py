@@ -25,6 +25,7 @@ from conference_app.organisations.credit_code import make_credit_code
 from conference_app.organisations.models import Organisation, OrganisationStatus, PastEvent
 from conference_app.panels.demo import load_panels
 from conference_app.programs.demo import load_programs
+from conference_app.report_sessions.demo import load_report_sessions
 
 PASSWORDS = {
     Role.STAFF: "Staff-Demo-2026",
@@ -215,6 +216,10 @@ def load_demo(echo=click.echo, scale: str = "small") -> list[DemoLogin]:
         echo(f"Panels: round {panels.round_name} with {panels.candidates} candidates, a panel of {panels.members} "
              f"in {panels.discipline} ({panels.panel_candidates} candidates), 3 rounds scored "
              f"({panels.reviews} reviews), {panels.results} results locked")
+    report_sessions = load_report_sessions()
+    if report_sessions.published or report_sessions.in_progress:
+        echo(f"Report sessions: {report_sessions.published} published ({report_sessions.versions} programme "
+             f"versions), {report_sessions.in_progress} in progress, {report_sessions.invitations} invitations")
     known = {login.email for login in logins}
     logins += [DemoLogin(Role.EXPERT, expert.email, PASSWORDS[Role.EXPERT], expert.name, None)
                for expert in panels.experts if expert.email not in known]

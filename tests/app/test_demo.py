@@ -11,6 +11,8 @@ from conference_app.core.permissions import Role
 from conference_app.extensions import db
 from conference_app.organisations import services
 from conference_app.organisations.models import Organisation, OrganisationType, PastEvent
+from conference_app.report_sessions.models import ReportSession
+from conference_app.report_sessions.services import invitations, publishing
 
 LOGIN_LINE = re.compile(r"^\s+(staff|analyst|expert|society)\s+(\S+@\S+)\s+(\S+)\s+(\S+)", re.MULTILINE)
 
@@ -42,6 +44,24 @@ def test_demo_twice_gives_the_same_world_of_every_kind(app):
     assert db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.EXPERT.value)) >= 3
     mechanics = db.session.scalar(select(Organisation).where(Organisation.name_zh == "北京力学会"))
     assert services.past_events(mechanics, kinds=["international"], since_year=mechanics.created_at.year - 3)
+    assert "Report sessions: 1 published (2 programme versions), 1 in progress" in first
+
+
+def test_the_demo_report_sessions_come_from_the_locked_20_one_published_one_in_progress(app):
+    load(app)
+    published, in_progress = db.session.scalars(select(ReportSession).order_by(ReportSession.id)).all()
+    locked = {result.candidate_id for result in published.panel.results}
+    assert len(locked) == 20
+    assert published.status == "published" and in_progress.status == "draft"
+    assert {slot.candidate_id for slot in published.slots + in_progress.slots if slot.kind == "talk"} <= locked
+    assert publishing.on_site_speakers(published) >= 4 and publishing.accepted_guests(published)
+    assert publishing.missing_for_publishing(published) == []
+    assert [version.number for version in published.versions] == [1, 2]
+    assert published.event.status == "held" and published.edition.number == 29
+    assert in_progress.edition.number == 30 and publishing.missing_for_publishing(in_progress)
+    assert {invitation.status for invitation in in_progress.invitations} == {"invited", "accepted", "declined"}
+    declined = next(slot for slot in in_progress.slots if slot.invitations and slot.invitations[0].status == "declined")
+    assert invitations.speaker_offer(declined) is not None
 
 
 def test_each_printed_login_reaches_its_home_page(app, client, auth):
