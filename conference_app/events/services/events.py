@@ -4,7 +4,7 @@ the request pipeline commits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -290,9 +290,25 @@ def create_event(fields: Mapping[str, Any], organisations: Iterable[tuple[int, s
     return event
 
 
+# What a domain built on an event refuses to let the event's own pages change (a report session
+# is an event that stays a report session in Beijing): ``guard(event, values)`` returns the refusal.
+EventGuard = Callable[[Event, dict], str | None]
+_EVENT_GUARDS: list[EventGuard] = []
+
+
+def register_event_guard(guard: EventGuard) -> None:
+    """Have ``update_event`` ask ``guard`` before it changes an event (at import time, once)."""
+    _EVENT_GUARDS.append(guard)
+
+
 def update_event(event: Event, fields: Mapping[str, Any]) -> dict[str, list]:
-    """Change the given fields of an event; returns {field: [old, new]}."""
+    """Change the given fields of an event; returns {field: [old, new]}. A registered guard
+    refusing the change is a 409 ServiceError."""
     values = _cleaned_event(fields, event)
+    for guard in _EVENT_GUARDS:
+        refusal = guard(event, values)
+        if refusal is not None:
+            raise ServiceError(refusal, 409)
     before = snapshot(event, values)
     for name, value in values.items():
         setattr(event, name, value)

@@ -74,6 +74,21 @@ register_action_titles({
 })
 
 
+def _stays_a_report_session(event: Event, values: dict) -> str | None:
+    """The events' pages may edit a session's event, but not into another kind, outside Beijing or online only."""
+    if not {"kind", "in_beijing", "mode"} & set(values):
+        return None
+    breaks = (values.get("kind", EventKind.REPORT_SESSION) != EventKind.REPORT_SESSION
+              or values.get("in_beijing", True) is False or values.get("mode") == EventMode.ONLINE)
+    if breaks and db.session.scalar(select(ReportSession.id).where(ReportSession.event_id == event.id)) is not None:
+        return _("This event is a frontier-results report session: it stays a report session, held on site in "
+                 "Beijing. Change its lineup and programme on the report session's pages.")
+    return None
+
+
+event_services.register_event_guard(_stays_a_report_session)
+
+
 def require_organiser(actor, obj) -> None:
     """``actor`` organises the session (or project) ``obj``; a 403 ServiceError otherwise."""
     if not user_can(actor, "report_sessions.manage", obj):

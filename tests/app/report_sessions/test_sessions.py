@@ -14,7 +14,7 @@ from conference_app.core.db import unit_of_work
 from conference_app.core.permissions import Role
 from conference_app.core.services import ServiceError
 from conference_app.events.models import EventKind, EventStatus
-from conference_app.events.services.events import add_person
+from conference_app.events.services.events import add_person, update_event
 from conference_app.extensions import db
 from conference_app.notifications.models import Notification
 from conference_app.programs.models import Application, ProjectEvent
@@ -260,6 +260,24 @@ def test_the_session_is_edited_through_its_event_and_listed(world, make_organisa
     listed = db.session.scalars(sessions.session_query(organisation_id=world.society.id)).all()
     assert listed == [session] and sessions.published_sessions() == []
     assert db.session.scalars(sessions.session_query(status="published")).all() == []
+
+
+@pytest.mark.parametrize("change", [{"kind": "salon_session"}, {"in_beijing": False, "city": "天津"}, {"mode": "online"}])
+def test_the_events_pages_cannot_turn_a_sessions_event_into_another_kind_or_take_it_online(world, make_event, change):
+    session = make_session(world)
+    event = session.event
+    with pytest.raises(ServiceError) as refused:
+        update_event(event, change)
+    assert refused.value.status == 409 and "报告会" in refused.value.message
+    db.session.rollback()
+    assert db.session.get(type(event), event.id).kind == EventKind.REPORT_SESSION
+    other = make_event(kind=EventKind.REPORT_SESSION)  # a report-session event of no session may change
+    with unit_of_work():
+        update_event(other, {"kind": "salon_session"})
+    assert other.kind == "salon_session"
+    with unit_of_work():
+        update_event(event, {"venue": "国家会议中心"})
+    assert event.venue == "国家会议中心"
 
 
 def test_the_timetable_and_the_speakers_are_read_in_statements_that_do_not_grow(world):
