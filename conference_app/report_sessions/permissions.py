@@ -4,6 +4,7 @@ checked by ``services.invitations`` (a token names one invitation)."""
 
 from flask_babel import lazy_gettext as _l
 
+from conference_app.core.layout import register_nav_item
 from conference_app.core.permissions import Role, register
 
 # Granted to the society on its own objects: a project, a session, a slot or an invitation
@@ -13,3 +14,5 @@ register("report_sessions.create", _l("Start a report session for a project"), {
 register("report_sessions.manage", _l("Build, invite for and publish a report session"), {Role.STAFF},
          owner_roles={Role.SOCIETY})
 register("report_sessions.list", _l("List every report session and the month's warnings"), {Role.STAFF})
+
+register_nav_item(_l("Frontier-results report sessions"), "report_sessions_public.index", None, order=32, group="events")

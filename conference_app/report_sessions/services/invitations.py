@@ -59,8 +59,6 @@ from conference_app.report_sessions.workflow import INVITATION, is_overdue
 
 LINK_DAYS = 180
 LINK = TokenPurpose("report-session-invitation", max_age_seconds=LINK_DAYS * 24 * 3600)
-# Where the invitee's page answers the link (the view, when it comes, serves this path).
-LINK_PATH = "/report-sessions/invitations/"
 DEFAULT_ANSWER_DAYS = 14
 REMIND_EVERY_DAYS = 3
 MAX_REMINDERS = 3
@@ -82,7 +80,7 @@ def invitation_token(invitation: Invitation) -> str:
 
 def invitation_link(invitation: Invitation) -> str:
     """The invitee's personal link, on ``PUBLIC_BASE_URL`` (never the request's host)."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + LINK_PATH + invitation_token(invitation)
+    return mail.public_url("report_sessions_public.invitation", token=invitation_token(invitation))
 
 
 def _nonce_of(invitation_id: int) -> str | None:
