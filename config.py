@@ -159,3 +159,11 @@ class Config:
         self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "noreply@bast.example.cn")
         # Without a mail server, messages are written to this folder (one .eml file each).
         self.MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(instance_dir / "outbox"))
+        # Mail by SMTP (core.outbox): a failed attempt is retried after MAIL_RETRY_SECONDS, doubling
+        # each time, up to MAIL_MAX_ATTEMPTS attempts, then marked failed; a message being sent counts
+        # as lost, and is sent again, after MAIL_SEND_LEASE_SECONDS.
+        self.MAIL_RETRY_SECONDS = _env_int("MAIL_RETRY_SECONDS", 30)
+        self.MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 5)
+        self.MAIL_SEND_LEASE_SECONDS = _env_int("MAIL_SEND_LEASE_SECONDS", 300)
+        # An audit-log export of more entries than this is a background job (audit.export).
+        self.AUDIT_EXPORT_INLINE_MAX_ROWS = _env_int("AUDIT_EXPORT_INLINE_MAX_ROWS", 5000)

@@ -48,3 +48,7 @@ class AuditFilterForm(FlaskForm):
             "date_from": self.date_from.data,
             "date_to": self.date_to.data,
         }
+
+
+class StartExportForm(FlaskForm):
+    """Only the CSRF token: prepare a large export in the background (the filters are in the URL)."""

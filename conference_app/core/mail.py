@@ -1,21 +1,18 @@
 """E-mail sent only once the transaction that caused it has committed.
 
-``send`` queues a message on the database session; it goes out after a successful commit
-and is dropped on rollback, so nobody is told about a change that did not happen. With
-``MAIL_SERVER`` set it goes by SMTP from one background thread per application, so a
-request never waits for the mail server (a reset request for a registered address answers
-as fast as one for an unknown address); a failure there is logged. ``wait_until_sent()``
-waits for the messages handed over so far. Without ``MAIL_SERVER`` the message is written
-at once as an .eml file into ``MAIL_OUTBOX_DIR`` (development and tests read it there).
+``send`` builds a message in the transaction of the change it reports, so nobody is told
+about a change that did not happen. With ``MAIL_SERVER`` set it is stored in the outbox
+(``core.outbox``) in that transaction and delivered by SMTP after the commit, by the ``mail``
+background job (or a thread of this process), retried when the server fails: a request never
+waits for the mail server (a reset request for a registered address answers as fast as one
+for an unknown address). ``wait_until_sent()`` waits until each stored message has had its
+attempt. Without ``MAIL_SERVER`` the message is written at once after the commit as an .eml
+file into ``MAIL_OUTBOX_DIR`` (development and tests read it there).
 """
 
 from __future__ import annotations
 
-import smtplib
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -27,11 +24,10 @@ from flask_babel import gettext as _
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 
+from conference_app.core import outbox
 from conference_app.extensions import db
 
 QUEUE_KEY = "outgoing_mail"
-EXTENSION_KEY = "conference_app.mail"
-_sender_lock = threading.Lock()
 
 
 def send(to: str | list[str], subject: str, body: str) -> EmailMessage:
@@ -44,7 +40,10 @@ def send(to: str | list[str], subject: str, body: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain="bast.example.cn")
     message.set_content(str(body))
     db.session.connection()  # a transaction must be open, or a rollback would not drop the message
-    db.session.info.setdefault(QUEUE_KEY, []).append(message)
+    if current_app.config["MAIL_SERVER"]:
+        outbox.store(message)
+    else:
+        db.session.info.setdefault(QUEUE_KEY, []).append(message)
     return message
 
 
@@ -69,68 +68,18 @@ def public_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _smtp_settings(config) -> dict:
-    keys = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD")
-    return {key: config[key] for key in keys}
-
-
-def _send_by_smtp(message: EmailMessage, settings: dict) -> None:
-    with smtplib.SMTP(settings["MAIL_SERVER"], settings["MAIL_PORT"], timeout=30) as smtp:
-        if settings["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if settings["MAIL_USERNAME"]:
-            smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"])
-        smtp.send_message(message)
-
-
-def _write_to_outbox(message: EmailMessage, folder: str) -> None:
-    outbox = Path(folder)
-    outbox.mkdir(parents=True, exist_ok=True)
-    (outbox / f"{uuid.uuid4().hex}.eml").write_bytes(message.as_bytes())
-
-
-def _sender(app: Flask) -> ThreadPoolExecutor:
-    """The app's one mail thread, started on first use (so in the serving process, not before a fork)."""
-    with _sender_lock:
-        executor = app.extensions.get(EXTENSION_KEY)
-        if executor is None:
-            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail")
-            app.extensions[EXTENSION_KEY] = executor
-        return executor
-
-
-def _send_in_background(app: Flask, message: EmailMessage) -> None:
-    settings, logger, recipients = _smtp_settings(app.config), app.logger, message["To"]
-
-    def send_one() -> None:
-        try:
-            _send_by_smtp(message, settings)
-        except Exception:
-            # The change is committed and the request answered: log, never raise.
-            logger.exception("could not send mail to %s", recipients)
-
-    try:
-        _sender(app).submit(send_one)
-    except RuntimeError:  # the interpreter is shutting down
-        logger.exception("could not send mail to %s", recipients)
+def _write_to_folder(message: EmailMessage, folder: str) -> None:
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / f"{uuid.uuid4().hex}.eml").write_bytes(message.as_bytes())
 
 
 def wait_until_sent(app: Flask | None = None, timeout: float | None = None) -> bool:
-    """Wait until the mail handed to the background thread so far has been sent (or failed).
-
-    True when it has, False when ``timeout`` seconds passed first. Tests and scripts that
-    must see a message delivered call this; requests never do.
+    """Wait until each message stored for SMTP so far has had its delivery attempt (sent, or
+    failed and waiting for a retry). True when it has, False when ``timeout`` seconds passed
+    first. Tests and scripts that must see a message delivered call this; requests never do.
     """
-    app = app or current_app._get_current_object()
-    executor = app.extensions.get(EXTENSION_KEY)
-    if executor is None:
-        return True
-    marker = executor.submit(lambda: None)  # one worker: done once everything before it is
-    try:
-        marker.result(timeout=timeout)
-    except FutureTimeout:
-        return False
-    return True
+    return outbox.wait_until_delivered(app or current_app._get_current_object(), timeout)
 
 
 @event.listens_for(Session, "after_commit")
@@ -140,13 +89,8 @@ def _flush_queue(session) -> None:
         return
     app = current_app._get_current_object()
     for message in messages:
-        if app.config["MAIL_SERVER"]:
-            # SMTP takes a noticeable time (which would tell whether an account exists): the
-            # request does not wait for it.
-            _send_in_background(app, message)
-            continue
         try:
-            _write_to_outbox(message, app.config["MAIL_OUTBOX_DIR"])
+            _write_to_folder(message, app.config["MAIL_OUTBOX_DIR"])
         except OSError:
             # The change is committed; a lost notice must not turn it into an error page.
             app.logger.exception("could not send mail to %s", message["To"])

@@ -10,6 +10,7 @@ from conference_app.core.db import paginate
 from conference_app.core.permissions import requires, user_can
 from conference_app.core.services import ServiceError
 from conference_app.extensions import db
+from conference_app.jobs import platform_kinds as _platform_kinds  # noqa: F401  (mail delivery, audit exports)
 from conference_app.jobs import runner, services
 from conference_app.jobs.models import Job, JobState
 
