@@ -16,3 +16,4 @@ register("report_sessions.manage", _l("Build, invite for and publish a report se
 register("report_sessions.list", _l("List every report session and the month's warnings"), {Role.STAFF})
 
 register_nav_item(_l("Frontier-results report sessions"), "report_sessions_public.index", None, order=32, group="events")
+register_nav_item(_l("Report sessions"), "report_sessions.index", "report_sessions.manage", order=34, group="events")
