@@ -38,7 +38,8 @@ class JobKind:
     below ``context.work_dir``) or None; ``check(params)`` returns the parameters to store or raises
     a ServiceError naming the problem (``start_job`` calls it). ``start_permission`` names the
     permission a user needs to start it by name (the JSON API); a kind without one is started
-    only by its own pages and services (an import, a mail delivery)."""
+    only by its own pages and services (an import, a mail delivery). ``links(job)`` lists pages of
+    the app a finished job made (``[{"label", "url"}]``, a round it imported), shown with its outputs."""
 
     name: str
     title: Any
@@ -46,19 +47,20 @@ class JobKind:
     resumable: bool = False
     check: Callable[[dict], dict] | None = None
     start_permission: str | None = None
+    links: Callable[[Job], list[dict]] | None = None
 
 
 JOB_KINDS: dict[str, JobKind] = {}
 
 
 def job_kind(name: str, title, resumable: bool = False, check: Callable[[dict], dict] | None = None,
-             start_permission: str | None = None):
+             start_permission: str | None = None, links: Callable[[Job], list[dict]] | None = None):
     """Register the decorated function as the job kind ``name`` (once, at import time)."""
 
     def decorate(function: Callable[[JobContext], list[dict] | None]):
         if name in JOB_KINDS:
             raise ValueError(f"job kind {name!r} registered twice")
-        JOB_KINDS[name] = JobKind(name, title, function, resumable, check, start_permission)
+        JOB_KINDS[name] = JobKind(name, title, function, resumable, check, start_permission, links)
         return function
 
     return decorate

@@ -169,6 +169,7 @@ def job_status(job: Job) -> dict:
         "progress": progress_view(job.progress or {}),
         "log_tail": lines[-LOG_TAIL_LINES:],
         "outputs": [{"label": output["label"], "url": _output_url(job, output["path"])} for output in job.outputs or []],
+        "links": kind.links(job) if kind is not None and kind.links and job.state == JobState.FINISHED else [],
         "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),

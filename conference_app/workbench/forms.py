@@ -1,5 +1,5 @@
-"""The workbench's forms: a new harvest, a row of an institution list, a ranking's settings,
-two rankings to compare, a ranking imported as a selection round."""
+"""The workbench's forms: a new harvest, an institution list refresh, a row of an institution list,
+a ranking's settings, a ranking imported as a selection round."""
 
 from __future__ import annotations
 
@@ -24,7 +24,20 @@ AUTHOR_RULE_TITLES = {
 }
 
 
-class HarvestForm(FlaskForm):
+class ServerForm(FlaskForm):
+    """The server a job asks: its address, the contact address sent along, the rate."""
+
+    base_url = StringField(_l("OpenAlex API or mirror"), validators=[
+        InputRequired(REQUIRED), Length(max=300, message=TOO_LONG),
+        Regexp(r"^https?://[^\s/]+", message=_l("Give an address starting with http:// or https://."))])
+    mailto = EmailField(_l("Contact e-mail sent with every request"), validators=[
+        Optional(), Email(_l("Please enter a valid e-mail address.")), Length(max=254, message=TOO_LONG)])
+    rate = DecimalField(_l("Requests per second"), places=None, validators=[
+        InputRequired(NUMBER), NumberRange(0.1, 1000, _l("Give a rate between %(min)s and %(max)s."))],
+        render_kw={"inputmode": "decimal"})
+
+
+class HarvestForm(ServerForm):
     from_year = IntegerField(_l("First publication year"), validators=[
         InputRequired(REQUIRED), NumberRange(1900, 2200, _l("Give a year between %(min)s and %(max)s."))],
         render_kw={"inputmode": "numeric"})
@@ -37,14 +50,6 @@ class HarvestForm(FlaskForm):
     institutions = SelectField(_l("Beijing institution list"), choices=[], default="",
                                description=_l("Built from the server: every institution it places in Beijing, "
                                               "plus the hand-added rows of the packaged list."))
-    base_url = StringField(_l("OpenAlex API or mirror"), validators=[
-        InputRequired(REQUIRED), Length(max=300, message=TOO_LONG),
-        Regexp(r"^https?://[^\s/]+", message=_l("Give an address starting with http:// or https://."))])
-    mailto = EmailField(_l("Contact e-mail sent with every request"), validators=[
-        Optional(), Email(_l("Please enter a valid e-mail address.")), Length(max=254, message=TOO_LONG)])
-    rate = DecimalField(_l("Requests per second"), places=None, validators=[
-        InputRequired(NUMBER), NumberRange(0.1, 1000, _l("Give a rate between %(min)s and %(max)s."))],
-        render_kw={"inputmode": "decimal"})
     api_key = PasswordField(_l("OpenAlex API key"), validators=[Length(max=200, message=TOO_LONG)],
                             description=_l("Kept as a secret of this harvest (and its resumption); never shown "
                                            "again. Leave empty for a mirror that needs none."),
@@ -62,6 +67,23 @@ class HarvestForm(FlaskForm):
         problem = services.window_problem(self.from_year.data, field.data)
         if problem:
             raise ValidationError(problem)
+
+
+class InstitutionsRefreshForm(ServerForm):
+    """A refresh of the Beijing institution list from a server, keeping a list's hand-added rows."""
+
+    current_list = SelectField(_l("Keep the hand-added rows of"), choices=[], default="",
+                               description=_l("The refreshed list holds every institution the server places in "
+                                              "Beijing, plus the rows added by hand to this list."))
+    api_key = PasswordField(_l("OpenAlex API key"), validators=[Length(max=200, message=TOO_LONG)],
+                            description=_l("Kept as a secret of this refresh; never shown again. Leave empty for "
+                                           "a mirror that needs none."),
+                            render_kw={"autocomplete": "off"})
+
+    def __init__(self, *args, list_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current_list.choices = [SelectChoice("", _l("The packaged list"))] + [
+            SelectChoice(str(job_id), title) for job_id, title in list_choices]
 
 
 class InstitutionRowForm(FlaskForm):

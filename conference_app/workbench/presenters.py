@@ -50,6 +50,12 @@ def by_discipline(manifest: dict | None) -> list[tuple[str, int]]:
     return rows
 
 
+def renormalised_rows(manifest: dict | None) -> list[dict]:
+    """The manifest's renormalisations, newest first, each with its time as a datetime (``at``)."""
+    entries = [entry for entry in (manifest or {}).get("renormalised") or [] if isinstance(entry, dict)]
+    return [{**entry, "at": services.utc_text(entry.get("at"))} for entry in reversed(entries)]
+
+
 def fill_rank_form(form, values: dict) -> None:
     """Put a ranking's settings (``services.default_rank_values`` shape) into the rank form."""
     for name in services.INDICATORS:

@@ -1,12 +1,14 @@
-"""The analyst's workbench: harvests and rankings as background jobs, what their folders hold
-(the harvest's manifest and institution list, the ranking's outputs), the edited institution
-lists a next harvest uses, the ranking settings checked by the selection library, and the
-import of a ranking as a selection round.
+"""The analyst's workbench: harvests, institution list refreshes, renormalisations, rankings and
+imports as background jobs (the kinds are in ``jobs.py``), what their folders hold (the
+harvest's manifest and institution list, a refreshed list, the ranking's outputs), the edited
+institution lists a next harvest uses, the ranking settings checked by the selection library,
+and the import of a ranking as a selection round.
 
 A harvest job writes ``<job folder>/harvest`` (``manifest.json``, ``works.parquet``,
 ``state/institutions.csv``); a ranking job ``<job folder>/ranking`` (the output set of
-``python -m selection rank``). The list of a harvest as edited here is
-``<job folder>/institutions.edited.csv``; a harvest started with it gets a copy in
+``python -m selection rank``); a refresh ``<job folder>/institutions.csv``. The list of a
+harvest or a refresh as edited here is ``<job folder>/institutions.edited.csv``; a harvest
+(or a refresh keeping its hand-added rows) started with it gets a copy in
 ``INSTANCE_DIR/workbench/institution-lists/`` named by its SHA-256, which never changes, so a
 resumed harvest reads the list it began with.
 """
@@ -21,27 +23,34 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from conference_app.audit.services import record, register_action_titles
 from conference_app.core.db import lock
+from conference_app.core.mail import public_url
+from conference_app.core.permissions import user_can
 from conference_app.core.services import ServiceError
 from conference_app.core.text import clean_text
-from conference_app.core.timeutil import beijing_today
+from conference_app.core.timeutil import BEIJING, beijing_today
 from conference_app.extensions import db
 from conference_app.jobs import services as jobs
-from conference_app.jobs.models import Job, JobState
+from conference_app.jobs.models import ACTIVE_STATES, Job, JobState
 from conference_app.jobs.runner import work_dir
 from conference_app.panels import services as panels
-from conference_app.panels.models import JournalGroup
+from conference_app.panels.models import JournalGroup, SelectionRound
 from conference_app.workbench import compare
 from selection.errors import SelectionError
 from selection.schema import INDICATORS, short_id
 
 HARVEST_KIND, RANK_KIND = "harvest", "rank"
+INSTITUTIONS_KIND, RENORMALISE_KIND, IMPORT_KIND = "institutions", "renormalise", "import_round"
+LIST_KINDS = (HARVEST_KIND, INSTITUTIONS_KIND)  # the jobs whose institution list a harvest can use
 HARVEST_FOLDER, RANKING_FOLDER = "harvest", "ranking"
+REFRESHED_LIST_FILE = "institutions.csv"
+ROUND_FILE = "round.json"
 MANIFEST_FILE = "manifest.json"
 WORKS_FILE = "works.parquet"
 USED_LIST = Path("state") / "institutions.csv"
@@ -129,9 +138,10 @@ def ranking_folder(job: Job) -> Path:
 
 
 def recent_jobs(user) -> dict[str, list[Job]]:
-    """The user's latest harvests and rankings, newest first."""
+    """The user's latest harvests, rankings and institution list refreshes, newest first."""
     return {"harvests": jobs.user_jobs(user, kinds=[HARVEST_KIND], limit=RECENT_JOBS),
-            "rankings": jobs.user_jobs(user, kinds=[RANK_KIND], limit=RECENT_JOBS)}
+            "rankings": jobs.user_jobs(user, kinds=[RANK_KIND], limit=RECENT_JOBS),
+            "lists": jobs.user_jobs(user, kinds=[INSTITUTIONS_KIND], limit=RECENT_JOBS)}
 
 
 def finished_harvests(user) -> list[Job]:
@@ -146,12 +156,31 @@ def finished_rankings(user) -> list[Job]:
             if job.state == JobState.FINISHED and (ranking_folder(job) / "summary.json").is_file()]
 
 
+def jobs_of(kind: str, key: str, job: Job, active: bool = False, user=None) -> list[Job]:
+    """The jobs of ``kind`` whose parameter ``key`` names ``job`` (only queued or running ones
+    with ``active``, only ``user``'s when given), newest first."""
+    query = select(Job).where(Job.kind == kind)
+    if active:
+        query = query.where(Job.state.in_(list(ACTIVE_STATES)))
+    if user is not None:
+        query = query.where(Job.user_id == user.id)
+    return [other for other in db.session.scalars(query.order_by(Job.id.desc()))
+            if (other.params or {}).get(key) == job.id]
+
+
 def job_label(job: Job) -> str:
     """"Harvest #3 (2021–2025)", "Ranking #5 (of harvest #3)" for choices and headings."""
     params = job.params or {}
     if job.kind == HARVEST_KIND:
         return _("Harvest #%(id)d (%(first)s–%(last)s)", id=job.id, first=params.get("from_year"),
                  last=params.get("to_year"))
+    if job.kind == INSTITUTIONS_KIND:
+        return _("Institution list #%(id)d (from %(server)s)", id=job.id, server=params.get("base_url"))
+    if job.kind == RENORMALISE_KIND:
+        return _("Renormalisation #%(id)d (of harvest #%(harvest)s)", id=job.id,
+                 harvest=params.get("harvest_job_id"))
+    if job.kind == IMPORT_KIND:
+        return _("Import #%(id)d (of ranking #%(ranking)s)", id=job.id, ranking=params.get("ranking_job_id"))
     return _("Ranking #%(id)d (of harvest #%(harvest)s)", id=job.id, harvest=params.get("harvest_job_id"))
 
 
@@ -192,7 +221,7 @@ def start_harvest(values: dict, api_key: str | None, list_job: Job | None, user)
     }
     if list_job is not None:
         params["institutions_path"] = str(frozen_list_copy(list_job))
-        params["institutions_of_harvest"] = list_job.id
+        params["institutions_of_harvest" if list_job.kind == HARVEST_KIND else "institutions_of_refresh"] = list_job.id
     secrets = {"api_key": api_key} if api_key else None
     return jobs.start_job(HARVEST_KIND, params, user, secrets=secrets)
 
@@ -274,8 +303,8 @@ class InstitutionListView:
 
 
 def institution_list(job: Job) -> InstitutionListView | None:
-    """The list of a harvest as edited in the workbench, else as the harvest used it; None
-    while the harvest has not written it yet."""
+    """The list of a harvest (or a refresh) as edited in the workbench, else as the harvest
+    used it (the refresh wrote it); None while there is none yet."""
     from selection.institutions import load_institution_list
 
     path = institution_list_file(job)
@@ -286,22 +315,39 @@ def institution_list(job: Job) -> InstitutionListView | None:
     except SelectionError:
         current_app.logger.exception("institution list %s could not be read", path)
         return None
-    record = (read_manifest(job) or {}).get("institutions") or {}
+    if job.kind == INSTITUTIONS_KIND:
+        record = {"list": f"built from {(job.params or {}).get('base_url')}",
+                  "date": job.finished_at.isoformat() if job.finished_at else None}
+    else:
+        record = (read_manifest(job) or {}).get("institutions") or {}
     return InstitutionListView(list(entries.values()), path == edited_list_path(job), record)
 
 
 def institution_list_file(job: Job) -> Path | None:
-    """The file of the harvest's list as the page shows it (edited, else as used)."""
-    for path in (edited_list_path(job), harvest_folder(job) / USED_LIST):
-        if path.is_file():
-            return path
-    return None
+    """The file of the job's list as the page shows it (edited, else as the harvest used it or
+    the finished refresh wrote it)."""
+    if job.kind == INSTITUTIONS_KIND:
+        if job.state != JobState.FINISHED:
+            return None
+        paths = (edited_list_path(job), job_folder(job) / REFRESHED_LIST_FILE)
+    else:
+        paths = (edited_list_path(job), harvest_folder(job) / USED_LIST)
+    return next((path for path in paths if path.is_file()), None)
 
 
-def harvests_with_lists(user) -> list[Job]:
-    """The user's harvests whose institution list a new harvest can use."""
-    return [job for job in jobs.user_jobs(user, kinds=[HARVEST_KIND], limit=100)
-            if edited_list_path(job).is_file() or (harvest_folder(job) / USED_LIST).is_file()]
+def list_jobs(user) -> list[Job]:
+    """The user's harvests and refreshes whose institution list a new harvest can use, newest first."""
+    return [job for job in jobs.user_jobs(user, kinds=list(LIST_KINDS), limit=100)
+            if institution_list_file(job) is not None]
+
+
+def list_choice_label(job: Job) -> str:
+    """How a list job is offered in the new-harvest and refresh forms."""
+    if job.kind == HARVEST_KIND:
+        return _("The list of %(harvest)s", harvest=job_label(job))
+    date = job.finished_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if job.finished_at else ""
+    return _("Refreshed list #%(id)d (%(server)s, %(date)s)", id=job.id, server=(job.params or {}).get("base_url"),
+             date=date)
 
 
 _INSTITUTION_ID = re.compile(r"^I\d{1,18}$")
@@ -317,6 +363,8 @@ def _entries(job: Job) -> dict:
     """The harvest's list to edit, taken under a lock so that two edits never lose one another."""
     lock(f"institution-list-{job.id}")
     listing = institution_list(job)
+    if listing is None and job.kind == INSTITUTIONS_KIND:
+        raise ServiceError(_("This refresh has not finished: its list is written when it does."), 409)
     if listing is None:
         raise ServiceError(_("This harvest has no institution list yet: it writes one when it starts."), 409)
     return {entry.institution_id: entry for entry in listing.entries}
@@ -359,7 +407,7 @@ def frozen_list_copy(job: Job) -> Path:
 
     source = institution_list_file(job)
     if source is None:
-        raise ServiceError(_("Harvest #%(id)d has no institution list.", id=job.id), 409)
+        raise ServiceError(_("%(job)s has no institution list.", job=job_label(job)), 409)
     data = source.read_bytes()
     folder = Path(current_app.config["INSTANCE_DIR"]) / "workbench" / "institution-lists"
     target = folder / f"{hashlib.sha256(data).hexdigest()[:20]}.csv"
@@ -367,6 +415,28 @@ def frozen_list_copy(job: Job) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, data)
     return target
+
+
+def start_institutions_refresh(values: dict, api_key: str | None, list_job: Job | None, user) -> Job:
+    """Start a refresh of the Beijing institution list from the server of ``values``, keeping the
+    hand-added rows of ``list_job``'s list (else of the packaged list); ``api_key`` goes to its
+    secrets only."""
+    params = {"base_url": values["base_url"].strip().rstrip("/"), "mailto": (values.get("mailto") or "").strip() or None,
+              "rate": float(values["rate"]), "current_list_job_id": list_job.id if list_job is not None else None}
+    return jobs.start_job(INSTITUTIONS_KIND, params, user, secrets={"api_key": api_key} if api_key else None)
+
+
+# --- renormalising a harvest --------------------------------------------------------------------
+
+
+def start_renormalise(harvest: Job, user) -> Job:
+    """Start rebuilding a finished harvest's works.parquet from its raw pages (checked by the kind)."""
+    return jobs.start_job(RENORMALISE_KIND, {"harvest_job_id": harvest.id}, user)
+
+
+def renormalisations(harvest: Job, user) -> list[Job]:
+    """The user's renormalisations of the harvest, newest first."""
+    return jobs_of(RENORMALISE_KIND, "harvest_job_id", harvest, user=user)
 
 
 # --- ranking settings -------------------------------------------------------------------------
@@ -476,11 +546,64 @@ def titled_list(entry: dict) -> dict:
             "group_title": group_title(entry.get("journal_group"))}
 
 
+def import_source(ranking: Job) -> str:
+    """The ``source_folder`` of the round a ranking was imported as."""
+    return f"workbench-ranking-{ranking.id}"
+
+
 def import_ranking(ranking: Job, name: str, actor) -> panels.ImportResult:
-    """Import a finished ranking's folder as a selection round (the panels' own import)."""
+    """Import a finished ranking's folder as a selection round (the panels' own import; the
+    ``import_round`` job calls it)."""
     if ranking.kind != RANK_KIND or ranking.state != JobState.FINISHED:
         raise ServiceError(_("Only a finished ranking can be imported."), 409)
-    return panels.import_round(ranking_folder(ranking), name, actor, source_name=f"workbench-ranking-{ranking.id}")
+    return panels.import_round(ranking_folder(ranking), name, actor, source_name=import_source(ranking))
+
+
+def imported_round(ranking: Job) -> SelectionRound | None:
+    """The round the ranking was imported as, while it exists."""
+    return db.session.scalar(select(SelectionRound).filter_by(source_folder=import_source(ranking))
+                             .order_by(SelectionRound.id.desc()).limit(1))
+
+
+def start_import(ranking: Job, name: str, user) -> Job:
+    """Start the import of a finished ranking as the round ``name``: refused to a user who may not
+    import rounds, for a ranking imported already or being imported, or a name another round has."""
+    if not user_can(user, "panels.rounds"):
+        raise ServiceError(_("You may not import selection rounds."), 403)
+    if ranking.kind != RANK_KIND or ranking.state != JobState.FINISHED:
+        raise ServiceError(_("Only a finished ranking can be imported."), 409)
+    name = clean_text(name, _("Round name"), max_length=120, required=True)
+    lock(f"ranking-import-{ranking.id}")
+    existing = imported_round(ranking)
+    if existing is not None:
+        raise ServiceError(_("This ranking was already imported as round %(name)s.", name=existing.name), 409)
+    if jobs_of(IMPORT_KIND, "ranking_job_id", ranking, active=True):
+        raise ServiceError(_("This ranking is being imported already: wait for its job to finish."), 409)
+    if db.session.scalar(select(SelectionRound.id).filter_by(name=name)) is not None:
+        raise ServiceError(_("A round named %(name)s already exists with another candidates file.", name=name), 409)
+    return jobs.start_job(IMPORT_KIND, {"ranking_job_id": ranking.id, "name": name}, user)
+
+
+def import_jobs(ranking: Job, user) -> list[Job]:
+    """The user's imports of the ranking, newest first."""
+    return jobs_of(IMPORT_KIND, "ranking_job_id", ranking, user=user)
+
+
+def import_links(job: Job) -> list[dict]:
+    """The round a finished import made, as the jobs page links it."""
+    selection_round = round_of_import(job)
+    if selection_round is None:
+        return []
+    return [{"label": _("Selection round %(name)s", name=selection_round.name),
+             "url": url_for("panels.round_overview", round_id=selection_round.id) if has_request_context()
+             else public_url("panels.round_overview", round_id=selection_round.id)}]
+
+
+def round_of_import(job: Job) -> SelectionRound | None:
+    """The round a finished import created or found (named in its ``round.json``), while it exists."""
+    document = read_json_file(job_folder(job) / ROUND_FILE) if job.state == JobState.FINISHED else None
+    round_id = (document or {}).get("round_id")
+    return db.session.get(SelectionRound, round_id) if isinstance(round_id, int) else None
 
 
 @dataclass(frozen=True)

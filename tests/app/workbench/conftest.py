@@ -98,3 +98,17 @@ def finished_rankings(two_rankings):
         return first, second
 
     return make
+
+
+@pytest.fixture(scope="session")
+def openalex_server(mock_world):
+    """The mock OpenAlex server of the harvest's world (a test may require an API key: ``api_key``)."""
+    with MockOpenAlexServer(MockData.from_world(mock_world)) as server:
+        yield server
+
+
+@pytest.fixture()
+def openalex(openalex_server):
+    """The mock server, its API key requirement reset after the test."""
+    yield openalex_server
+    openalex_server.api_key = None

@@ -210,14 +210,19 @@ def test_a_ranking_runs_as_a_job_and_becomes_a_round(client, app, analyst, finis
     assert workbook.status_code == 200 and workbook.data[:2] == b"PK"
 
     imported = post(client, f"/workbench/rankings/{ranking.id}/import", {"name": "2026年度工作台轮次"})
-    selection_round = db.session.scalar(select(SelectionRound))
     assert imported.status_code == 302
-    assert imported.headers["Location"].endswith(f"/panels/rounds/{selection_round.id}")
+    importing = db.session.scalar(select(Job).where(Job.kind == "import_round"))
+    assert imported.headers["Location"].endswith(f"/jobs/{importing.id}")
+    assert runner.wait_until_idle(app, timeout=120)
+    db.session.expire_all()
+    assert importing.state == JobState.FINISHED, importing.log
+    selection_round = db.session.scalar(select(SelectionRound))
     assert selection_round.candidate_count == summary["candidates"]
     assert db.session.scalar(select(db.func.count(Candidate.id))) == summary["candidates"]
-    again = post(client, f"/workbench/rankings/{ranking.id}/import", {"name": "另一个名称"},
-                 follow_redirects=True)
-    assert "已作为轮次“2026年度工作台轮次”导入" in again.get_data(as_text=True)
+    page = client.get(f"/workbench/rankings/{ranking.id}").get_data(as_text=True)
+    assert f'href="/panels/rounds/{selection_round.id}"' in page and "已导入为轮次" in page
+    again = post(client, f"/workbench/rankings/{ranking.id}/import", {"name": "另一个名称"})
+    assert again.status_code == 409 and "已导入为轮次“2026年度工作台轮次”" in again.get_data(as_text=True)
     assert db.session.scalar(select(db.func.count(SelectionRound.id))) == 1
 
 

@@ -1,7 +1,8 @@
 """In Chromium, the analyst's workbench from a harvest to a selection round (acceptance 1 of
 issue 12): the analyst starts a harvest of the local mock OpenAlex server from the workbench,
-watches its progress advance, cancels it, resumes it to completion, runs a ranking, runs a
-second one with changed weights, compares the two and imports the second as a round. Once with
+watches its progress advance, cancels it, resumes it to completion, renormalises it, refreshes
+the institution list from the server, runs a ranking, runs a second one with changed weights,
+compares the two and imports the second as a round (a job too). Once with
 the jobs in a thread of the web process (no Redis), once on Redis with a separate
 ``flask worker`` process. Screenshots go to test-artifacts/workbench-<mode>-*.png.
 
@@ -186,6 +187,33 @@ def test_from_a_harvest_to_a_selection_round(workbench, openalex, page):
     assert API_KEY not in page.content()
     screenshot(page, f"{shot}-05-harvest-page")
 
+    # Renormalised from its raw pages (a job), the harvest page lists the rebuild.
+    page.get_by_test_id("renormalise").click()
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    job_page_state(page, "finished")
+    expect(page.get_by_test_id("job-outputs")).to_contain_text("works.parquet")
+    page.goto(f"{base}/workbench/harvests/{harvest_id}")
+    expect(page.get_by_test_id("renormalisations-table")).to_be_visible()
+    screenshot(page, f"{shot}-05b-renormalised")
+
+    # The institution list refreshed from the server (the API key a secret again), keeping the
+    # harvest's hand-added rows; its rows are shown.
+    page.goto(f"{base}/workbench/")
+    page.get_by_test_id("refresh-institutions").click()
+    page.locator("[name=current_list]").select_option(str(harvest_id))
+    page.locator("[name=base_url]").fill(openalex.url)
+    page.locator("[name=rate]").fill("100")
+    page.locator("[name=api_key]").fill(API_KEY)
+    page.locator("[data-testid=institutions-form] button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    refresh_id = int(page.url.rsplit("/", 1)[1])
+    job_page_state(page, "finished")
+    expect(page.get_by_test_id("job-outputs")).to_contain_text("institutions.csv")
+    assert API_KEY not in page.content()
+    page.goto(f"{base}/workbench/institutions/{refresh_id}")
+    expect(page.get_by_test_id("institutions-table")).to_contain_text("手工添加")
+    screenshot(page, f"{shot}-05c-refreshed-list")
+
     # A first ranking with the default weights, then one that puts hotness first.
     first_ranking = rank(page, base, harvest_id, {})
     second_ranking = rank(page, base, harvest_id, {"influence": "0.1", "hot": "0.6", "frontier": "0.15",
@@ -209,9 +237,16 @@ def test_from_a_harvest_to_a_selection_round(workbench, openalex, page):
     page.goto(f"{base}/workbench/rankings/{second_ranking}")
     page.locator("[data-testid=import-round] [name=name]").fill("2026年度工作台遴选")
     page.locator("[data-testid=import-round] button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/panels/rounds/\d+$"))
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))  # the import runs as a job
     expect(page.locator(".alert-success")).to_contain_text("2026年度工作台遴选")
-    screenshot(page, f"{shot}-08-round")
+    job_page_state(page, "finished")
+    expect(page.get_by_test_id("job-outputs")).to_contain_text("round.json")
+    screenshot(page, f"{shot}-08-import-job")
+    page.goto(f"{base}/workbench/rankings/{second_ranking}")
+    page.get_by_test_id("import-round-link").click()
+    page.wait_for_url(re.compile(r".*/panels/rounds/\d+$"))
+    expect(page.locator("h1")).to_contain_text("2026年度工作台遴选")
+    screenshot(page, f"{shot}-08b-round")
     with workbench.app.app_context():
         selection_round = db.session.scalar(select(SelectionRound))
         assert selection_round.source_folder == f"workbench-ranking-{second_ranking}"
