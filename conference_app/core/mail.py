@@ -3,7 +3,7 @@
 ``send`` builds a message in the transaction of the change it reports, so nobody is told
 about a change that did not happen. With ``MAIL_SERVER`` set it is stored in the outbox
 (``core.outbox``) in that transaction and delivered by SMTP after the commit, by the ``mail``
-background job (or a thread of this process), retried when the server fails: a request never
+background job, retried when the server fails: a request never
 waits for the mail server (a reset request for a registered address answers as fast as one
 for an unknown address). ``wait_until_sent()`` waits until each stored message has had its
 attempt. Without ``MAIL_SERVER`` the message is written at once after the commit as an .eml

@@ -6,8 +6,8 @@ each, so two deliveries never send one message twice), sends it and marks it sen
 attempt is logged and tried again after ``MAIL_RETRY_SECONDS``, doubling each time, until
 ``MAIL_MAX_ATTEMPTS`` attempts: then the row is failed, for staff to see on the outbox page.
 
-The delivery is the jobs package's ``mail`` job when that package registered its starter
-with ``deliver_with`` (core cannot import it); without one, a thread of this process runs it.
+The delivery is the jobs package's ``mail`` job, whose starter that package registers with
+``deliver_with`` (core cannot import it: ``jobs/platform_kinds.py``).
 The starter is called before the commit of a transaction that stored mail, under a lock
 the delivery job takes too when it starts: a transaction that found a delivery job still
 queued (and started none) has committed its rows before that job reads them.
@@ -18,10 +18,8 @@ from __future__ import annotations
 import email
 import hashlib
 import smtplib
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -46,7 +44,6 @@ EXTENSION_KEY = "conference_app.outbox"
 MAX_ERROR_CHARS = 1000
 
 _start_delivery: Callable[[], None] | None = None
-_thread_lock = threading.Lock()
 
 
 class OutboxState(TitledStrEnum):
@@ -249,42 +246,13 @@ def wait_until_delivered(app: Flask, timeout: float | None = None) -> bool:
 # --- after the commit ------------------------------------------------------------------------
 
 
-def _thread(app: Flask) -> ThreadPoolExecutor:
-    """The app's delivery thread when no job starter is registered, started on first use."""
-    with _thread_lock:
-        executor = app.extensions.get(EXTENSION_KEY + ".thread")
-        if executor is None:
-            executor = app.extensions[EXTENSION_KEY + ".thread"] = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="mail")
-        return executor
-
-
-def _deliver_in_thread(app: Flask) -> None:
-    def run() -> None:
-        with app.app_context():
-            try:
-                deliver()
-            except Exception:  # noqa: BLE001 (the committed change stands; the rows wait for the next delivery)
-                app.logger.exception("the mail delivery stopped")
-
-    try:
-        _thread(app).submit(run)
-    except RuntimeError:  # the interpreter is shutting down
-        app.logger.exception("the mail delivery could not start")
-
-
 @event.listens_for(Session, "before_commit")
 def _start_job(session) -> None:
+    """Before the commit of a transaction that stored mail: the registered starter queues a delivery."""
     if _start_delivery is None or session.in_nested_transaction() or not session.info.pop(STORED_KEY, None):
         return
     lock(LOCK_NAME)
     _start_delivery()
-
-
-@event.listens_for(Session, "after_commit")
-def _start_thread(session) -> None:
-    if session.info.pop(STORED_KEY, None):
-        _deliver_in_thread(current_app._get_current_object())
 
 
 @event.listens_for(Session, "after_soft_rollback")
