@@ -1,5 +1,6 @@
 """The jobs list, a job's page (polling its status), its outputs, cancel and resume."""
 
+import json
 from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
@@ -30,6 +31,7 @@ def index():
 def detail(job: Job):
     status = services.job_status(job)
     return render_template("jobs/detail.html", job=job, status=status,
+                           params_text=json.dumps(status["params"], ensure_ascii=False, indent=2),  # Chinese as is
                            may_control=user_can(current_user, "jobs.control", job))
 
 

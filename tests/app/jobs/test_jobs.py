@@ -27,7 +27,8 @@ SECRET = "tok-s3cret-value"
 
 def test_a_job_runs_reports_progress_and_log_and_its_output_downloads(jobs_app, client, make_user):
     analyst = make_user(Role.ANALYST)
-    job_id = start("test.count", {"steps": 3, "api_key_hint": "abc"}, analyst, secrets={"token": SECRET})
+    job_id = start("test.count", {"steps": 3, "api_key_hint": "abc", "note": "北京"}, analyst,
+                   secrets={"token": SECRET})
     job = finished(jobs_app, job_id)
     assert job.state == JobState.FINISHED and job.attempt == 1 and job.error is None
     assert job.started_at is not None and job.finished_at >= job.started_at
@@ -41,7 +42,7 @@ def test_a_job_runs_reports_progress_and_log_and_its_output_downloads(jobs_app, 
     status = client.get(f"/jobs/{job_id}/status.json").get_json()
     assert status["state"] == "finished" and status["user"] == analyst.name
     assert status["progress"]["percent"] == 100.0 and status["progress"]["text"] == "3 / 3 steps"
-    assert status["params"] == {"steps": 3, "api_key_hint": "***"}
+    assert status["params"] == {"steps": 3, "api_key_hint": "***", "note": "北京"}
     assert not status["can_cancel"] and not status["can_resume"]
     (output,) = status["outputs"]
     download = client.get(output["url"])
@@ -49,6 +50,7 @@ def test_a_job_runs_reports_progress_and_log_and_its_output_downloads(jobs_app, 
     assert download.get_data(as_text=True) == "3 True\n"  # the function got the secret
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "js/jobs.js" in page and "count.txt" in page and "step 3 of 3" in page
+    assert '"note": "北京"' in page.replace("&#34;", '"')  # the parameters read as written, not \\u escapes
     assert f'href="/jobs/{job_id}"' in client.get("/jobs/").get_data(as_text=True)
 
 
