@@ -106,6 +106,8 @@ def test_an_institution_list_refresh_keeps_the_hand_added_rows(app, client, anal
                                                                    "display_name": MANUAL_NAME})
     overview = client.get("/workbench/").get_data(as_text=True)
     assert 'data-testid="refresh-institutions"' in overview
+    assert overview.count('data-testid="lists-table"') == 1  # once, in the page, not in its <title>
+    assert "<table" not in overview.split("<title>", 1)[1].split("</title>", 1)[0]
     form = client.get(f"/workbench/institutions/new?current={harvest.id}").get_data(as_text=True)
     assert f'<option selected value="{harvest.id}">' in form and 'name="api_key"' in form
 
